@@ -1,0 +1,113 @@
+/**
+ * Contracts of the conformance runner. Suites see an implementation only through `Adapter`,
+ * whether it is the reference in process or a third-party process speaking agentsec-adapter/1.
+ */
+import type { ErrorKind } from '../../reference/errors.js';
+
+/** What `hello` returns (DESIGN.md "Adapter protocol"). */
+export interface Capabilities {
+  noise?: {
+    patterns: string[];
+    dh: string[];
+    cipher: string[];
+    hash: string[];
+    hfs?: string[];
+    fixed_ephemeral?: boolean;
+    rekey?: boolean;
+    set_nonce?: boolean;
+  };
+  session?: { kinds: string[]; export?: boolean; profile?: string };
+  envelope?: { kms: string[] };
+  primitives?: string[];
+}
+
+export interface HelloResult {
+  name: string;
+  version: string;
+  protocol: 1;
+  capabilities: Capabilities;
+}
+
+/** A call that the implementation answered with a protocol error (the kind is from the closed set). */
+export class AdapterCallError extends Error {
+  constructor(
+    readonly method: string,
+    readonly kind: ErrorKind,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdapterCallError';
+  }
+}
+
+/** The implementation misbehaved as a process: crashed, hung, wrote garbage or answered out of order. */
+export class AdapterFault extends Error {
+  constructor(
+    readonly fault: 'crash' | 'timeout' | 'garbage' | 'out_of_order' | 'bad_result',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AdapterFault';
+  }
+}
+
+export interface Adapter {
+  readonly hello: HelloResult;
+  /** Sends one request; resolves with `result`, rejects with AdapterCallError or AdapterFault. */
+  call(method: string, params: Record<string, unknown>): Promise<unknown>;
+  /** Stderr captured from an out-of-process adapter (empty in process). */
+  stderr(): string;
+  close(): Promise<void>;
+}
+
+/** Per-run services the harness provides (started once per run). */
+export interface Services {
+  kms?: { endpoint: string; region: string; key_id: string };
+}
+
+export interface TestContext {
+  /** The implementation under test. */
+  readonly iut: Adapter;
+  /** The reference, always in process: the peer for interop tests. */
+  readonly reference: Adapter;
+  /** The run's seed, mixed with the test id: every randomized choice must come from here. */
+  readonly seed: number;
+  readonly rng: Rng;
+  readonly services: Services;
+  readonly quick: boolean;
+  log(line: string): void;
+}
+
+/** Deterministic PRNG handed to tests. */
+export interface Rng {
+  int(maxExclusive: number): number;
+  bytes(n: number): Uint8Array;
+  shuffle<T>(xs: readonly T[]): T[];
+}
+
+export interface TestCase {
+  /** Stable path id, e.g. `noise/vectors/Noise_IK_25519_ChaChaPoly_SHA256`. */
+  readonly id: string;
+  /** Requirement IDs from spec/ this test checks. */
+  readonly reqs: readonly string[];
+  /** Returns a reason string when the test does not apply to these capabilities (reported as n/a). */
+  applies?(caps: Capabilities): true | string;
+  /** Throws to fail (use `check` from ./assert.ts for clear messages). */
+  run(ctx: TestContext): Promise<void>;
+}
+
+export interface SuiteOptions {
+  quick: boolean;
+  /** The shared vectors folder (../shared/vectors), when present. */
+  sharedVectorsDir?: string;
+}
+
+export interface Suite {
+  readonly name: 'primitives' | 'noise' | 'session' | 'envelope' | 'trace' | string;
+  readonly description: string;
+  /** Returns a reason string when the suite cannot run here (missing service or vectors): reported as skipped. */
+  unavailable?(opts: SuiteOptions): string | undefined;
+  tests(opts: SuiteOptions): TestCase[] | Promise<TestCase[]>;
+}
+
+export type Outcome = 'pass' | 'fail' | 'skip' | 'n/a' | 'xfail' | 'xpass';

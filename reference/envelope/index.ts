@@ -1,0 +1,2 @@
+// Public exports of reference/envelope (filled in as the area is built).
+export {};

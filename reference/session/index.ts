@@ -1,0 +1,2 @@
+// Public exports of reference/session (filled in as the area is built).
+export {};
