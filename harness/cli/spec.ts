@@ -1,5 +1,90 @@
-import { notBuilt } from './command.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeCoverage, coveragePassed, renderHtml } from '../../spec/tools/coverage.js';
+import { extractRequirements } from '../../spec/tools/extract.js';
+import { SpecFormatError } from '../../spec/tools/requirements.js';
+import { EXIT_FAILURES, EXIT_OK, notBuilt, parseFlags, type Command } from './command.js';
+
+/** The project root (this file is harness/cli/spec.ts). */
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
 export const specCheckCommand = notBuilt('spec check', 'Usage: agentsec spec check', 'typecheck, test and simulate the Quint models');
-export const specExtractCommand = notBuilt('spec extract', 'Usage: agentsec spec extract', 'write spec/requirements.json from spec/*.md');
-export const specCoverageCommand = notBuilt('spec coverage', 'Usage: agentsec spec coverage [--report DIR]', 'check every MUST is tested or excepted');
+
+export const specExtractCommand: Command = {
+  name: 'spec extract',
+  summary: 'write spec/requirements.json from spec/*.md',
+  usage: `Usage: agentsec spec extract
+
+Parses every "- **AREA-NNN** LEVEL: text" item of spec/*.md and writes spec/requirements.json
+(id, level, section, text; sorted by id). A duplicate or malformed ID is an error (exit 1).
+`,
+  async run(args) {
+    parseFlags(args, {});
+    try {
+      const r = extractRequirements(join(PROJECT_ROOT, 'spec'));
+      process.stdout.write(`${r.count} requirements -> spec/requirements.json (${r.changed ? 'updated' : 'unchanged'})\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof SpecFormatError) {
+        process.stderr.write(`agentsec spec extract: ${e.message}\n`);
+        return EXIT_FAILURES;
+      }
+      throw e;
+    }
+  },
+};
+
+export const specCoverageCommand: Command = {
+  name: 'spec coverage',
+  summary: 'check every MUST is tested or excepted',
+  usage: `Usage: agentsec spec coverage [--report DIR]
+
+Traceability check: every MUST / MUST NOT of spec/*.md must be cited by a test (its ID in a string
+of a *.test.ts file), a conformance suite (harness/suites: reqs lists) or a vector file ("reqs"),
+or be listed in spec/exceptions.md as "- AREA-NNN: reason". IDs cited anywhere that are not in the
+spec are errors. Exit 1 lists what is missing.
+
+  --report DIR   also write DIR/traceability.html and DIR/traceability.json (id -> citing files)
+`,
+  async run(args) {
+    const { flags } = parseFlags(args, { strings: ['report'] });
+    let result;
+    try {
+      result = computeCoverage(PROJECT_ROOT);
+    } catch (e) {
+      if (e instanceof SpecFormatError) {
+        process.stderr.write(`agentsec spec coverage: ${e.message}\n`);
+        return EXIT_FAILURES;
+      }
+      throw e;
+    }
+    const c = result.counts;
+    const out: string[] = [
+      `requirements: ${c.requirements}  MUST/MUST NOT: ${c.musts}  covered: ${c.covered}  excepted: ${c.excepted}  uncovered: ${c.uncovered}  unknown IDs cited: ${result.unknown.length}`,
+    ];
+    const uncovered = result.rows.filter((r) => r.status === 'uncovered');
+    if (uncovered.length > 0) {
+      out.push('', `uncovered (no test, suite or vector cites them; add one, or an entry "- ID: reason" in spec/exceptions.md):`);
+      for (const r of uncovered) out.push(`  ${r.id} ${r.level} (${r.section}): ${r.text.length > 100 ? `${r.text.slice(0, 97)}...` : r.text}`);
+    }
+    if (result.unknown.length > 0) {
+      out.push('', 'unknown IDs (cited but not in spec/*.md):');
+      for (const u of result.unknown) out.push(`  ${u.id} in ${u.file} (${u.kind})`);
+    }
+    if (result.exceptionErrors.length > 0) {
+      out.push('', 'spec/exceptions.md:');
+      for (const e of result.exceptionErrors) out.push(`  ${e}`);
+    }
+    if (typeof flags.report === 'string') {
+      const dir = resolve(flags.report);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'traceability.html'), renderHtml(result));
+      writeFileSync(join(dir, 'traceability.json'), `${JSON.stringify({ counts: result.counts, unknown: result.unknown, exceptionErrors: result.exceptionErrors, requirements: result.rows }, null, 2)}\n`);
+      out.push('', `matrix: ${join(dir, 'traceability.html')}`);
+    }
+    const ok = coveragePassed(result);
+    (ok ? process.stdout : process.stderr).write(`${out.join('\n')}\n`);
+    return ok ? EXIT_OK : EXIT_FAILURES;
+  },
+};
