@@ -1,9 +1,42 @@
-import { notBuilt } from './command.js';
+/**
+ * `agentsec adapter`: the reference served over agentsec-adapter/1 on stdin/stdout. Requests are
+ * handled one at a time, in order. Stdout carries responses only: anything else the process would
+ * print goes to stderr.
+ */
+import { createInterface } from 'node:readline';
+import { ReferenceDispatcher } from '../adapters/reference/index.js';
+import { EXIT_OK, parseFlags, type Command } from './command.js';
 
-export const adapterCommand = notBuilt(
-  'adapter',
-  `Usage: agentsec adapter
+export async function serveAdapter(input: NodeJS.ReadableStream, output: NodeJS.WritableStream, log: (line: string) => void): Promise<void> {
+  const dispatcher = new ReferenceDispatcher({
+    onInternalError: (method, e) => log(`agentsec adapter: internal error in ${method}: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`),
+  });
+  const lines = createInterface({ input, crlfDelay: Infinity });
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    const response = await dispatcher.handleLine(line);
+    if (response !== undefined) output.write(`${response}\n`);
+  }
+}
 
-Serves the reference over agentsec-adapter/1 on stdin/stdout.`,
-  'serve the reference implementation over the adapter protocol',
-);
+export const adapterCommand: Command = {
+  name: 'adapter',
+  summary: 'serve the reference implementation over the adapter protocol',
+  usage: `Usage: agentsec adapter
+
+Serves the reference over agentsec-adapter/1: JSON-RPC 2.0 requests one per line on stdin,
+responses one per line on stdout, diagnostics on stderr. Exits when stdin closes.
+Use it as the implementation under test: agentsec conform --impl "agentsec adapter"`,
+  async run(args) {
+    parseFlags(args, {});
+    // Keep stdout for protocol lines only, whatever a dependency might print.
+    const toStderr = (...xs: unknown[]): void => {
+      process.stderr.write(`${xs.map(String).join(' ')}\n`);
+    };
+    console.log = toStderr;
+    console.info = toStderr;
+    console.debug = toStderr;
+    await serveAdapter(process.stdin, process.stdout, (l) => process.stderr.write(`${l}\n`));
+    return EXIT_OK;
+  },
+};

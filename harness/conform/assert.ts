@@ -25,3 +25,21 @@ export async function expectRefusal(p: Promise<unknown>, what: string, kinds: Er
   }
   throw new CheckFailure(`${what}: accepted, expected a refusal${kinds.length ? ` (${kinds.join(' or ')})` : ''}`);
 }
+
+/**
+ * Thrown by a test that cannot run here (a missing service or file): reported as `skip` with the
+ * reason; under CI=true a failure unless `ciExempt`.
+ */
+export class TestSkipped extends Error {
+  override name = 'TestSkipped';
+  constructor(
+    reason: string,
+    readonly ciExempt = false,
+  ) {
+    super(reason);
+  }
+}
+
+export function skipTest(reason: string, opts: { ciExempt?: boolean } = {}): never {
+  throw new TestSkipped(reason, opts.ciExempt ?? false);
+}

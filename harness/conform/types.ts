@@ -34,6 +34,8 @@ export class AdapterCallError extends Error {
     readonly method: string,
     readonly kind: ErrorKind,
     message: string,
+    /** The finer reason code, when the implementation sent one (`data.reason`). */
+    readonly reason?: string,
   ) {
     super(message);
     this.name = 'AdapterCallError';
@@ -55,8 +57,12 @@ export interface Adapter {
   readonly hello: HelloResult;
   /** Sends one request; resolves with `result`, rejects with AdapterCallError or AdapterFault. */
   call(method: string, params: Record<string, unknown>): Promise<unknown>;
-  /** Stderr captured from an out-of-process adapter (empty in process). */
+  /** Stderr captured from an out-of-process adapter (empty in process); bounded. */
   stderr(): string;
+  /** Stderr written since the previous drain (the runner attaches it to each test); bounded. */
+  drainStderr?(): string;
+  /** False once the adapter faulted (crash, hang, garbage): the runner starts a fresh one. */
+  readonly healthy?: boolean;
   close(): Promise<void>;
 }
 
@@ -70,8 +76,14 @@ export interface TestContext {
   readonly iut: Adapter;
   /** The reference, always in process: the peer for interop tests. */
   readonly reference: Adapter;
-  /** The run's seed, mixed with the test id: every randomized choice must come from here. */
+  /**
+   * A 32-bit seed derived from the run's seed and the test id (e.g. for fast-check's `seed`):
+   * the same (run seed, test id) always gives the same value, whatever else runs.
+   */
   readonly seed: number;
+  /** The run's seed itself (what `--seed` reproduces). */
+  readonly runSeed?: number;
+  /** Deterministic from (run seed, test id): every randomized choice must come from here. */
   readonly rng: Rng;
   readonly services: Services;
   readonly quick: boolean;
@@ -102,11 +114,32 @@ export interface SuiteOptions {
   sharedVectorsDir?: string;
 }
 
+/**
+ * Why a suite cannot run here. A plain string is a missing service or vector folder: skipped with
+ * the reason locally, a failure under CI=true. `ciExempt` marks what cannot be had on CI machines
+ * at all (the LocalStack image): it stays a skip under CI=true too.
+ */
+export type Unavailable = string | { reason: string; ciExempt?: boolean };
+
+/** Services a suite started for the run (see Suite.setup). */
+export interface SuiteServices {
+  /** Merged into the `services` passed in `hello` and in TestContext.services. */
+  services: Services;
+  /** Called once at the end of the run (also after failures). */
+  teardown(): Promise<void>;
+}
+
 export interface Suite {
   readonly name: 'primitives' | 'noise' | 'session' | 'envelope' | 'trace' | string;
   readonly description: string;
-  /** Returns a reason string when the suite cannot run here (missing service or vectors): reported as skipped. */
-  unavailable?(opts: SuiteOptions): string | undefined;
+  /** Returns a reason when the suite cannot run here (missing service or vectors): reported as skipped. */
+  unavailable?(opts: SuiteOptions): Unavailable | undefined;
+  /**
+   * Starts the services this suite needs, once per run, before the implementation is started
+   * (e.g. the envelope suite starts the KMS endpoint and returns `{services: {kms: {...}}}`).
+   * Only called when at least one of the suite's tests is selected. Throwing fails the suite.
+   */
+  setup?(opts: SuiteOptions): Promise<SuiteServices>;
   tests(opts: SuiteOptions): TestCase[] | Promise<TestCase[]>;
 }
 

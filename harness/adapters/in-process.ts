@@ -1,0 +1,47 @@
+/**
+ * The reference as an Adapter in the harness's own process. Params and results go through a JSON
+ * round trip and the same validation as the child-process client, so a suite sees exactly what it
+ * would see over agentsec-adapter/1 (that is what makes in-process and child-process runs agree).
+ */
+import type { CryptoProvider } from '../../reference/crypto/index.js';
+import type { Adapter, HelloResult, Services } from '../conform/types.js';
+import { errorFromRpc, validateHello, validateResult } from '../conform/validate.js';
+import { ReferenceDispatcher } from './reference/index.js';
+
+export interface InProcessOptions {
+  services?: Services;
+  provider?: CryptoProvider;
+}
+
+class InProcessAdapter implements Adapter {
+  readonly healthy = true;
+  constructor(
+    readonly hello: HelloResult,
+    private readonly dispatcher: ReferenceDispatcher,
+  ) {}
+
+  async call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    const wire = JSON.parse(JSON.stringify(params)) as Record<string, unknown>;
+    const response = await this.dispatcher.respond(method, wire);
+    if ('error' in response) throw errorFromRpc(method, JSON.parse(JSON.stringify(response.error)));
+    return validateResult(method, JSON.parse(JSON.stringify(response.result ?? null)));
+  }
+
+  stderr(): string {
+    return '';
+  }
+
+  drainStderr(): string {
+    return '';
+  }
+
+  async close(): Promise<void> {}
+}
+
+export async function startReferenceAdapter(opts: InProcessOptions = {}): Promise<Adapter> {
+  const dispatcher = new ReferenceDispatcher(opts.provider ? { provider: opts.provider } : {});
+  const params = JSON.parse(JSON.stringify({ protocol: 1, ...(opts.services && Object.keys(opts.services).length ? { services: opts.services } : {}) })) as Record<string, unknown>;
+  const response = await dispatcher.respond('hello', params);
+  if ('error' in response) throw errorFromRpc('hello', response.error);
+  return new InProcessAdapter(validateHello(JSON.parse(JSON.stringify(response.result))), dispatcher);
+}

@@ -1,0 +1,129 @@
+/**
+ * Nothing an implementation sends is trusted: every response is checked against the shapes of
+ * agentsec-adapter/1 before a suite sees it. A malformed answer is an AdapterFault('bad_result').
+ */
+import { isErrorKind } from '../../reference/errors.js';
+import { AdapterCallError, AdapterFault, type Capabilities, type HelloResult } from './types.js';
+
+const HEX = /^(?:[0-9a-f]{2})*$/;
+
+function isObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+/** Quotes at most `max` characters of untrusted text, with control characters made visible. */
+export function snippet(text: string, max = 120): string {
+  const cut = text.length > max ? `${text.slice(0, max)}...(${text.length} chars)` : text;
+  return JSON.stringify(cut);
+}
+
+function strings(x: unknown): x is string[] {
+  return Array.isArray(x) && x.every((s) => typeof s === 'string');
+}
+
+function bad(what: string): never {
+  throw new AdapterFault('bad_result', what);
+}
+
+function validateCapabilities(c: unknown): Capabilities {
+  if (!isObject(c)) bad('hello: "capabilities" must be an object');
+  const out: Capabilities = {};
+  if (c.noise !== undefined) {
+    const n = c.noise;
+    if (!isObject(n)) bad('hello: capabilities.noise must be an object');
+    for (const f of ['patterns', 'dh', 'cipher', 'hash'] as const) if (!strings(n[f])) bad(`hello: capabilities.noise.${f} must be an array of strings`);
+    if (n.hfs !== undefined && !strings(n.hfs)) bad('hello: capabilities.noise.hfs must be an array of strings');
+    for (const f of ['fixed_ephemeral', 'rekey', 'set_nonce'] as const) {
+      if (n[f] !== undefined && typeof n[f] !== 'boolean') bad(`hello: capabilities.noise.${f} must be a boolean`);
+    }
+    out.noise = n as unknown as NonNullable<Capabilities['noise']>;
+  }
+  if (c.session !== undefined) {
+    const s = c.session;
+    if (!isObject(s) || !strings(s.kinds)) bad('hello: capabilities.session.kinds must be an array of strings');
+    if (s.export !== undefined && typeof s.export !== 'boolean') bad('hello: capabilities.session.export must be a boolean');
+    if (s.profile !== undefined && typeof s.profile !== 'string') bad('hello: capabilities.session.profile must be a string');
+    out.session = s as unknown as NonNullable<Capabilities['session']>;
+  }
+  if (c.envelope !== undefined) {
+    const e = c.envelope;
+    if (!isObject(e) || !strings(e.kms)) bad('hello: capabilities.envelope.kms must be an array of strings');
+    out.envelope = e as unknown as NonNullable<Capabilities['envelope']>;
+  }
+  if (c.primitives !== undefined) {
+    if (!strings(c.primitives)) bad('hello: capabilities.primitives must be an array of strings');
+    out.primitives = c.primitives;
+  }
+  // Unknown capability families are kept: a newer implementation may claim more than we test.
+  for (const [k, v] of Object.entries(c)) if (!(k in out)) (out as Record<string, unknown>)[k] = v;
+  return out;
+}
+
+export function validateHello(r: unknown): HelloResult {
+  if (!isObject(r)) bad('hello: result must be an object');
+  if (typeof r.name !== 'string' || r.name.length === 0) bad('hello: "name" must be a non-empty string');
+  if (typeof r.version !== 'string') bad('hello: "version" must be a string');
+  if (r.protocol !== 1) bad(`hello: "protocol" must be 1, got ${snippet(JSON.stringify(r.protocol) ?? 'undefined')}`);
+  return { name: r.name, version: r.version, protocol: 1, capabilities: validateCapabilities(r.capabilities) };
+}
+
+type Field = 'hex' | 'string' | 'bool' | 'opt-hex' | 'any';
+
+/** Result fields fixed by DESIGN.md for each method; methods not listed must still return JSON. */
+const RESULT_SHAPES: Record<string, Record<string, Field>> = {
+  'noise.new': { id: 'string' },
+  'noise.write': { message: 'hex' },
+  'noise.read': { payload: 'hex' },
+  'noise.state': { complete: 'bool', handshake_hash: 'opt-hex' },
+  'session.agent': { agent: 'string' },
+  'session.bundle': { bundle: 'any' },
+  'session.initiate': { message: 'hex' },
+  'session.encrypt': { message: 'hex' },
+  'session.decrypt': { plaintext: 'hex' },
+  'session.export': { state: 'any' },
+  'session.import': { agent: 'string' },
+  'envelope.seal': { envelope: 'hex' },
+  'envelope.open': { plaintext: 'hex' },
+  'envelope.rewrap': { envelope: 'hex' },
+};
+
+export function validateResult(method: string, r: unknown): unknown {
+  const shape = RESULT_SHAPES[method];
+  if (!shape) return r;
+  if (!isObject(r)) bad(`${method}: result must be an object, got ${snippet(JSON.stringify(r) ?? 'undefined')}`);
+  for (const [name, t] of Object.entries(shape)) {
+    const v = r[name];
+    const ok =
+      t === 'any' ? v !== undefined && v !== null
+      : t === 'string' ? typeof v === 'string' && v.length > 0
+      : t === 'bool' ? typeof v === 'boolean'
+      : t === 'hex' ? typeof v === 'string' && HEX.test(v)
+      : v === undefined || v === null || (typeof v === 'string' && HEX.test(v));
+    if (!ok) {
+      const want = t === 'hex' || t === 'opt-hex' ? 'lowercase hex' : t === 'bool' ? 'a boolean' : t === 'string' ? 'a non-empty string' : 'present';
+      bad(`${method}: result field "${name}" must be ${want}, got ${snippet(JSON.stringify(v) ?? 'undefined')}`);
+    }
+  }
+  return r;
+}
+
+/**
+ * Maps a JSON-RPC error object to what a suite sees. -32000 carries a kind from the closed set;
+ * -32601 (unknown method) counts as `unsupported`; -32602 (invalid params) as `decode_failure`.
+ */
+export function errorFromRpc(method: string, e: unknown): AdapterCallError {
+  if (!isObject(e) || typeof e.code !== 'number' || !Number.isInteger(e.code) || typeof e.message !== 'string') {
+    bad(`${method}: malformed error object ${snippet(JSON.stringify(e) ?? 'undefined')}`);
+  }
+  const message = e.message.length > 500 ? `${e.message.slice(0, 500)}...` : e.message;
+  if (e.code === -32601) return new AdapterCallError(method, 'unsupported', message || 'method not found');
+  if (e.code === -32602) return new AdapterCallError(method, 'decode_failure', message);
+  if (e.code === -32000) {
+    const data = e.data;
+    const kind = isObject(data) ? data.kind : undefined;
+    if (!isErrorKind(kind)) bad(`${method}: error -32000 without a valid data.kind (got ${snippet(JSON.stringify(kind) ?? 'undefined')}; kinds: auth_failure, decode_failure, state_failure, policy_reject, duplicate, unsupported, internal)`);
+    const reason = isObject(data) && typeof data.reason === 'string' ? data.reason : undefined;
+    return new AdapterCallError(method, kind, message, reason);
+  }
+  return new AdapterCallError(method, 'internal', `JSON-RPC error ${e.code}: ${message}`);
+}
