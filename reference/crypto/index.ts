@@ -1,21 +1,28 @@
 import { AgentsecError } from '../errors.js';
 import { createNobleProvider } from './noble.js';
+import { createNodeProvider } from './node.js';
 import type { CryptoProvider } from './provider.js';
 
 export * from './provider.js';
 export { createNobleProvider } from './noble.js';
+export { createNodeProvider, nodeHasNativeMlKem } from './node.js';
 export { deterministicRandomForTestingOnly } from './deterministic.js';
 
 export type ProviderName = 'noble' | 'node';
+export const PROVIDER_NAMES: readonly ProviderName[] = ['noble', 'node'];
 
 const cache = new Map<ProviderName, CryptoProvider>();
 
-/** Registry of the two providers; `node` is registered by ./node.ts when it loads. */
-const factories: Partial<Record<ProviderName, () => CryptoProvider>> = { noble: () => createNobleProvider() };
+/** Registry of the two providers (both built in; registerProviderFactory lets a test swap one). */
+const factories: Partial<Record<ProviderName, () => CryptoProvider>> = {};
 
 export function registerProviderFactory(name: ProviderName, factory: () => CryptoProvider): void {
   factories[name] = factory;
+  cache.delete(name);
 }
+
+registerProviderFactory('noble', () => createNobleProvider());
+registerProviderFactory('node', () => createNodeProvider());
 
 export function getProvider(name: ProviderName = 'noble'): CryptoProvider {
   let p = cache.get(name);

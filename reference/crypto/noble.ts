@@ -52,19 +52,19 @@ function nobleAead(name: AeadName): Aead {
   };
 }
 
-function nobleKem(name: KemName): Kem {
+function nobleKem(name: KemName, random: (n: number) => Uint8Array): Kem {
   const impl = name === 'ML-KEM-768' ? ml_kem768 : name === 'ML-KEM-1024' ? ml_kem1024 : undefined;
   if (!impl) throw new AgentsecError('unsupported', 'UNKNOWN_KEM', `unknown KEM "${String(name)}"`);
   const len = KEM_LENGTHS[name];
   return {
     name,
     keygen(seed) {
-      const s = seed === undefined ? nobleRandomBytes(64) : abytes(seed, 'seed', 64);
+      const s = seed === undefined ? random(64) : abytes(seed, 'seed', 64);
       return impl.keygen(s);
     },
     encapsulate(publicKey, message) {
       abytes(publicKey, 'publicKey', len.publicKey);
-      const m = message === undefined ? nobleRandomBytes(32) : abytes(message, 'message', 32);
+      const m = message === undefined ? random(32) : abytes(message, 'message', 32);
       try {
         const { cipherText, sharedSecret } = impl.encapsulate(publicKey, m);
         return { ciphertext: cipherText, sharedSecret };
@@ -144,7 +144,7 @@ export function createNobleProvider(random: (n: number) => Uint8Array = nobleRan
     },
     kem(n) {
       let k = kems.get(n);
-      if (!k) kems.set(n, (k = nobleKem(n)));
+      if (!k) kems.set(n, (k = nobleKem(n, random)));
       return k;
     },
     hash(n, data) {
