@@ -1,2 +1,6 @@
-// Public exports of reference/envelope (filled in as the area is built).
-export {};
+// Public exports of reference/envelope: the format, seal/open/rewrap, KEK providers, rotation, caching.
+export * from './format.js';
+export * from './kek.js';
+export * from './envelope.js';
+export * from './cache.js';
+export * from './kek/local-ring.js';

@@ -1,0 +1,126 @@
+/**
+ * Data key caching (spec/envelope.md "Data key caching"): off by default. When on, one wrapped data
+ * key serves at most `maxMessages` payloads and lives at most `maxAgeMs`; entries are partitioned by
+ * the exact encryption context, so no key is shared across contexts. Each payload still gets its own
+ * key, derived from the cached data key with a fresh per-payload salt (envelope.ts).
+ */
+import { toHex, wipe } from '../bytes.js';
+import { AgentsecError } from '../errors.js';
+import type { WrappedKey } from './kek.js';
+import { systemClock, type Clock } from './kek.js';
+
+export interface CachePolicy {
+  /** Payloads one data key may protect, >= 1. */
+  readonly maxMessages: number;
+  /** Lifetime of a data key in milliseconds, >= 1. */
+  readonly maxAgeMs: number;
+  readonly clock?: Clock;
+}
+
+export interface DataKeyLease {
+  readonly dataKey: Uint8Array;
+  readonly wrapped: WrappedKey;
+  /** Returns the lease; the data key is wiped when its entry has expired and no lease is out. */
+  release(): void;
+}
+
+interface Entry {
+  readonly material: Promise<{ dataKey: Uint8Array; wrapped: WrappedKey }>;
+  readonly createdAt: number;
+  uses: number;
+  active: number;
+  evicted: boolean;
+}
+
+/** Hard upper bounds: a policy beyond them is refused rather than silently clamped. */
+export const CACHE_MAX_MESSAGES_LIMIT = 2 ** 32;
+export const CACHE_MAX_AGE_LIMIT_MS = 24 * 3600 * 1000;
+
+export class DataKeyCache {
+  private readonly entries = new Map<string, Entry>();
+  private readonly clock: Clock;
+  /** Counters for tests and operators: how many data keys were made and how many payloads reused one. */
+  readonly stats = { created: 0, hits: 0 };
+
+  constructor(readonly policy: CachePolicy) {
+    const okInt = (n: number, max: number): boolean => Number.isSafeInteger(n) && n >= 1 && n <= max;
+    if (!okInt(policy.maxMessages, CACHE_MAX_MESSAGES_LIMIT)) {
+      throw new AgentsecError('policy_reject', 'BAD_CACHE_POLICY', `cache maxMessages must be 1..2^32, got ${policy.maxMessages}`);
+    }
+    if (!okInt(policy.maxAgeMs, CACHE_MAX_AGE_LIMIT_MS)) {
+      throw new AgentsecError('policy_reject', 'BAD_CACHE_POLICY', `cache maxAgeMs must be 1..${CACHE_MAX_AGE_LIMIT_MS}, got ${policy.maxAgeMs}`);
+    }
+    this.clock = policy.clock ?? systemClock;
+  }
+
+  /**
+   * A lease on the data key for this context digest, making one with `produce` when there is no
+   * entry or the entry is used up or too old.
+   */
+  async lease(contextDigest: Uint8Array, produce: () => Promise<{ dataKey: Uint8Array; wrapped: WrappedKey }>): Promise<DataKeyLease> {
+    const key = toHex(contextDigest);
+    const now = this.clock();
+    let entry = this.entries.get(key);
+    // @req ENV-041
+    if (entry && (entry.uses >= this.policy.maxMessages || now - entry.createdAt >= this.policy.maxAgeMs)) {
+      this.evict(key, entry);
+      entry = undefined;
+    }
+    if (entry) {
+      this.stats.hits++;
+    } else {
+      const material = produce();
+      entry = { material, createdAt: now, uses: 0, active: 0, evicted: false };
+      this.entries.set(key, entry);
+      this.stats.created++;
+      // A failed wrap must not stay cached.
+      material.catch(() => {
+        if (this.entries.get(key) === entry) this.entries.delete(key);
+        if (entry) entry.evicted = true;
+      });
+    }
+    // The use is counted before awaiting, so concurrent seals cannot exceed maxMessages.
+    entry.uses++;
+    entry.active++;
+    const e = entry;
+    let m: { dataKey: Uint8Array; wrapped: WrappedKey };
+    try {
+      m = await e.material;
+    } catch (err) {
+      e.active--;
+      throw err;
+    }
+    let released = false;
+    return {
+      dataKey: m.dataKey,
+      wrapped: m.wrapped,
+      release: () => {
+        if (released) return;
+        released = true;
+        e.active--;
+        if (e.evicted && e.active === 0) wipe(m.dataKey);
+      },
+    };
+  }
+
+  /** Drops every entry (e.g. after a KEK rotation); keys in use are wiped when released. */
+  clear(): void {
+    for (const [k, e] of [...this.entries]) this.evict(k, e);
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  private evict(key: string, e: Entry): void {
+    if (this.entries.get(key) === e) this.entries.delete(key);
+    e.evicted = true;
+    if (e.active === 0) {
+      e.material.then((m) => wipe(m.dataKey)).catch(() => undefined);
+    }
+  }
+
+  toJSON(): unknown {
+    return { policy: { maxMessages: this.policy.maxMessages, maxAgeMs: this.policy.maxAgeMs }, entries: this.entries.size };
+  }
+}
