@@ -1,3 +1,4 @@
+import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getProvider, nodeHasNativeMlKem, PROVIDER_NAMES } from '../crypto/index.js';
 import { requireSharedVectors } from '../../vectors/external.js';
@@ -44,4 +45,36 @@ describe.skipIf(!dir)('Wycheproof', () => {
       }
     });
   }
+});
+
+describe.skipIf(!dir)('Wycheproof evaluator catches lax primitives', () => {
+  const base = () => providerPrimitives(getProvider('noble'));
+
+  it('CRYPTO-003 CRYPTO-011: an X25519 that returns the all-zero secret instead of refusing fails the low-order tests', async () => {
+    const p = { ...base(), x25519: async (sk: Uint8Array, pk: Uint8Array) => x25519.getSharedSecret(sk, pk) };
+    const c = await evaluateWycheproof(loadWycheproof(dir!, 'x25519'), 'x25519', p);
+    expect(c.failed).toBeGreaterThanOrEqual(28);
+    expect(c.failures.join('\n')).toContain('LowOrderPublic');
+  });
+
+  it('CRYPTO-012: a ZIP-215 (non-strict) Ed25519 verifier fails the RFC 8032 strict tests', async () => {
+    const p = { ...base(), ed25519Verify: async (pk: Uint8Array, msg: Uint8Array, sig: Uint8Array) => sig.length === 64 && ed25519.verify(sig, msg, pk, { zip215: true }) };
+    const c = await evaluateWycheproof(loadWycheproof(dir!, 'ed25519'), 'ed25519', p);
+    expect(c.failed).toBeGreaterThan(0);
+  });
+
+  it('CRYPTO-010: an AEAD that ignores the associated data fails, and a crash is not a refusal', async () => {
+    const nobleP = base();
+    const ignoresAd = { ...nobleP, aeadSeal: (alg: 'AES-256-GCM' | 'ChaCha20-Poly1305', k: Uint8Array, n: Uint8Array, pt: Uint8Array) => nobleP.aeadSeal(alg, k, n, pt, new Uint8Array(0)) };
+    expect((await evaluateWycheproof(loadWycheproof(dir!, 'chacha20_poly1305'), 'chacha20_poly1305', ignoresAd)).failed).toBeGreaterThan(0);
+    const crashes = { ...nobleP, hkdf: async () => { throw new TypeError('boom'); } };
+    const c = await evaluateWycheproof(loadWycheproof(dir!, 'hkdf_sha256'), 'hkdf_sha256', crashes);
+    expect(c.failed).toBe(c.run);
+  });
+
+  it('CRYPTO-010: a sampled run counts the rest as skipped', async () => {
+    const c = await evaluateWycheproof(loadWycheproof(dir!, 'hmac_sha256'), 'hmac_sha256', base(), { sample: 20 });
+    expect(c.run).toBe(20);
+    expect(c.run + c.skipped).toBe(c.total);
+  });
 });
