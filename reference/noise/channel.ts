@@ -1,0 +1,213 @@
+/**
+ * NoiseChannel: one party's Noise protocol run, from Initialize() through the handshake into the
+ * transport phase, holding the state records and applying the failure rules:
+ * - a DECRYPT or DH error (or any malformed message) during the handshake fails it for good (5);
+ * - a refused call that is the caller's mistake (turn-taking, oversize) leaves the state unchanged;
+ * - a failed transport decrypt is discarded without advancing the nonce (5.1).
+ */
+import { inspect } from 'node:util';
+import { abytes } from '../bytes.js';
+import { getProvider } from '../crypto/index.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { AgentsecError } from '../errors.js';
+import { noiseFunctions, type NoiseFunctions } from './functions.js';
+import { initialize, isComplete, isMyTurn, readMessage, writeMessage, type HandshakeState } from './handshake-state.js';
+import { parseProtocolName, type NoiseProtocol } from './protocol-name.js';
+import { decrypt, encrypt, fromSplit, rekeyDirection, setNonceDirection, type Direction, type TransportState } from './transport.js';
+
+export interface NoiseChannelOptions {
+  /** A protocol name, e.g. `Noise_IK_25519_ChaChaPoly_SHA256` or `Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256`. */
+  readonly protocol: string;
+  readonly initiator: boolean;
+  /** Hashed into the handshake; both parties must pass identical bytes (6). Default empty. */
+  readonly prologue?: Uint8Array;
+  /** This party's static X25519 private key, when the pattern uses one. */
+  readonly staticPrivateKey?: Uint8Array;
+  /** The peer's static X25519 public key, when the pattern has it as a pre-message. */
+  readonly remoteStaticKey?: Uint8Array;
+  /** One 32-byte PSK per psk token, in token order. */
+  readonly psks?: readonly Uint8Array[];
+  /** Default: the noble provider. */
+  readonly provider?: CryptoProvider;
+  /** TEST SEAM: a fixed ephemeral private key. Reusing an ephemeral breaks Noise's security (14). */
+  readonly fixedEphemeralForTestingOnly?: Uint8Array;
+  /** TEST SEAM (hfs): a fixed 64-byte ML-KEM-768 keygen seed for the e1 token. */
+  readonly fixedKemSeedForTestingOnly?: Uint8Array;
+  /** TEST SEAM (hfs): a fixed 32-byte ML-KEM-768 encapsulation message for the ekem1 token. */
+  readonly fixedKemEncapsulationForTestingOnly?: Uint8Array;
+}
+
+export type NoisePhase = 'handshake' | 'transport' | 'failed';
+
+const NON_FATAL = new Set(['NOT_YOUR_TURN', 'HANDSHAKE_COMPLETE', 'MESSAGE_TOO_LARGE', 'NOT_BYTES']);
+
+export class NoiseChannel {
+  readonly protocol: NoiseProtocol;
+  readonly initiator: boolean;
+  readonly #f: NoiseFunctions;
+  #hs: HandshakeState | null;
+  #transport: TransportState | null = null;
+  #h: Uint8Array | null = null;
+  #rs: Uint8Array | null = null;
+  #failure: AgentsecError | null = null;
+
+  constructor(opts: NoiseChannelOptions) {
+    this.protocol = parseProtocolName(opts.protocol);
+    this.initiator = opts.initiator === true;
+    if (typeof opts.initiator !== 'boolean') throw new AgentsecError('decode_failure', 'BAD_PARAM', '"initiator" must be a boolean');
+    const provider = opts.provider ?? getProvider('noble');
+    this.#f = noiseFunctions(this.protocol, provider);
+    const prologue = opts.prologue === undefined ? new Uint8Array(0) : abytes(opts.prologue, 'prologue');
+    const sk = opts.staticPrivateKey === undefined ? undefined : abytes(opts.staticPrivateKey, 'staticPrivateKey', 32);
+    const rs = opts.remoteStaticKey === undefined ? undefined : abytes(opts.remoteStaticKey, 'remoteStaticKey', 32);
+    const psks = (opts.psks ?? []).map((k, i) => abytes(k, `psks[${i}]`, 32));
+    const seams = {
+      ...(opts.fixedEphemeralForTestingOnly ? { ephemeral: abytes(opts.fixedEphemeralForTestingOnly, 'fixedEphemeralForTestingOnly', 32) } : {}),
+      ...(opts.fixedKemSeedForTestingOnly ? { kemSeed: abytes(opts.fixedKemSeedForTestingOnly, 'fixedKemSeedForTestingOnly', 64) } : {}),
+      ...(opts.fixedKemEncapsulationForTestingOnly
+        ? { kemEncapsulation: abytes(opts.fixedKemEncapsulationForTestingOnly, 'fixedKemEncapsulationForTestingOnly', 32) }
+        : {}),
+    };
+    this.#hs = initialize(this.#f, {
+      initiator: this.initiator,
+      prologue,
+      ...(sk ? { s: { privateKey: sk.slice(), publicKey: this.#f.publicKey(sk) } } : {}),
+      ...(rs ? { rs: rs.slice() } : {}),
+      psks: psks.map((k) => k.slice()),
+      seams,
+    });
+    this.#rs = this.#hs.rs;
+  }
+
+  get phase(): NoisePhase {
+    return this.#failure ? 'failed' : this.#transport ? 'transport' : 'handshake';
+  }
+
+  get isHandshakeComplete(): boolean {
+    return this.#transport !== null;
+  }
+
+  /** During the handshake: whether the next call must be writeMessage. */
+  get isMyTurn(): boolean {
+    return this.#hs !== null && isMyTurn(this.#hs);
+  }
+
+  /** Writes the next handshake message, or encrypts a transport message once the handshake is complete. */
+  writeMessage(payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+    abytes(payload, 'payload');
+    this.#checkAlive();
+    if (this.#transport) {
+      const [next, ct] = encrypt(this.#f, this.#transport, payload);
+      this.#transport = next;
+      return ct;
+    }
+    return this.#handshakeStep(() => {
+      const r = writeMessage(this.#f, this.#hs!, payload);
+      this.#advance(r.state, r.split);
+      return r.message;
+    });
+  }
+
+  /** Reads the next handshake message, or decrypts a transport message once the handshake is complete. */
+  readMessage(message: Uint8Array): Uint8Array {
+    abytes(message, 'message');
+    this.#checkAlive();
+    if (this.#transport) {
+      const r = decrypt(this.#f, this.#transport, message);
+      this.#transport = r.state;
+      if (r.error) throw r.error;
+      return r.plaintext!;
+    }
+    return this.#handshakeStep(() => {
+      const r = readMessage(this.#f, this.#hs!, message);
+      this.#advance(r.state, r.split);
+      return r.payload;
+    });
+  }
+
+  /** The handshake hash h, for channel binding (11.2); only after the handshake is complete. */
+  handshakeHash(): Uint8Array {
+    // @req NOISE-040
+    if (!this.#h) throw new AgentsecError('state_failure', 'HANDSHAKE_INCOMPLETE', 'the handshake hash exists once the handshake is complete');
+    return this.#h.slice();
+  }
+
+  /** The peer's static public key: from the pre-message or as received during the handshake. */
+  remoteStaticKey(): Uint8Array | null {
+    return this.#rs ? this.#rs.slice() : null;
+  }
+
+  /** 11.3: replaces the key of one direction; the nonce is kept. */
+  rekey(direction: Direction): void {
+    this.#transportOnly();
+    this.#transport = rekeyDirection(this.#f, this.#transport!, checkDirection(direction));
+  }
+
+  /** 5.1 SetNonce, for out-of-order transport messages (11.4). The caller must then reject replays itself. */
+  setNonce(direction: Direction, n: bigint): void {
+    this.#transportOnly();
+    this.#transport = setNonceDirection(this.#transport!, checkDirection(direction), n);
+  }
+
+  /** The next nonce of one direction (n of its CipherState). */
+  nonce(direction: Direction): bigint {
+    this.#transportOnly();
+    const cs = this.#transport![checkDirection(direction)];
+    if (!cs) throw new AgentsecError('state_failure', 'ONE_WAY', `a one-way pattern has no ${direction} direction for this party`);
+    return cs.n;
+  }
+
+  #checkAlive(): void {
+    // @req NOISE-033: a failed handshake cannot continue.
+    if (this.#failure) throw new AgentsecError('state_failure', 'HANDSHAKE_FAILED', `the handshake failed earlier (${this.#failure.kind}) and cannot continue`);
+  }
+
+  #transportOnly(): void {
+    this.#checkAlive();
+    if (!this.#transport) throw new AgentsecError('state_failure', 'HANDSHAKE_INCOMPLETE', 'available once the handshake is complete');
+  }
+
+  #handshakeStep<T>(step: () => T): T {
+    try {
+      return step();
+    } catch (e) {
+      const err = e instanceof AgentsecError ? e : new AgentsecError('internal', 'HANDSHAKE', 'handshake step failed');
+      if (!NON_FATAL.has(err.reason)) {
+        this.#failure = err;
+        this.#hs = null;
+      }
+      throw err;
+    }
+  }
+
+  #advance(hs: HandshakeState, splitResult: StepSplit): void {
+    this.#hs = hs;
+    if (hs.rs) this.#rs = hs.rs;
+    if (isComplete(this.#f, hs)) {
+      if (!splitResult) throw new AgentsecError('internal', 'SPLIT', 'handshake complete without Split()');
+      // The HandshakeState is dropped except for h (5).
+      this.#h = hs.symmetric.h;
+      this.#transport = fromSplit(this.initiator, this.protocol.pattern.oneWay, splitResult);
+      this.#hs = null;
+    }
+  }
+
+  toJSON(): Record<string, unknown> {
+    return { protocol: this.protocol.name, initiator: this.initiator, phase: this.phase };
+  }
+
+  [inspect.custom](): string {
+    return `NoiseChannel(${this.protocol.name}, ${this.initiator ? 'initiator' : 'responder'}, ${this.phase})`;
+  }
+}
+
+type StepSplit = Parameters<typeof fromSplit>[2] | undefined;
+
+function checkDirection(d: unknown): Direction {
+  if (d !== 'send' && d !== 'recv') throw new AgentsecError('decode_failure', 'BAD_PARAM', 'direction must be "send" or "recv"');
+  return d;
+}
+
+export function createNoiseChannel(opts: NoiseChannelOptions): NoiseChannel {
+  return new NoiseChannel(opts);
+}
