@@ -104,6 +104,8 @@ export interface TestCase {
   readonly reqs: readonly string[];
   /** Returns a reason string when the test does not apply to these capabilities (reported as n/a). */
   applies?(caps: Capabilities): true | string;
+  /** Overrides the runner's per-test timeout (e.g. a test that walks a whole vector file). */
+  readonly timeoutMs?: number;
   /** Throws to fail (use `check` from ./assert.ts for clear messages). */
   run(ctx: TestContext): Promise<void>;
 }

@@ -1,0 +1,419 @@
+/**
+ * The conformance runner: starts the implementation under test (IUT), negotiates capabilities with
+ * `hello`, runs the selected tests of each suite with a per-test seeded rng, classifies outcomes
+ * (pass, fail, xfail, xpass, skip, n/a), and survives an IUT that crashes, hangs or lies.
+ */
+import { startReferenceAdapter } from '../adapters/in-process.js';
+import { startProcessAdapter } from '../adapters/process.js';
+import { CheckFailure, TestSkipped } from './assert.js';
+import { findExpectation, type Expectation } from './expectations.js';
+import { matchesAny } from './match.js';
+import { SeededRng, testSeed } from './rng.js';
+import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
+import { AGENTSEC_VERSION } from './version.js';
+
+export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'xfail', 'xpass', 'skip', 'n/a'];
+export const DEFAULT_TEST_TIMEOUT_MS = 120_000;
+const MAX_RESTART_FAILURES = 3;
+const MAX_LOG_CHARS = 8_000;
+
+export interface RunnerOptions {
+  suites: readonly Suite[];
+  /** The implementation's command line; absent: the reference in process. */
+  impl?: string;
+  seed: number;
+  /** Test ids or globs to run (all when absent or empty). */
+  only?: readonly string[];
+  quick?: boolean;
+  expectations?: readonly Expectation[];
+  expectationsFile?: string;
+  /** Names of registered suites not selected by --suite: expectation entries under them are not stale. */
+  unselectedSuites?: readonly string[];
+  callTimeoutMs?: number;
+  testTimeoutMs?: number;
+  /** CI=true: a skip for a missing service is a failure unless CI-exempt. */
+  ci?: boolean;
+  sharedVectorsDir?: string;
+  /** Progress and failure lines (the terminal); nothing when absent. */
+  out?: (line: string) => void;
+  /** A live counter (on a terminal): called with a status line to overwrite in place. */
+  status?: (line: string) => void;
+  /** Starts the IUT (default: `impl` through the process client, else the reference in process). */
+  startIut?: (services: Services) => Promise<Adapter>;
+  /** Maps `impl` to the command actually spawned (e.g. `agentsec` -> this checkout's CLI). */
+  resolveCommand?: (impl: string) => string;
+  /** Extra flags to put in reproduction lines (e.g. a non-default --timeout). */
+  reproFlags?: readonly string[];
+}
+
+export interface TestResult {
+  id: string;
+  suite: string;
+  reqs: string[];
+  outcome: Outcome;
+  duration_ms: number;
+  message?: string;
+  reproduction?: string;
+  stderr?: string;
+  /** For adapter faults: crash, timeout, garbage, out_of_order, bad_result. */
+  fault?: AdapterFault['fault'];
+  /** The reason of the expectation entry that applied. */
+  expectation?: string;
+  log?: string;
+}
+
+export interface StaleExpectation {
+  pattern: string;
+  expect: 'fail' | 'skip';
+  reason: string;
+}
+
+export interface RunResult {
+  run: {
+    seed: number;
+    impl: string;
+    impl_name: string;
+    impl_version: string;
+    capabilities: Capabilities;
+    suites: string[];
+    only: string[];
+    quick: boolean;
+    ci: boolean;
+    expectations: string | null;
+    started: string;
+    duration_ms: number;
+    node: string;
+    agentsec: string;
+  };
+  tests: TestResult[];
+  stale_expectations: StaleExpectation[];
+  exit_code: 0 | 1;
+}
+
+/** The IUT could not be started at all: a configuration problem (exit 2), not a test result. */
+export class ImplementationStartError extends Error {
+  override name = 'ImplementationStartError';
+}
+
+export type Counts = Record<Outcome, number> & { total: number };
+
+export function emptyCounts(): Counts {
+  return { total: 0, pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, 'n/a': 0 };
+}
+
+export function countOutcomes(tests: readonly TestResult[]): Counts {
+  const c = emptyCounts();
+  for (const t of tests) {
+    c[t.outcome]++;
+    c.total++;
+  }
+  return c;
+}
+
+/** POSIX-shell quoting for reproduction lines. */
+export function shellQuote(s: string): string {
+  if (/^[\w@%+=:,./-]+$/.test(s)) return s;
+  if (!/["$`\\!]/.test(s)) return `"${s}"`;
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+export function reproductionLine(o: { impl?: string; id: string; seed: number; quick?: boolean; extra?: readonly string[] }): string {
+  const parts = ['agentsec conform'];
+  if (o.impl !== undefined) parts.push(`--impl ${shellQuote(o.impl)}`);
+  parts.push(`--only ${shellQuote(o.id)}`, `--seed ${o.seed}`);
+  if (o.quick) parts.push('--quick');
+  parts.push(...(o.extra ?? []));
+  return parts.join(' ');
+}
+
+function unavailableReason(u: NonNullable<ReturnType<NonNullable<Suite['unavailable']>>>): { reason: string; ciExempt: boolean } {
+  return typeof u === 'string' ? { reason: u, ciExempt: false } : { reason: u.reason, ciExempt: u.ciExempt ?? false };
+}
+
+function errorText(e: unknown): string {
+  return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+}
+
+interface Planned {
+  suite: Suite;
+  test: TestCase;
+}
+
+/** Classifies what a test threw. */
+function classify(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
+  if (e instanceof CheckFailure) return { outcome: 'fail', message: e.message };
+  if (e instanceof TestSkipped) return { outcome: 'skip', message: e.message, ciExempt: e.ciExempt };
+  if (e instanceof AdapterFault) return { outcome: 'fail', message: `adapter fault (${e.fault}): ${e.message}`, fault: e.fault };
+  if (e instanceof AdapterCallError) {
+    return { outcome: 'fail', message: `"${e.method}" refused unexpectedly with ${e.kind}${e.reason ? `/${e.reason}` : ''}: ${e.message}` };
+  }
+  return { outcome: 'fail', message: `error in the test: ${errorText(e)}` };
+}
+
+class TestTimeout extends Error {
+  override name = 'TestTimeout';
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new TestTimeout(`test did not finish within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
+}
+
+export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
+  const startedAt = Date.now();
+  const out = opts.out ?? (() => {});
+  const status = opts.status;
+  const quick = opts.quick ?? false;
+  const ci = opts.ci ?? false;
+  const only = [...(opts.only ?? [])];
+  const expectations = opts.expectations ?? [];
+  const matched = new Set<Expectation>();
+  const suiteOpts: SuiteOptions = { quick, ...(opts.sharedVectorsDir ? { sharedVectorsDir: opts.sharedVectorsDir } : {}) };
+  const results: TestResult[] = [];
+  const selected = (id: string): boolean => only.length === 0 || matchesAny(only, id);
+
+  const finish = (r: TestResult): TestResult => {
+    const exp = findExpectation(expectations, r.id);
+    if (exp) {
+      matched.add(exp);
+      if (exp.expect === 'fail' && r.outcome === 'fail') {
+        r.outcome = 'xfail';
+        r.expectation = exp.reason;
+      } else if (exp.expect === 'fail' && r.outcome === 'pass') {
+        r.outcome = 'xpass';
+        r.expectation = exp.reason;
+        r.message = `passed, but the expectations file says it fails (${exp.reason}): remove the entry`;
+      } else if (exp.expect === 'skip' && r.outcome === 'fail' && r.message?.startsWith('skipped')) {
+        // A CI skip-failure that the user declared as expected.
+        r.outcome = 'skip';
+        r.expectation = exp.reason;
+      }
+    }
+    if (r.outcome === 'fail' || r.outcome === 'xpass') {
+      r.reproduction = reproductionLine({ ...(opts.impl !== undefined ? { impl: opts.impl } : {}), id: r.id, seed: opts.seed, quick, extra: opts.reproFlags ?? [] });
+    }
+    results.push(r);
+    if (r.outcome === 'fail' || r.outcome === 'xpass') {
+      status?.('');
+      out(`  ${r.outcome.toUpperCase()} ${r.id}: ${r.message ?? ''}`);
+      out(`    reproduce: ${r.reproduction ?? ''}`);
+    }
+    return r;
+  };
+
+  // 1. Which suites can run here, and their tests.
+  const plan: Planned[] = [];
+  const suiteOrder: Suite[] = [];
+  // Suites whose tests could not be listed: their expectation entries cannot be judged stale.
+  const unlisted: string[] = [];
+  for (const suite of opts.suites) {
+    const u = suite.unavailable?.(suiteOpts);
+    if (u !== undefined) {
+      const { reason, ciExempt } = unavailableReason(u);
+      const id = `${suite.name}/unavailable`;
+      unlisted.push(suite.name);
+      if (only.length > 0 && !only.some((p) => p.startsWith(`${suite.name}/`) || p.startsWith('*'))) continue;
+      if (ci && !ciExempt) finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'fail', duration_ms: 0, message: `skipped: ${reason}; under CI=true a missing service is a failure` });
+      else finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'skip', duration_ms: 0, message: reason });
+      continue;
+    }
+    let tests: TestCase[];
+    try {
+      tests = await suite.tests(suiteOpts);
+    } catch (e) {
+      unlisted.push(suite.name);
+      finish({ id: `${suite.name}/tests`, suite: suite.name, reqs: [], outcome: 'fail', duration_ms: 0, message: `the suite could not list its tests: ${errorText(e)}` });
+      continue;
+    }
+    const seen = new Set<string>();
+    for (const test of tests) {
+      for (const exp of expectations) if (exp.matches(test.id)) matched.add(exp);
+      if (seen.has(test.id)) {
+        finish({ id: test.id, suite: suite.name, reqs: [...test.reqs], outcome: 'fail', duration_ms: 0, message: 'duplicate test id in the suite' });
+        continue;
+      }
+      seen.add(test.id);
+      if (selected(test.id)) plan.push({ suite, test });
+    }
+    suiteOrder.push(suite);
+  }
+
+  // 2. Services, once per run, for the suites that have selected tests.
+  const services: Services = {};
+  const teardowns: Array<() => Promise<void>> = [];
+  const setupFailed = new Map<string, string>();
+  for (const suite of suiteOrder) {
+    if (!suite.setup || !plan.some((p) => p.suite === suite)) continue;
+    try {
+      const s = await suite.setup(suiteOpts);
+      Object.assign(services, s.services);
+      teardowns.push(() => s.teardown());
+    } catch (e) {
+      setupFailed.set(suite.name, `the suite's service setup failed: ${errorText(e)}`);
+    }
+  }
+
+  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}) }) : startReferenceAdapter({ services: svc })));
+  // The in-process reference keeps no process state worth sharing: a fresh one per test makes each
+  // test independent, exactly like its reproduction.
+  const freshPerTest = opts.impl === undefined && opts.startIut === undefined;
+
+  let iut: Adapter | undefined;
+  let firstHello: Adapter['hello'] | undefined;
+  try {
+    if (plan.length > 0) {
+      try {
+        iut = await startIut(services);
+        firstHello = iut.hello;
+      } catch (e) {
+        throw new ImplementationStartError(`the implementation did not start: ${e instanceof AdapterFault ? `${e.fault}: ${e.message}` : errorText(e)}`);
+      }
+    }
+    const caps = firstHello?.capabilities ?? {};
+    let restartFailures = 0;
+    const bySuite = new Map<Suite, Planned[]>();
+    for (const p of plan) bySuite.set(p.suite, [...(bySuite.get(p.suite) ?? []), p]);
+    let suiteIndex = 0;
+    for (const [suite, planned] of bySuite) {
+      suiteIndex++;
+      const suiteStart = Date.now();
+      let lastBeat = Date.now();
+      const before = results.length;
+      let done = 0;
+      for (const { test } of planned) {
+        done++;
+        status?.(`[${suiteIndex}/${bySuite.size}] ${suite.name} ${done}/${planned.length}`);
+        if (!status && Date.now() - lastBeat > 15_000) {
+          out(`  ${suite.name}: ${done - 1}/${planned.length} tests (${Math.round((Date.now() - suiteStart) / 1000)} s)`);
+          lastBeat = Date.now();
+        }
+        const base = { id: test.id, suite: suite.name, reqs: [...test.reqs] };
+        const exp = findExpectation(expectations, test.id);
+        if (exp?.expect === 'skip') {
+          matched.add(exp);
+          results.push({ ...base, outcome: 'skip', duration_ms: 0, message: `skipped by the expectations file: ${exp.reason}`, expectation: exp.reason });
+          continue;
+        }
+        const setupError = setupFailed.get(suite.name);
+        if (setupError) {
+          finish({ ...base, outcome: 'fail', duration_ms: 0, message: setupError });
+          continue;
+        }
+        let applies: true | string;
+        try {
+          applies = test.applies ? test.applies(caps) : true;
+        } catch (e) {
+          finish({ ...base, outcome: 'fail', duration_ms: 0, message: `error in the test's applies(): ${errorText(e)}` });
+          continue;
+        }
+        if (applies !== true) {
+          finish({ ...base, outcome: 'n/a', duration_ms: 0, message: applies });
+          continue;
+        }
+        // A fresh implementation when the last one faulted (or per test, in process).
+        if (!iut || iut.healthy === false || freshPerTest) {
+          if (restartFailures >= MAX_RESTART_FAILURES) {
+            finish({ ...base, outcome: 'fail', duration_ms: 0, message: `not run: the implementation could not be restarted ${MAX_RESTART_FAILURES} times in a row` });
+            continue;
+          }
+          if (iut) await iut.close();
+          try {
+            iut = await startIut(services);
+            restartFailures = 0;
+          } catch (e) {
+            restartFailures++;
+            iut = undefined;
+            const c = classify(e);
+            finish({ ...base, outcome: 'fail', duration_ms: 0, message: `the implementation could not be restarted: ${c.message}`, ...(c.fault ? { fault: c.fault } : {}) });
+            continue;
+          }
+        }
+        const adapter = iut;
+        adapter.drainStderr?.();
+        const logs: string[] = [];
+        let reference: Adapter | undefined;
+        const t0 = performance.now();
+        let r: TestResult;
+        try {
+          reference = await startReferenceAdapter({ services });
+          const ctx: TestContext = {
+            iut: adapter,
+            reference,
+            seed: testSeed(opts.seed, test.id),
+            runSeed: opts.seed,
+            rng: new SeededRng(opts.seed, test.id),
+            services,
+            quick,
+            log: (line) => logs.push(line),
+          };
+          await withTimeout(test.run(ctx), test.timeoutMs ?? opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS);
+          r = { ...base, outcome: 'pass', duration_ms: 0 };
+        } catch (e) {
+          const c = classify(e);
+          if (e instanceof TestTimeout) {
+            c.message = e.message;
+            // The IUT may still be busy with the abandoned test: never reuse it.
+            await adapter.close();
+          }
+          r = { ...base, outcome: c.outcome, duration_ms: 0, message: c.message, ...(c.fault ? { fault: c.fault } : {}) };
+          if (c.outcome === 'skip' && ci && !c.ciExempt) {
+            r.outcome = 'fail';
+            r.message = `skipped: ${c.message}; under CI=true a missing service is a failure`;
+          }
+        }
+        r.duration_ms = Math.round((performance.now() - t0) * 10) / 10;
+        await reference?.close();
+        if (adapter.healthy === false) await adapter.close();
+        const stderr = adapter.drainStderr?.() ?? '';
+        if (stderr && (r.outcome === 'fail' || r.outcome === 'xfail' || r.outcome === 'xpass' || r.fault)) r.stderr = stderr;
+        if (logs.length > 0) {
+          const text = logs.join('\n');
+          r.log = text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}\n[... log truncated]` : text;
+        }
+        finish(r);
+      }
+      status?.('');
+      const c = countOutcomes(results.slice(before));
+      out(`[${suiteIndex}/${bySuite.size}] ${suite.name.padEnd(12)} ${String(c.total).padStart(5)} tests  ${OUTCOMES.map((o) => `${c[o]} ${o}`).join(', ')}  (${((Date.now() - suiteStart) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    await iut?.close();
+    for (const t of teardowns.reverse()) {
+      try {
+        await t();
+      } catch (e) {
+        out(`warning: a service teardown failed: ${errorText(e)}`);
+      }
+    }
+  }
+
+  const unselected = [...(opts.unselectedSuites ?? []), ...unlisted];
+  const stale = expectations
+    .filter((e) => !matched.has(e) && !unselected.some((s) => e.pattern.startsWith(`${s}/`)))
+    .map((e) => ({ pattern: e.pattern, expect: e.expect, reason: e.reason }));
+  const c = countOutcomes(results);
+  return {
+    run: {
+      seed: opts.seed,
+      impl: opts.impl ?? 'reference (in process)',
+      impl_name: firstHello?.name ?? '',
+      impl_version: firstHello?.version ?? '',
+      capabilities: firstHello?.capabilities ?? {},
+      suites: opts.suites.map((s) => s.name),
+      only,
+      quick,
+      ci,
+      expectations: opts.expectationsFile ?? null,
+      started: new Date(startedAt).toISOString(),
+      duration_ms: Date.now() - startedAt,
+      node: process.version,
+      agentsec: AGENTSEC_VERSION,
+    },
+    tests: results,
+    stale_expectations: stale,
+    exit_code: c.fail > 0 || c.xpass > 0 || stale.length > 0 ? 1 : 0,
+  };
+}

@@ -1,0 +1,27 @@
+/** Writes a run's report folder: results.json, junit.xml and a self-contained index.html. */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResult } from '../conform/runner.js';
+import { toHtml } from './html.js';
+import { toJunitXml } from './junit.js';
+import { toResultsJson } from './results.js';
+
+export { toResultsJson, RESULTS_SCHEMA_ID, type ResultsJson } from './results.js';
+export { toJunitXml } from './junit.js';
+export { toHtml } from './html.js';
+
+function writeAtomic(path: string, text: string): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+}
+
+export function writeReports(dir: string, r: RunResult): { results: string; junit: string; html: string } {
+  mkdirSync(dir, { recursive: true });
+  const json = toResultsJson(r);
+  const paths = { results: join(dir, 'results.json'), junit: join(dir, 'junit.xml'), html: join(dir, 'index.html') };
+  writeAtomic(paths.results, `${JSON.stringify(json, null, 2)}\n`);
+  writeAtomic(paths.junit, toJunitXml(r));
+  writeAtomic(paths.html, toHtml(r, json));
+  return paths;
+}
