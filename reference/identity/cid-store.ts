@@ -1,0 +1,101 @@
+/**
+ * Content-addressed publication of public identity documents. A CID (CIDv1) names the canonical
+ * document bytes: multibase base32 ('b') of varint(1) || varint(0x0200 json) || multihash
+ * (0x12 sha2-256, 0x20, digest). Anyone holding a CID can check the bytes they fetched.
+ * The default store is a local folder with one file per CID.
+ */
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { concatBytes, equalBytes } from '../bytes.js';
+import type { CryptoProvider } from '../crypto/provider.js';
+import { AgentsecError } from '../errors.js';
+import { canonicalJsonBytes } from './canonical-json.js';
+import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { validateDidDocument, type DidDocument, type ValidatedDidDocument, parseDidDocument } from './did-document.js';
+import { base32Decode, base32Encode, varintDecode, varintEncode } from './multibase.js';
+
+export const CID_VERSION = 1;
+export const CODEC_JSON = 0x0200;
+export const MULTIHASH_SHA2_256 = 0x12;
+
+export function computeCid(bytes: Uint8Array, provider: CryptoProvider): string {
+  const digest = provider.hash('SHA-256', bytes);
+  // @req ID-008
+  return 'b' + base32Encode(concatBytes(varintEncode(CID_VERSION), varintEncode(CODEC_JSON), new Uint8Array([MULTIHASH_SHA2_256, 32]), digest));
+}
+
+/** Parses a CID string of the form this store issues; returns the sha2-256 digest it names. */
+export function parseCid(cid: unknown): Uint8Array {
+  if (typeof cid !== 'string' || !cid.startsWith('b') || cid.length > 80) {
+    throw new AgentsecError('decode_failure', 'CID_SYNTAX', 'CID expected a base32 multibase string starting with "b"');
+  }
+  const raw = base32Decode(cid.slice(1), 'CID');
+  let off = 0;
+  const [version, n1] = varintDecode(raw, off, 'CID version');
+  off += n1;
+  const [codec, n2] = varintDecode(raw, off, 'CID codec');
+  off += n2;
+  if (version !== CID_VERSION || codec !== CODEC_JSON) {
+    throw new AgentsecError('unsupported', 'CID_CODEC', `CID: expected CIDv1 with the json codec (0x200), got v${version} codec 0x${codec.toString(16)}`);
+  }
+  if (raw[off] !== MULTIHASH_SHA2_256 || raw[off + 1] !== 32 || raw.length !== off + 34) {
+    throw new AgentsecError('unsupported', 'CID_MULTIHASH', 'CID: expected a 32-byte sha2-256 multihash');
+  }
+  return raw.slice(off + 2);
+}
+
+export interface ContentStore {
+  /** Stores bytes under their CID (idempotent) and returns it. */
+  put(bytes: Uint8Array): Promise<string>;
+  /** Returns the bytes named by the CID, checked against it; throws state_failure if absent. */
+  get(cid: string): Promise<Uint8Array>;
+}
+
+export class DirectoryContentStore implements ContentStore {
+  constructor(
+    readonly dir: string,
+    private readonly provider: CryptoProvider,
+  ) {}
+
+  async put(bytes: Uint8Array): Promise<string> {
+    const cid = computeCid(bytes, this.provider);
+    await ensurePrivateDir(this.dir);
+    try {
+      await writeFileAtomic(join(this.dir, cid), bytes, { exclusive: true });
+    } catch (e) {
+      // Same CID means same bytes: a second put is a no-op.
+      if (!(e instanceof AgentsecError && e.reason === 'FILE_EXISTS')) throw e;
+    }
+    return cid;
+  }
+
+  async get(cid: string): Promise<Uint8Array> {
+    const digest = parseCid(cid);
+    let bytes: Uint8Array;
+    try {
+      bytes = new Uint8Array(await readFile(join(this.dir, cid)));
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new AgentsecError('state_failure', 'CID_NOT_FOUND', `no content stored under ${cid}`);
+      throw e;
+    }
+    if (!equalBytes(this.provider.hash('SHA-256', bytes), digest)) {
+      // @req ID-009
+      throw new AgentsecError('auth_failure', 'CID_MISMATCH', `content stored under ${cid} does not hash to its CID`);
+    }
+    return bytes;
+  }
+}
+
+/**
+ * Publishes a DID document: validates it first (only a valid, public document is ever published),
+ * then stores its canonical bytes. Returns the CID.
+ */
+export async function publishDidDocument(doc: DidDocument, store: ContentStore, provider: CryptoProvider): Promise<string> {
+  validateDidDocument(doc, provider); // @req ID-010
+  return store.put(canonicalJsonBytes(doc));
+}
+
+/** Fetches a published document by CID and validates it. */
+export async function resolvePublishedDocument(cid: string, store: ContentStore, provider: CryptoProvider): Promise<ValidatedDidDocument> {
+  return parseDidDocument(await store.get(cid), provider);
+}
