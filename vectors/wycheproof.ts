@@ -109,6 +109,8 @@ export interface Primitives {
   mlkemEncaps(alg: KemAlg, publicKey: Uint8Array, m: Uint8Array): Promise<{ ciphertext: Uint8Array; sharedSecret: Uint8Array }>;
   mlkemDecaps(alg: KemAlg, ciphertext: Uint8Array, secretKey: Uint8Array): Promise<Uint8Array>;
   refusal(e: unknown): string | undefined;
+  /** True for a thrown value that ends the whole run (the implementation crashed or hung). */
+  fatal?(e: unknown): boolean;
 }
 export type AeadAlg = 'AES-256-GCM' | 'ChaCha20-Poly1305';
 export type KemAlg = 'ML-KEM-768' | 'ML-KEM-1024';
@@ -187,6 +189,7 @@ async function expectRefused(p: Primitives, op: () => Promise<unknown>, errorKin
   try {
     result = await op();
   } catch (e) {
+    if (p.fatal?.(e)) throw e;
     const kind = p.refusal(e);
     if (kind === undefined) throw new TestFailure(`crashed instead of a typed refusal: ${e instanceof Error ? e.message : String(e)}`);
     if (errorKind && kind !== errorKind) throw new TestFailure(`refused with ${kind}, policy says ${errorKind}`);
@@ -262,6 +265,7 @@ function planFor(file: WycheproofFile, g: WycheproofGroup, p: Primitives): Group
           try {
             ok = await p.ed25519Verify(pub, msg, sig);
           } catch (e) {
+            if (p.fatal?.(e)) throw e;
             if (p.refusal(e) === undefined) throw new TestFailure(`crashed: ${e instanceof Error ? e.message : String(e)}`);
             return;
           }
@@ -382,8 +386,9 @@ export async function evaluateWycheproof(doc: WycheproofDoc, file: WycheproofFil
         await plan.run(t, g);
         counts.passed++;
       } catch (e) {
+        if (p.fatal?.(e)) throw e;
         counts.failed++;
-        const what = e instanceof TestFailure ? e.message : `harness error: ${e instanceof Error ? e.message : String(e)}`;
+        const what = e instanceof TestFailure ? e.message : `error: ${e instanceof Error ? e.message : String(e)}`;
         counts.failures.push(`tcId ${t.tcId} (${t.result}${t.flags?.length ? ` ${t.flags.join(',')}` : ''}${str(t, 'comment') ? `, ${str(t, 'comment')}` : ''}): ${what}`);
       }
     }
