@@ -1,2 +1,17 @@
-// Public exports of reference/session (filled in as the area is built).
-export {};
+// Public exports of reference/session: X3DH / PQXDH with prekey bundles, the Double Ratchet,
+// session agents with versioned records, rollback watermarks and the handshake selector.
+export { SessionAgent, type AgentOptions, type AgentState, type PeerSessions, type SessionEntry } from './agent.js';
+export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody } from './agent-record.js';
+export { decodeBundle, encodeBundle, signBundle, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
+export { softwareIdentity, type SessionIdentity } from './identity.js';
+export { decodeInitial, encodeInitial, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';
+export * from './limits.js';
+export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from './record.js';
+export { selectHandshake, type Selection, type SelectorInput, type HandshakeChoice } from './selector.js';
+export { writeFileAtomic, FileRecordStore } from './store.js';
+export { MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore } from './watermark.js';
+export { X3DH_INFO, PQXDH_INFO, handshakeKdf, associatedData, type HandshakeKind } from './x3dh.js';
+export { initAlice, initBob, ratchetEncrypt, ratchetDecrypt, skipSending, type RatchetState, type DecryptResult } from './ratchet/session.js';
+export { kdfChain, messageKeys } from './ratchet/chain.js';
+export { kdfRoot } from './ratchet/root-chain.js';
+export { decodeMessage, encodeHeader, HEADER_LENGTH } from './ratchet/header.js';

@@ -1,0 +1,252 @@
+/**
+ * The body of an agent record (record type 0x01, version 1): the agent's identity, prekeys and
+ * sessions as tagged fields (tag u8, u32 length, value), read strictly. Tags are never reused;
+ * the next free tag of each group is noted so additions stay additive (spec/records.md REC-005).
+ */
+import { fromHex, toHex, u32be, utf8 } from '../bytes.js';
+import type { AeadName, CryptoProvider } from '../crypto/provider.js';
+import { AgentsecError } from '../errors.js';
+import type { AgentState, PeerSessions, SessionEntry } from './agent.js';
+import { SessionAgent } from './agent.js';
+import { field32, FieldReader, u32, u8 } from './encoding.js';
+import { softwareIdentity, type SessionIdentity } from './identity.js';
+import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
+import type { EcPrekey, PqPrekey, PrekeyState } from './prekeys.js';
+import type { RatchetState } from './ratchet/session.js';
+import type { OldChain, SkippedKey } from './ratchet/skipped-keys.js';
+import { openRecord, sealRecord } from './record.js';
+import type { WatermarkStore } from './watermark.js';
+import type { HandshakeKind } from './x3dh.js';
+
+const f = field32;
+const n32 = (n: number): Uint8Array => u32be(n);
+const b1 = (n: number): Uint8Array => new Uint8Array([n]);
+const cat = (...parts: Uint8Array[]): Uint8Array => {
+  let len = 0;
+  for (const x of parts) len += x.length;
+  const out = new Uint8Array(len);
+  let o = 0;
+  for (const x of parts) {
+    out.set(x, o);
+    o += x.length;
+  }
+  return out;
+};
+const reader = (b: Uint8Array, what: string): FieldReader => new FieldReader(b, what, 0, 4);
+const fixed = (b: Uint8Array, len: number, name: string): Uint8Array => {
+  if (b.length !== len) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `record field "${name}" expected ${len} bytes, got ${b.length}`);
+  return b.slice();
+};
+const KIND: Record<HandshakeKind, number> = { x3dh: 1, pqxdh: 2 };
+const kindFrom = (b: number): HandshakeKind => {
+  if (b === 1) return 'x3dh';
+  if (b === 2) return 'pqxdh';
+  throw new AgentsecError('decode_failure', 'BAD_FIELD', `record: unknown session kind ${b}`);
+};
+
+// Ratchet state fields: 0x01 aead, 0x02 ad, 0x03 dhs public, 0x04 dhs private, 0x05 dhr?, 0x06 rk,
+// 0x07 cks?, 0x08 ckr?, 0x09 ns, 0x0a nr, 0x0b pn, 0x0c send epoch, 0x0d receiving chain?,
+// 0x0e receiving eviction mark, 0x0f old chain*, 0x10 skipped key*. Next free: 0x11.
+function encodeRatchet(r: RatchetState): Uint8Array {
+  const parts = [f(0x01, b1(AEAD_BYTE[r.aead])), f(0x02, r.ad), f(0x03, r.dhsPublic), f(0x04, r.dhsPrivate)];
+  if (r.dhr) parts.push(f(0x05, r.dhr));
+  parts.push(f(0x06, r.rk));
+  if (r.cks) parts.push(f(0x07, r.cks));
+  if (r.ckr) parts.push(f(0x08, r.ckr));
+  parts.push(f(0x09, n32(r.ns)), f(0x0a, n32(r.nr)), f(0x0b, n32(r.pn)), f(0x0c, n32(r.sendEpoch)));
+  if (r.skip.recvChain !== undefined) parts.push(f(0x0d, fromHex(r.skip.recvChain)));
+  parts.push(f(0x0e, n32(r.skip.recvEvictedBelow)));
+  for (const c of r.skip.oldChains) parts.push(f(0x0f, cat(fromHex(c.chain), n32(c.end), n32(c.evictedBelow))));
+  for (const k of r.skip.skipped) parts.push(f(0x10, cat(fromHex(k.chain), n32(k.n), k.mk)));
+  return cat(...parts);
+}
+
+function decodeRatchet(b: Uint8Array): RatchetState {
+  const r = reader(b, 'ratchet state');
+  const aead: AeadName = aeadFromByte(u8(r.read(0x01, 'aead'), 'aead'));
+  const ad = r.read(0x02, 'ad').slice();
+  const dhsPublic = fixed(r.read(0x03, 'dhs public'), 32, 'dhs public');
+  const dhsPrivate = fixed(r.read(0x04, 'dhs private'), 32, 'dhs private');
+  const dhr = r.optional(0x05, 'dhr');
+  const rk = fixed(r.read(0x06, 'rk'), 32, 'rk');
+  const cks = r.optional(0x07, 'cks');
+  const ckr = r.optional(0x08, 'ckr');
+  const ns = u32(r.read(0x09, 'ns'), 'ns');
+  const nr = u32(r.read(0x0a, 'nr'), 'nr');
+  const pn = u32(r.read(0x0b, 'pn'), 'pn');
+  const sendEpoch = u32(r.read(0x0c, 'send epoch'), 'send epoch');
+  const recvChain = r.optional(0x0d, 'receiving chain');
+  const recvEvictedBelow = u32(r.read(0x0e, 'eviction mark'), 'eviction mark');
+  const oldChains: OldChain[] = r.all(0x0f, 'old chain').map((v) => {
+    fixed(v, 40, 'old chain');
+    return { chain: toHex(v.subarray(0, 32)), end: u32(v.subarray(32, 36), 'end'), evictedBelow: u32(v.subarray(36, 40), 'evictedBelow') };
+  });
+  const skipped: SkippedKey[] = r.all(0x10, 'skipped key').map((v) => {
+    fixed(v, 68, 'skipped key');
+    return { chain: toHex(v.subarray(0, 32)), n: u32(v.subarray(32, 36), 'n'), mk: v.slice(36, 68) };
+  });
+  r.end();
+  return {
+    aead,
+    ad,
+    dhsPublic,
+    dhsPrivate,
+    dhr: dhr ? fixed(dhr, 32, 'dhr') : undefined,
+    rk,
+    cks: cks ? fixed(cks, 32, 'cks') : undefined,
+    ckr: ckr ? fixed(ckr, 32, 'ckr') : undefined,
+    ns,
+    nr,
+    pn,
+    sendEpoch,
+    skip: { skipped, oldChains, recvEvictedBelow, recvChain: recvChain ? toHex(fixed(recvChain, 32, 'receiving chain')) : undefined },
+  };
+}
+
+// Pending prefix fields: 0x01 kind, 0x02 aead, 0x03 base key, 0x04 spk id, 0x05 opk id?, 0x06 pq id || ct?. Next free: 0x07.
+function encodePrefix(x: InitialPrefix): Uint8Array {
+  const parts = [f(0x01, b1(KIND[x.kind])), f(0x02, b1(AEAD_BYTE[x.aead])), f(0x03, x.baseKey), f(0x04, n32(x.signedPrekeyId))];
+  if (x.oneTimePrekeyId !== undefined) parts.push(f(0x05, n32(x.oneTimePrekeyId)));
+  if (x.pq) parts.push(f(0x06, cat(n32(x.pq.id), x.pq.ciphertext)));
+  return cat(...parts);
+}
+
+function decodePrefix(b: Uint8Array, identity: SessionIdentity): InitialPrefix {
+  const r = reader(b, 'pending prefix');
+  const kind = kindFrom(u8(r.read(0x01, 'kind'), 'kind'));
+  const aead = aeadFromByte(u8(r.read(0x02, 'aead'), 'aead'));
+  const baseKey = fixed(r.read(0x03, 'base key'), 32, 'base key');
+  const signedPrekeyId = u32(r.read(0x04, 'spk id'), 'spk id');
+  const opk = r.optional(0x05, 'opk id');
+  const pq = r.optional(0x06, 'pq');
+  r.end();
+  return {
+    kind,
+    aead,
+    identitySigning: identity.signingPublic,
+    identityAgreement: identity.agreementPublic,
+    baseKey,
+    signedPrekeyId,
+    ...(opk ? { oneTimePrekeyId: u32(opk, 'opk id') } : {}),
+    ...(pq ? { pq: { id: u32(fixed(pq, 4 + 1568, 'pq').subarray(0, 4), 'pq id'), ciphertext: pq.slice(4) } } : {}),
+  };
+}
+
+// Session entry fields: 0x01 id, 0x02 peer signing, 0x03 peer agreement, 0x04 base key, 0x05 initiator,
+// 0x06 pending prefix?, 0x07 ratchet state. Next free: 0x08.
+function encodeEntry(e: SessionEntry): Uint8Array {
+  const parts = [f(0x01, e.id), f(0x02, e.peerSigning), f(0x03, e.peerAgreement), f(0x04, e.baseKey), f(0x05, b1(e.initiator ? 1 : 0))];
+  if (e.pending) parts.push(f(0x06, encodePrefix(e.pending)));
+  parts.push(f(0x07, encodeRatchet(e.ratchet)));
+  return cat(...parts);
+}
+
+function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
+  const r = reader(b, 'session');
+  const id = fixed(r.read(0x01, 'id'), 16, 'id');
+  const peerSigning = fixed(r.read(0x02, 'peer signing'), 32, 'peer signing');
+  const peerAgreement = fixed(r.read(0x03, 'peer agreement'), 32, 'peer agreement');
+  const baseKey = fixed(r.read(0x04, 'base key'), 32, 'base key');
+  const initiator = u8(r.read(0x05, 'initiator'), 'initiator') === 1;
+  const pending = r.optional(0x06, 'pending');
+  const ratchet = decodeRatchet(r.read(0x07, 'ratchet'));
+  r.end();
+  return { id, peerSigning, peerAgreement, baseKey, initiator, pending: pending ? decodePrefix(pending, identity) : undefined, ratchet };
+}
+
+// Prekey fields: 0x01 first id, 0x02 next id, 0x03 spk (id || private), 0x04 one-time* (id || private),
+// 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time* (id || seed), 0x08 pq cursor,
+// 0x09 used base key digest*. Next free: 0x0a.
+function encodePrekeys(s: PrekeyState): Uint8Array {
+  const ec = (k: EcPrekey): Uint8Array => cat(n32(k.id), k.privateKey);
+  const pq = (k: PqPrekey): Uint8Array => cat(n32(k.id), k.seed);
+  const parts = [f(0x01, n32(s.firstId)), f(0x02, n32(s.nextId)), f(0x03, ec(s.signedPrekey))];
+  for (const k of s.oneTime) parts.push(f(0x04, ec(k)));
+  parts.push(f(0x05, n32(s.oneTimeCursor)));
+  if (s.pqLastResort) parts.push(f(0x06, pq(s.pqLastResort)));
+  for (const k of s.pqOneTime) parts.push(f(0x07, pq(k)));
+  parts.push(f(0x08, n32(s.pqCursor)));
+  for (const d of s.usedBaseKeys) parts.push(f(0x09, fromHex(d)));
+  return cat(...parts);
+}
+
+function decodePrekeys(b: Uint8Array): PrekeyState {
+  const r = reader(b, 'prekeys');
+  const ec = (v: Uint8Array): EcPrekey => ({ id: u32(fixed(v, 36, 'prekey').subarray(0, 4), 'id'), privateKey: v.slice(4) });
+  const pq = (v: Uint8Array): PqPrekey => ({ id: u32(fixed(v, 68, 'pq prekey').subarray(0, 4), 'id'), seed: v.slice(4) });
+  const firstId = u32(r.read(0x01, 'first id'), 'first id');
+  const nextId = u32(r.read(0x02, 'next id'), 'next id');
+  const signedPrekey = ec(r.read(0x03, 'signed prekey'));
+  const oneTime = r.all(0x04, 'one-time prekey').map(ec);
+  const oneTimeCursor = u32(r.read(0x05, 'cursor'), 'cursor');
+  const last = r.optional(0x06, 'pq last resort');
+  const pqOneTime = r.all(0x07, 'pq one-time prekey').map(pq);
+  const pqCursor = u32(r.read(0x08, 'pq cursor'), 'pq cursor');
+  const usedBaseKeys = r.all(0x09, 'used base key').map((v) => toHex(fixed(v, 16, 'used base key')));
+  r.end();
+  return { firstId, nextId, signedPrekey, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, pqOneTime, pqCursor, usedBaseKeys };
+}
+
+// Agent body fields: 0x01 kind, 0x02 aead, 0x03 identity (0x01 || sig priv || dh priv, software;
+// 0x02 || sig pub || dh pub, held elsewhere), 0x04 prekeys, 0x05 peer* (fields: 0x01 address,
+// 0x02 current, 0x03 previous*). Next free: 0x06.
+export function encodeAgentBody(state: AgentState, identity: SessionIdentity): Uint8Array {
+  const priv = identity.exportPrivate?.();
+  const id = priv ? cat(b1(1), priv.signingPrivate, priv.agreementPrivate) : cat(b1(2), identity.signingPublic, identity.agreementPublic);
+  const parts = [f(0x01, b1(KIND[state.kind])), f(0x02, b1(AEAD_BYTE[state.aead])), f(0x03, id), f(0x04, encodePrekeys(state.prekeys))];
+  for (const ps of state.peers) {
+    const inner = [f(0x01, utf8(ps.address)), f(0x02, encodeEntry(ps.current)), ...ps.previous.map((e) => f(0x03, encodeEntry(e)))];
+    parts.push(f(0x05, cat(...inner)));
+  }
+  return cat(...parts);
+}
+
+export function decodeAgentBody(p: CryptoProvider, body: Uint8Array, external?: SessionIdentity): { state: AgentState; identity: SessionIdentity } {
+  const r = reader(body, 'agent record');
+  const kind = kindFrom(u8(r.read(0x01, 'kind'), 'kind'));
+  const aead = aeadFromByte(u8(r.read(0x02, 'aead'), 'aead'));
+  const idv = fixed(r.read(0x03, 'identity'), 65, 'identity');
+  let identity: SessionIdentity;
+  if (idv[0] === 1) identity = softwareIdentity(p, { signingPrivate: idv.slice(1, 33), agreementPrivate: idv.slice(33, 65) });
+  else if (idv[0] === 2) {
+    if (!external) throw new AgentsecError('state_failure', 'IDENTITY_REQUIRED', 'this agent record names an identity held in a key store: pass it to importAgent');
+    if (toHex(external.signingPublic) !== toHex(idv.subarray(1, 33)) || toHex(external.agreementPublic) !== toHex(idv.subarray(33, 65))) {
+      throw new AgentsecError('state_failure', 'IDENTITY_MISMATCH', 'the identity passed does not match the agent record');
+    }
+    identity = external;
+  } else throw new AgentsecError('decode_failure', 'BAD_FIELD', `record: unknown identity form ${idv[0]}`);
+  const prekeys = decodePrekeys(r.read(0x04, 'prekeys'));
+  const peers: PeerSessions[] = r.all(0x05, 'peer').map((v) => {
+    const pr = reader(v, 'peer');
+    const address = new TextDecoder('utf-8', { fatal: true }).decode(pr.read(0x01, 'address'));
+    const current = decodeEntry(pr.read(0x02, 'current'), identity);
+    const previous = pr.all(0x03, 'previous').map((e) => decodeEntry(e, identity));
+    pr.end();
+    return { address, current, previous };
+  });
+  r.end();
+  return { state: { kind, aead, prekeys, peers }, identity };
+}
+
+/** Serializes an agent into a sealed record under the storage key (REC-001). */
+export function exportAgent(p: CryptoProvider, agent: SessionAgent, storageKey: Uint8Array): Uint8Array {
+  return sealRecord(p, storageKey, 'agent', encodeAgentBody(agent.persistedState(), agent.identity));
+}
+
+/** Restores an agent from its record; the watermark store is the one kept outside the record. */
+export function importAgent(
+  p: CryptoProvider,
+  record: Uint8Array,
+  storageKey: Uint8Array,
+  opts: { identity?: SessionIdentity; watermarks?: WatermarkStore } = {},
+): SessionAgent {
+  const body = openRecord(p, storageKey, 'agent', record);
+  let decoded: { state: AgentState; identity: SessionIdentity };
+  try {
+    decoded = decodeAgentBody(p, body, opts.identity);
+  } catch (e) {
+    if (e instanceof AgentsecError) throw e;
+    throw new AgentsecError('decode_failure', 'BAD_RECORD', 'agent record body is malformed');
+  }
+  return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks);
+}

@@ -1,0 +1,289 @@
+/**
+ * A session agent: its identity, prekeys and the sessions with each peer (spec/session.md).
+ * Every operation computes a new plain AgentState and commits it only when the whole operation
+ * succeeded, so a refused input leaves the agent (and its exported record) unchanged (CONV-003).
+ */
+import { inspect } from 'node:util';
+import { concatBytes, equalBytes, toHex, u32be, utf8, wipe } from '../bytes.js';
+import type { AeadName, CryptoProvider } from '../crypto/provider.js';
+import { AgentsecError } from '../errors.js';
+import { mutationActiveForTestingOnly } from '../testing/mutations.js';
+import { decodeBundle, encodeBundle } from './bundle.js';
+import type { SessionIdentity } from './identity.js';
+import { softwareIdentity } from './identity.js';
+import { decodeInitial, encodeInitial, isInitial, type InitialPrefix } from './initial-message.js';
+import { DEFAULT_ONE_TIME_PREKEYS, MAX_PREVIOUS_SESSIONS } from './limits.js';
+import { consumePrekeys, generatePrekeys, lookupPrekeys, nextBundle, seenBaseKey, type PrekeyState } from './prekeys.js';
+import { pqDecapsulate, pqEncapsulate } from './pqxdh.js';
+import { initAlice, initBob, knowsChain, ratchetDecrypt, ratchetEncrypt, skipSending, type RatchetState } from './ratchet/session.js';
+import { MemoryWatermarkStore, type WatermarkStore } from './watermark.js';
+import { associatedData, handshakeKdf, initiatorDhs, responderDhs, type HandshakeKind } from './x3dh.js';
+
+export interface SessionEntry {
+  /** Local random id: the key of this session's rollback watermark. */
+  readonly id: Uint8Array;
+  readonly peerSigning: Uint8Array;
+  readonly peerAgreement: Uint8Array;
+  /** The initiator's ephemeral key: names the session on both sides. */
+  readonly baseKey: Uint8Array;
+  readonly initiator: boolean;
+  /** While the initiator has not heard back, every message repeats the initial prefix (R-DR-18). */
+  readonly pending: InitialPrefix | undefined;
+  readonly ratchet: RatchetState;
+}
+
+export interface PeerSessions {
+  readonly address: string;
+  readonly current: SessionEntry;
+  /** Older sessions, newest first, at most MAX_PREVIOUS_SESSIONS. */
+  readonly previous: readonly SessionEntry[];
+}
+
+export interface AgentState {
+  readonly kind: HandshakeKind;
+  readonly aead: AeadName;
+  readonly prekeys: PrekeyState;
+  readonly peers: readonly PeerSessions[];
+}
+
+export interface AgentOptions {
+  readonly kind: HandshakeKind;
+  /** AEAD for the sessions this agent initiates (the config's encryption.aead). */
+  readonly aead?: AeadName;
+  readonly oneTimePrekeys?: number;
+  readonly pqOneTimePrekeys?: number;
+  readonly identity?: SessionIdentity;
+  /** Where rollback watermarks live, outside the agent record; in memory when omitted. */
+  readonly watermarks?: WatermarkStore;
+}
+
+const BASE_KEY_LABEL = utf8('agentsec/1 base key');
+
+export class SessionAgent {
+  private st: AgentState;
+  /** Test seam state for the 'dr-counter-not-persisted' mutation only. */
+  private readonly staleSendForTesting = new Map<string, { epoch: number; cks: Uint8Array | undefined; ns: number }>();
+
+  constructor(
+    private readonly p: CryptoProvider,
+    readonly identity: SessionIdentity,
+    state: AgentState,
+    readonly watermarks: WatermarkStore = new MemoryWatermarkStore(),
+  ) {
+    this.st = state;
+  }
+
+  static create(p: CryptoProvider, opts: AgentOptions): SessionAgent {
+    if (opts.kind !== 'x3dh' && opts.kind !== 'pqxdh') throw new AgentsecError('unsupported', 'UNKNOWN_KIND', `session kind "${String(opts.kind)}" is not x3dh or pqxdh`);
+    const count = opts.oneTimePrekeys ?? DEFAULT_ONE_TIME_PREKEYS;
+    if (!Number.isSafeInteger(count) || count < 0 || count > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `one-time prekey count must be 0..100000, got ${count}`);
+    const pqCount = opts.pqOneTimePrekeys ?? count;
+    if (!Number.isSafeInteger(pqCount) || pqCount < 0 || pqCount > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `PQ one-time prekey count must be 0..100000, got ${pqCount}`);
+    const identity = opts.identity ?? softwareIdentity(p);
+    const state: AgentState = { kind: opts.kind, aead: opts.aead ?? 'AES-256-GCM', prekeys: generatePrekeys(p, opts.kind, count, pqCount), peers: [] };
+    return new SessionAgent(p, identity, state, opts.watermarks);
+  }
+
+  /** The plain state record (read-only; records and tests serialize it). */
+  get state(): AgentState {
+    return this.st;
+  }
+
+  get kind(): HandshakeKind {
+    return this.st.kind;
+  }
+
+  /** The next prekey bundle for the directory to hand to one initiator. */
+  bundle(): Uint8Array {
+    const { state, bundle } = nextBundle(this.p, this.st.prekeys, this.identity);
+    this.st = { ...this.st, prekeys: state };
+    return encodeBundle(bundle);
+  }
+
+  /** X3DH / PQXDH as initiator (R-X3DH-6/7, R-PQXDH-7/8), then the first ratchet message. */
+  initiate(peer: string, bundleBytes: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    const p = this.p;
+    // @req X3DH-003: nothing happens before the bundle is parsed and every signature verified.
+    const b = decodeBundle(p, bundleBytes);
+    const kind = this.st.kind;
+    // @req PQXDH-003
+    if (kind === 'pqxdh' && !b.pqPrekey) throw new AgentsecError('policy_reject', 'PQ_PREKEY_MISSING', 'a PQXDH agent refuses a bundle without a PQ prekey (no downgrade to X3DH)');
+    const known = this.peer(peer);
+    if (known && !(equalBytes(known.current.peerSigning, b.identitySigning) && equalBytes(known.current.peerAgreement, b.identityAgreement))) {
+      throw new AgentsecError('policy_reject', 'IDENTITY_CHANGED', `the bundle's identity keys differ from the ones pinned for peer "${peer}"`);
+    }
+    const ek = p.x25519.generateKeyPair();
+    const km = initiatorDhs(p, { identityDh: (pub) => this.identity.dh(pub), ephemeralPrivate: ek.privateKey }, b.identityAgreement, b.signedPrekey.publicKey, b.oneTimePrekey?.publicKey);
+    let pq: InitialPrefix['pq'];
+    if (kind === 'pqxdh' && b.pqPrekey) {
+      const enc = pqEncapsulate(p, b.pqPrekey.publicKey);
+      km.push(enc.sharedSecret);
+      pq = { id: b.pqPrekey.id, ciphertext: enc.ciphertext };
+    }
+    const sk = handshakeKdf(p, kind, km);
+    // @req X3DH-007: the ephemeral private key and the DH outputs are deleted once SK exists.
+    wipe(ek.privateKey, ...km);
+    const ad = associatedData({ signing: this.identity.signingPublic, agreement: this.identity.agreementPublic }, { signing: b.identitySigning, agreement: b.identityAgreement });
+    const ratchet = initAlice(p, sk, ad, b.signedPrekey.publicKey, this.st.aead);
+    const prefix: InitialPrefix = {
+      kind,
+      aead: this.st.aead,
+      identitySigning: this.identity.signingPublic,
+      identityAgreement: this.identity.agreementPublic,
+      baseKey: ek.publicKey,
+      signedPrekeyId: b.signedPrekey.id,
+      ...(b.oneTimePrekey ? { oneTimePrekeyId: b.oneTimePrekey.id } : {}),
+      ...(pq ? { pq } : {}),
+    };
+    const entry: SessionEntry = { id: p.randomBytes(16), peerSigning: b.identitySigning, peerAgreement: b.identityAgreement, baseKey: ek.publicKey, initiator: true, pending: prefix, ratchet };
+    const sent = this.sendOn(entry, plaintext);
+    this.st = { ...this.st, peers: this.withNewSession(peer, sent.entry) };
+    return sent.message;
+  }
+
+  encrypt(peer: string, plaintext: Uint8Array): Uint8Array {
+    const ps = this.peer(peer);
+    if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
+    const sent = this.sendOn(ps.current, plaintext);
+    this.st = { ...this.st, peers: this.st.peers.map((x) => (x === ps ? { ...x, current: sent.entry } : x)) };
+    return sent.message;
+  }
+
+  decrypt(peer: string, message: Uint8Array): Uint8Array {
+    if (!(message instanceof Uint8Array)) throw new AgentsecError('decode_failure', 'NOT_BYTES', '"message" expected Uint8Array');
+    return isInitial(message) ? this.decryptInitial(peer, message) : this.decryptRatchet(peer, message);
+  }
+
+  // ---- internals ----
+
+  private peer(address: string): PeerSessions | undefined {
+    return this.st.peers.find((x) => x.address === address);
+  }
+
+  private withNewSession(address: string, entry: SessionEntry): readonly PeerSessions[] {
+    const ps = this.peer(address);
+    if (!ps) return this.st.peers.concat([{ address, current: entry, previous: [] }]);
+    // @req SESS-005: the newer session replaces the older, which stays reachable for late messages.
+    const previous = [ps.current, ...ps.previous].slice(0, MAX_PREVIOUS_SESSIONS);
+    return this.st.peers.map((x) => (x === ps ? { address, current: entry, previous } : x));
+  }
+
+  private replaceEntry(address: string, old: SessionEntry, next: SessionEntry): readonly PeerSessions[] {
+    return this.st.peers.map((x) =>
+      x.address !== address ? x : { ...x, current: x.current === old ? next : x.current, previous: x.previous.map((e) => (e === old ? next : e)) },
+    );
+  }
+
+  /** Encrypts on a session under the rollback watermark; the watermark is advanced before the message is returned. */
+  private sendOn(entry: SessionEntry, plaintext: Uint8Array): { entry: SessionEntry; message: Uint8Array } {
+    const key = toHex(entry.id);
+    let r = entry.ratchet;
+    const counterNotPersisted = mutationActiveForTestingOnly('dr-counter-not-persisted');
+    if (!counterNotPersisted) {
+      const wm = this.watermarks.get(key);
+      const chain = toHex(r.dhsPublic);
+      if (wm) {
+        // @req SESS-011
+        if (r.sendEpoch < wm.epoch || (r.sendEpoch === wm.epoch && wm.chain !== chain)) {
+          throw new AgentsecError('state_failure', 'ROLLBACK_DETECTED', 'this session state is older than one that already sent: it must not send again (start a new session)');
+        }
+        // @req SESS-012: same chain, older counter: skip past every number already used.
+        if (r.sendEpoch === wm.epoch && r.ns < wm.next) r = skipSending(this.p, r, wm.next - r.ns);
+      }
+    } else if (this.staleSendForTesting.get(key)?.epoch !== r.sendEpoch) {
+      this.staleSendForTesting.set(key, { epoch: r.sendEpoch, cks: r.cks, ns: r.ns });
+    }
+    const out = ratchetEncrypt(this.p, r, plaintext);
+    // @req SESS-010
+    if (!counterNotPersisted) this.watermarks.advance(key, { epoch: out.state.sendEpoch, chain: toHex(out.state.dhsPublic), next: out.state.ns });
+    const message = entry.pending ? encodeInitial({ ...entry.pending, ratchetMessage: out.message }) : out.message;
+    return { entry: { ...entry, ratchet: out.state }, message };
+  }
+
+  private decryptInitial(peer: string, message: Uint8Array): Uint8Array {
+    const p = this.p;
+    const im = decodeInitial(message);
+    const ps = this.peer(peer);
+    if (ps && !(equalBytes(ps.current.peerSigning, im.identitySigning) && equalBytes(ps.current.peerAgreement, im.identityAgreement))) {
+      throw new AgentsecError('policy_reject', 'IDENTITY_CHANGED', `the initial message's identity keys differ from the ones pinned for peer "${peer}"`);
+    }
+    // A repeated prefix (R-DR-18) or a replay: the session it created already exists.
+    const existing = ps ? [ps.current, ...ps.previous].find((e) => !e.initiator && equalBytes(e.baseKey, im.baseKey)) : undefined;
+    if (existing) {
+      const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage);
+      if (!res.ok) {
+        if (res.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.attempted }) };
+        throw res.error;
+      }
+      this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.state }) };
+      return res.plaintext;
+    }
+
+    if (im.kind !== this.st.kind) {
+      // @req PQXDH-004
+      if (this.st.kind === 'pqxdh') throw new AgentsecError('policy_reject', 'DOWNGRADE', 'a PQXDH agent refuses an X3DH initial message');
+      throw new AgentsecError('unsupported', 'PQXDH_NOT_OFFERED', 'this agent publishes no PQ prekeys');
+    }
+    const keys = lookupPrekeys(this.st.prekeys, { signedPrekeyId: im.signedPrekeyId, ...(im.oneTimePrekeyId !== undefined ? { oneTimePrekeyId: im.oneTimePrekeyId } : {}), ...(im.pq ? { pqId: im.pq.id } : {}) });
+    // @req X3DH-009
+    const replayDigest = keys.opk ? undefined : toHex(p.hash('SHA-256', concatBytes(BASE_KEY_LABEL, im.baseKey, u32be(im.signedPrekeyId), u32be(im.pq?.id ?? 0))).subarray(0, 16));
+    if (replayDigest !== undefined && seenBaseKey(this.st.prekeys, replayDigest)) throw new AgentsecError('duplicate', 'REPLAYED_INITIAL_MESSAGE', 'this initial message was already accepted');
+    const km = responderDhs(p, { identityDh: (pub) => this.identity.dh(pub), spkPrivate: keys.spk.privateKey, opkPrivate: keys.opk?.privateKey }, im.identityAgreement, im.baseKey);
+    // @req PQXDH-005
+    if (im.pq && keys.pq) km.push(pqDecapsulate(p, keys.pq.seed, im.pq.ciphertext));
+    const sk = handshakeKdf(p, im.kind, km);
+    wipe(...km);
+    const ad = associatedData({ signing: im.identitySigning, agreement: im.identityAgreement }, { signing: this.identity.signingPublic, agreement: this.identity.agreementPublic });
+    const ratchet = initBob(sk, ad, { publicKey: p.x25519.publicKey(keys.spk.privateKey), privateKey: keys.spk.privateKey }, im.aead);
+    const res = ratchetDecrypt(p, ratchet, im.ratchetMessage);
+    // @req X3DH-010: a failed initial message creates no session and consumes no prekey.
+    if (!res.ok) throw res.error;
+    const entry: SessionEntry = { id: p.randomBytes(16), peerSigning: im.identitySigning, peerAgreement: im.identityAgreement, baseKey: im.baseKey, initiator: false, pending: undefined, ratchet: res.state };
+    const prekeys = consumePrekeys(this.st.prekeys, {
+      ...(im.oneTimePrekeyId !== undefined ? { oneTimePrekeyId: im.oneTimePrekeyId } : {}),
+      ...(im.pq ? { pqId: im.pq.id } : {}),
+      pqLastResort: keys.pq?.lastResort ?? false,
+      ...(replayDigest !== undefined ? { replayDigest } : {}),
+    });
+    this.st = { ...this.st, prekeys, peers: this.withNewSession(peer, entry) };
+    return res.plaintext;
+  }
+
+  private decryptRatchet(peer: string, message: Uint8Array): Uint8Array {
+    const ps = this.peer(peer);
+    if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
+    let chosen: { entry: SessionEntry; error: AgentsecError; attempted: RatchetState | undefined } | undefined;
+    // @req SESS-006: the current session first, then older ones; a failed trial changes none of them.
+    for (const entry of [ps.current, ...ps.previous]) {
+      const res = ratchetDecrypt(this.p, entry.ratchet, message);
+      if (res.ok) {
+        this.st = { ...this.st, peers: this.replaceEntry(peer, entry, { ...entry, pending: undefined, ratchet: res.state }) };
+        return res.plaintext;
+      }
+      // The verdict of a session that knows the message's chain is the meaningful one.
+      if (!chosen || (knowsChain(entry.ratchet, message) && !knowsChain(chosen.entry.ratchet, message))) chosen = { entry, error: res.error, attempted: res.attempted };
+    }
+    if (chosen!.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) {
+      this.st = { ...this.st, peers: this.replaceEntry(peer, chosen!.entry, { ...chosen!.entry, ratchet: chosen!.attempted }) };
+    }
+    throw chosen!.error;
+  }
+
+  /** The state as it is persisted; under the 'dr-counter-not-persisted' mutation the sending counters are stale. */
+  persistedState(): AgentState {
+    if (this.staleSendForTesting.size === 0) return this.st;
+    const fix = (e: SessionEntry): SessionEntry => {
+      const s = this.staleSendForTesting.get(toHex(e.id));
+      return s && s.epoch === e.ratchet.sendEpoch ? { ...e, ratchet: { ...e.ratchet, cks: s.cks, ns: s.ns } } : e;
+    };
+    return { ...this.st, peers: this.st.peers.map((x) => ({ ...x, current: fix(x.current), previous: x.previous.map(fix) })) };
+  }
+
+  toJSON(): string {
+    return `SessionAgent(${this.st.kind}, ${this.st.peers.length} peers)`;
+  }
+
+  [inspect.custom](): string {
+    return this.toJSON();
+  }
+}

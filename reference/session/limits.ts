@@ -1,0 +1,48 @@
+/**
+ * Named limits of the agentsec/1 session profile, each with the reason it has this value
+ * (spec/double-ratchet.md "Limits"). They are part of the profile, not tunables: a peer relies on them.
+ */
+
+/**
+ * Message keys skippable in a single receiving chain by one message (R-DR-5, R-DR-10).
+ * 1000: covers long bursts of lost or delayed agent messages on one chain, while bounding the
+ * work a malicious header can trigger to 1000 HMAC pairs per message.
+ */
+export const MAX_SKIP = 1000;
+
+/**
+ * Skipped message keys kept per session (R-DR-16). Two full chains' worth, so a maximal skip in
+ * the old chain plus one in the new chain on a single DH step fits; beyond it the oldest keys are
+ * evicted first (event-based, deterministic: R-DR-17), never refused (a full store must not wedge
+ * the session).
+ */
+export const MAX_SKIPPED_KEYS = 2000;
+
+/**
+ * Previous receiving chains remembered per session (their public key, length and eviction mark,
+ * no keys): lets a late message for an old chain be told apart as duplicate or evicted instead of
+ * being mistaken for a new DH ratchet step. When a chain falls off this list, its skipped keys go
+ * with it (event-based deletion after 32 DH steps).
+ */
+export const MAX_OLD_CHAINS = 32;
+
+/**
+ * Earlier sessions kept per peer after a newer one replaces them, so a late message for an older
+ * session still decrypts without touching the newer one. 5: simultaneous initiation and
+ * re-initiation after a restart make a few concurrent sessions; more only widens the window an
+ * old, possibly compromised session stays usable.
+ */
+export const MAX_PREVIOUS_SESSIONS = 5;
+
+/**
+ * Base keys of initial messages without a one-time prekey remembered for replay refusal
+ * (R-X3DH-13, R-PQXDH-13). Bounded so the agent record stays bounded; replays older than this
+ * window are still refused once the signed prekey is rotated.
+ */
+export const MAX_REMEMBERED_BASE_KEYS = 10_000;
+
+/** One-time prekeys generated per agent by default (issue 5: default 100). */
+export const DEFAULT_ONE_TIME_PREKEYS = 100;
+
+/** A chain never carries more messages than fit the u32 counter of the header. */
+export const MAX_CHAIN_MESSAGES = 0xffffffff;
