@@ -3,4 +3,4 @@ export * from './format.js';
 export * from './kek.js';
 export * from './envelope.js';
 export * from './cache.js';
-export * from './kek/local-ring.js';
+export { LocalKekRing, DEFAULT_GRACE_MS, RING_FILE_FORMAT, RING_FILE_VERSION, type LocalKekRingOptions } from './kek/local-ring.js';

@@ -135,7 +135,7 @@ describe('envelope format', () => {
   it('ENV-010: a wrong, missing or extra context entry is auth_failure', async () => {
     const kek = ring();
     const env = await seal(kek, utf8('x'), ctx);
-    for (const bad of [{}, { tenant: 'acme' }, { ...ctx, extra: '' }, { tenant: 'acme', purpose: 'Backup' }, { tenant: 'acmeb', purpose: 'ackup' }]) {
+    for (const bad of [{}, { tenant: 'acme' }, { ...ctx, extra: '' }, { tenant: 'acme', purpose: 'Backup' }, { tenant: 'acmeb', purpose: 'ackup' }] as Record<string, string>[]) {
       const e = await refusal(open(kek, env, bad));
       expect([e.kind, e.reason]).toEqual(['auth_failure', 'ENV_AUTH']);
     }

@@ -1,0 +1,165 @@
+/**
+ * The AWS-KMS-wire-compatible endpoint: AWS JSON 1.1 over HTTP on 127.0.0.1 (X-Amz-Target:
+ * TrentService.<Op>). Signatures are not verified; an Authorization header is required. Errors are
+ * HTTP 400 (500 for internal) with `__type` and `x-amzn-errortype`, as the AWS SDK expects.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { KmsMode } from './blob.js';
+import { KmsError } from './errors.js';
+import { Faults } from './faults.js';
+import { emptyState, loadState, saveState, type KmsState } from './model.js';
+import { MUTATING, OPS, runAutomaticRotations, type OpContext } from './ops.js';
+
+export interface KmsServerOptions {
+  /** 0 (default) picks a free port. */
+  port?: number;
+  /** 127.0.0.1 (default) or ::1; nothing else is allowed. */
+  host?: '127.0.0.1' | '::1';
+  mode?: KmsMode;
+  region?: string;
+  /** JSON file the state is loaded from and saved to after each change. */
+  statePath?: string;
+  /** On-demand rotations allowed per key (AWS documents 10; later docs say 25). */
+  onDemandRotationLimit?: number;
+  /** Clock in ms; automatic rotation follows it. */
+  now?: () => number;
+  /** Most request body bytes accepted. */
+  maxBodyBytes?: number;
+}
+
+export interface KmsCounters {
+  /** Requests per operation (including failed and fault-injected ones). */
+  readonly calls: Record<string, number>;
+  inFlight: number;
+  maxInFlight: number;
+}
+
+export interface KmsServer {
+  readonly endpoint: string;
+  readonly port: number;
+  readonly mode: KmsMode;
+  readonly region: string;
+  readonly state: KmsState;
+  readonly faults: Faults;
+  readonly counters: KmsCounters;
+  resetCounters(): void;
+  close(): Promise<void>;
+}
+
+const JSON_TYPE = 'application/x-amz-json-1.1';
+
+export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsServer> {
+  const mode = opts.mode ?? 'aws';
+  if (mode !== 'aws' && mode !== 'localstack') throw new Error(`unknown KMS mode "${String(mode)}" (aws or localstack)`);
+  const host = opts.host ?? '127.0.0.1';
+  // @req KMS-035
+  if (host !== '127.0.0.1' && host !== '::1') throw new Error('the KMS endpoint listens on loopback only');
+  const region = opts.region ?? 'us-east-1';
+  const limit = opts.onDemandRotationLimit ?? 10;
+  if (!Number.isInteger(limit) || limit < 0) throw new Error('onDemandRotationLimit must be a non-negative integer');
+  const state = opts.statePath ? loadState(opts.statePath, mode) : emptyState();
+  const ctx: OpContext = { state, mode, region, now: opts.now ?? Date.now, onDemandRotationLimit: limit };
+  const faults = new Faults();
+  const counters: KmsCounters = { calls: {}, inFlight: 0, maxInFlight: 0 };
+  const maxBody = opts.maxBodyBytes ?? 1024 * 1024;
+  const timers = new Set<NodeJS.Timeout>();
+
+  const send = (res: ServerResponse, status: number, body: unknown, errType?: string): void => {
+    const text = JSON.stringify(body);
+    const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(text)), 'x-amzn-requestid': cryptoRandomId() };
+    if (errType) headers['x-amzn-errortype'] = errType;
+    res.writeHead(status, headers);
+    res.end(text);
+  };
+  // @req KMS-022
+  const sendError = (res: ServerResponse, e: KmsError): void => send(res, e.status, { __type: e.type, message: e.message }, e.type);
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (size > maxBody) return sendError(res, new KmsError('ValidationException', 'request body too large'));
+      chunks.push(c as Buffer);
+    }
+    const target = req.headers['x-amz-target'];
+    if (req.method !== 'POST' || typeof target !== 'string' || !target.startsWith('TrentService.')) {
+      return sendError(res, new KmsError('UnknownOperationException', 'missing or unknown X-Amz-Target'));
+    }
+    const op = target.slice('TrentService.'.length);
+    counters.calls[op] = (counters.calls[op] ?? 0) + 1;
+    counters.inFlight++;
+    counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
+    try {
+      const delay = faults.delayFor(op);
+      if (delay > 0) {
+        await new Promise<void>((r) => {
+          const t = setTimeout(() => {
+            timers.delete(t);
+            r();
+          }, delay);
+          timers.add(t);
+        });
+      }
+      // @req KMS-031
+      if (!req.headers.authorization) throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
+      const injected = faults.take(op);
+      if (injected === 'throttle') throw new KmsError('ThrottlingException', 'Rate exceeded');
+      if (injected === 'internal') throw new KmsError('KMSInternalException', 'injected internal failure');
+      const impl = Object.hasOwn(OPS, op) ? OPS[op] : undefined;
+      if (!impl) throw new KmsError('UnknownOperationException', `operation ${op} is not supported by this endpoint`);
+      let body: unknown;
+      try {
+        body = chunks.length ? JSON.parse(Buffer.concat(chunks).toString('utf8')) : {};
+      } catch {
+        throw new KmsError('SerializationException', 'request body is not JSON');
+      }
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KmsError('SerializationException', 'request body must be a JSON object');
+      const rotated = runAutomaticRotations(ctx);
+      const out = impl(body as Record<string, unknown>, ctx);
+      if (opts.statePath && (rotated || MUTATING.has(op))) saveState(opts.statePath, mode, state);
+      send(res, 200, out);
+    } catch (e) {
+      if (e instanceof KmsError) sendError(res, e);
+      else sendError(res, new KmsError('KMSInternalException', 'internal error'));
+    } finally {
+      counters.inFlight--;
+    }
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch(() => {
+      if (!res.headersSent) sendError(res, new KmsError('KMSInternalException', 'internal error'));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const hostPart = host === '::1' ? '[::1]' : host;
+  return {
+    endpoint: `http://${hostPart}:${port}`,
+    port,
+    mode,
+    region,
+    state,
+    faults,
+    counters,
+    resetCounters() {
+      for (const k of Object.keys(counters.calls)) delete counters.calls[k];
+      counters.maxInFlight = counters.inFlight;
+    },
+    async close() {
+      for (const t of timers) clearTimeout(t);
+      timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
+function cryptoRandomId(): string {
+  return globalThis.crypto.randomUUID();
+}
