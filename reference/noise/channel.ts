@@ -127,7 +127,7 @@ export class NoiseChannel {
 
   /** The handshake hash h, for channel binding (11.2); only after the handshake is complete. */
   handshakeHash(): Uint8Array {
-    // @req NOISE-040
+    // @req NOISE-020
     if (!this.#h) throw new AgentsecError('state_failure', 'HANDSHAKE_INCOMPLETE', 'the handshake hash exists once the handshake is complete');
     return this.#h.slice();
   }
@@ -158,7 +158,7 @@ export class NoiseChannel {
   }
 
   #checkAlive(): void {
-    // @req NOISE-033: a failed handshake cannot continue.
+    // @req NOISE-023: a failed handshake cannot continue.
     if (this.#failure) throw new AgentsecError('state_failure', 'HANDSHAKE_FAILED', `the handshake failed earlier (${this.#failure.kind}) and cannot continue`);
   }
 

@@ -10,7 +10,7 @@ import type { NoiseChannel } from './channel.js';
 import { MAX_MESSAGE_LEN } from './handshake-state.js';
 
 export function encodeFrame(message: Uint8Array): Uint8Array {
-  // @req NOISE-045
+  // @req NOISE-037
   if (message.length > MAX_MESSAGE_LEN) throw new AgentsecError('policy_reject', 'MESSAGE_TOO_LARGE', `a frame carries at most ${MAX_MESSAGE_LEN} bytes`);
   return concatBytes(u16be(message.length), message);
 }

@@ -58,7 +58,7 @@ export function noiseFunctions(protocol: NoiseProtocol, provider: CryptoProvider
     // @req NOISE-016: REKEY(k) = first 32 bytes of ENCRYPT(k, 2^64-1, zerolen, zeros[32]) (4.2).
     rekey: (k) => encrypt(k, MAX_NONCE, new Uint8Array(0), new Uint8Array(32)).subarray(0, 32),
     hash: (data) => provider.hash(hashName, data),
-    // @req NOISE-004: HKDF of 4.3, HMAC-HASH with ck as the extract key.
+    // @req NOISE-006: HKDF of 4.3, HMAC-HASH with ck as the extract key.
     hkdf(ck, ikm, outputs) {
       const tk = hmac(ck, ikm);
       const o1 = hmac(tk, new Uint8Array([1]));

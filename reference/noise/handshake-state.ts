@@ -101,7 +101,7 @@ export function initialize(f: NoiseFunctions, params: InitializeParams): Handsha
   }
   if (params.rs && params.rs.length !== DHLEN) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `"rs" expected ${DHLEN} bytes, got ${params.rs.length}`);
   const psks = params.psks ?? [];
-  // @req NOISE-037: one 32-byte PSK per psk token.
+  // @req NOISE-027: one 32-byte PSK per psk token.
   if (psks.length !== pskCount(f)) {
     throw new AgentsecError('decode_failure', 'PSK_COUNT', `${f.protocol.name} takes ${pskCount(f)} PSKs, got ${psks.length}`);
   }
@@ -143,7 +143,7 @@ export const isComplete = (f: NoiseFunctions, hs: HandshakeState): boolean => hs
 export const isMyTurn = (hs: HandshakeState): boolean => (hs.messageIndex % 2 === 0) === hs.initiator;
 
 function checkTurn(f: NoiseFunctions, hs: HandshakeState, writing: boolean): readonly Token[] {
-  // @req NOISE-029
+  // @req NOISE-022
   if (isComplete(f, hs)) throw new AgentsecError('state_failure', 'HANDSHAKE_COMPLETE', 'the handshake is already complete');
   if (isMyTurn(hs) !== writing) {
     throw new AgentsecError('state_failure', 'NOT_YOUR_TURN', writing ? 'it is the peer\'s turn to write' : 'it is our turn to write, not to read');
@@ -157,7 +157,7 @@ function dhFor(f: NoiseFunctions, hs: HandshakeState, t: 'ee' | 'es' | 'se' | 's
     if (x === null) throw new AgentsecError('internal', 'MISSING_KEY', `${t} needs ${what}`);
     return x;
   };
-  // @req NOISE-027
+  // @req NOISE-021
   const [local, remote] =
     t === 'ee' ? [hs.e, hs.re] :
     t === 'ss' ? [hs.s, hs.rs] :
@@ -179,13 +179,13 @@ export function writeMessage(f: NoiseFunctions, hs0: HandshakeState, payload: Ui
     switch (t) {
       case 'e': {
         if (hs.e !== null) throw new AgentsecError('internal', 'EPHEMERAL_SET', 'e is already set');
-        // @req NOISE-041: a fixed ephemeral only through the test seam.
+        // @req NOISE-031: a fixed ephemeral only through the test seam.
         const fixed = hs.seams.ephemeral;
         const e = fixed ? { privateKey: fixed, publicKey: f.publicKey(fixed) } : f.generateKeypair();
         hs = { ...hs, e };
         parts.push(e.publicKey);
         ss = mixHash(f, ss, e.publicKey);
-        // @req NOISE-038: in PSK handshakes every e is followed by MixKey(e.public_key).
+        // @req NOISE-028: in PSK handshakes every e is followed by MixKey(e.public_key).
         if (f.protocol.pattern.hasPsk) ss = mixKey(f, ss, e.publicKey);
         break;
       }
@@ -203,14 +203,14 @@ export function writeMessage(f: NoiseFunctions, hs0: HandshakeState, payload: Ui
         hs = { ...hs, pskIndex: hs.pskIndex + 1 };
         break;
       case 'e1': {
-        // @req NOISE-050: e1 sends a fresh KEM public key like a static key (encrypted once k is set).
+        // @req NOISE-041: e1 sends a fresh KEM public key like a static key (encrypted once k is set).
         const e1 = f.kem!.keygen(hs.seams.kemSeed);
         hs = { ...hs, e1 };
         emit(e1.publicKey);
         break;
       }
       case 'ekem1': {
-        // @req NOISE-051: ekem1 sends the KEM ciphertext like a static key, then MixKey(kem_output).
+        // @req NOISE-042: ekem1 sends the KEM ciphertext like a static key, then MixKey(kem_output).
         if (hs.re1 === null) throw new AgentsecError('internal', 'MISSING_KEY', 'ekem1 needs the peer\'s e1');
         const { ciphertext, sharedSecret } = f.kem!.encapsulate(hs.re1, hs.seams.kemEncapsulation);
         emit(ciphertext);
@@ -260,12 +260,12 @@ export function readMessage(f: NoiseFunctions, hs0: HandshakeState, message: Uin
         const re = take(DHLEN).slice();
         hs = { ...hs, re };
         ss = mixHash(f, ss, re);
-        // @req NOISE-038
+        // @req NOISE-028
         if (f.protocol.pattern.hasPsk) ss = mixKey(f, ss, re);
         break;
       }
       case 's': {
-        // @req NOISE-026: DHLEN + 16 bytes when a key is set, DHLEN otherwise.
+        // @req NOISE-021: DHLEN + 16 bytes when a key is set, DHLEN otherwise.
         const rs = receive(DHLEN).slice();
         hs = { ...hs, rs };
         break;
@@ -281,13 +281,13 @@ export function readMessage(f: NoiseFunctions, hs0: HandshakeState, message: Uin
         hs = { ...hs, pskIndex: hs.pskIndex + 1 };
         break;
       case 'e1': {
-        // @req NOISE-050
+        // @req NOISE-041
         const re1 = receive(KEM_LENGTHS['ML-KEM-768'].publicKey).slice();
         hs = { ...hs, re1 };
         break;
       }
       case 'ekem1': {
-        // @req NOISE-051
+        // @req NOISE-042
         const ct = receive(KEM_LENGTHS['ML-KEM-768'].ciphertext);
         if (hs.e1 === null) throw new AgentsecError('internal', 'MISSING_KEY', 'ekem1 needs our e1');
         ss = mixKey(f, ss, f.kem!.decapsulate(ct, hs.e1.secretKey));

@@ -93,7 +93,7 @@ export function buildPattern(base: string, modifiers: readonly string[]): Handsh
     const psk = /^psk(0|[1-9][0-9]*)$/.exec(mod);
     if (psk) {
       const n = Number(psk[1]);
-      // @req NOISE-037: psk0 opens the first message; pskN (N >= 1) closes the Nth message.
+      // @req NOISE-029: psk0 opens the first message; pskN (N >= 1) closes the Nth message.
       if (n === 0) messages[0]!.unshift('psk');
       else {
         const msg = messages[n - 1];
@@ -127,12 +127,13 @@ export function buildPattern(base: string, modifiers: readonly string[]): Handsh
  * hfs section 5: `e1` directly after the first `e`, unless a DH token follows that `e` in the same
  * message, in which case directly after that DH (so the KEM public key is encrypted); `ekem1`
  * directly after the first `ee`. The rule is applied as written; the document's example table
- * disagrees with it for KKhfs and INhfs (see spec/noise.md, NOISE-052).
+ * disagrees with it for KKhfs and INhfs (see spec/noise.md, NOISE-040).
  */
 function applyHfs(base: string, messages: Token[][]): void {
-  // @req NOISE-052
+  // @req NOISE-040
   const mi = messages.findIndex((m) => m.includes('e'));
   const mj = messages.findIndex((m) => m.includes('ee'));
+  // @req NOISE-044
   if (mi < 0 || mj < 0 || ONE_WAY.has(base)) {
     throw new AgentsecError('decode_failure', 'BAD_MODIFIER', `hfs needs a pattern with "e" and "ee" tokens; ${base} has none`);
   }
@@ -148,8 +149,8 @@ function applyHfs(base: string, messages: Token[][]): void {
  * 9.3: a party may not send encrypted data after it processes a psk token unless it has sent an
  * ephemeral (before or after the psk). Every message carries an (encrypted, once k is set) payload.
  */
-function checkPskValidity(p: HandshakePattern): void {
-  // @req NOISE-038
+export function checkPskValidity(p: HandshakePattern): void {
+  // @req NOISE-030
   const sendsE = [false, false];
   p.messages.forEach((m, i) => {
     if (m.includes('e')) sendsE[i % 2] = true;

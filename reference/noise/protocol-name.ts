@@ -64,9 +64,11 @@ export function parseProtocolName(name: unknown): NoiseProtocol {
 
   const dhParts = dhSec.split('+');
   const dh = dhParts[0]!;
+  // @req NOISE-004
   if (dh === '448') throw new AgentsecError('unsupported', 'UNSUPPORTED_DH', 'the 448 DH functions are not supported');
   if (dh !== '25519') throw new AgentsecError('unsupported', 'UNSUPPORTED_DH', `unknown DH functions "${dh}"`);
   const hfs = modifiers.includes('hfs');
+  // @req NOISE-043: hfs names its KEM after the DH name ("25519+MLKEM768"), and only hfs may.
   let kem: KemAlgName | undefined;
   if (hfs) {
     if (dhParts.length !== 2) bad('BAD_PROTOCOL_NAME', 'hfs needs a KEM name after the DH name: "25519+MLKEM768"');

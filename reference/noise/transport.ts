@@ -19,14 +19,14 @@ export interface TransportState {
 
 /** c1 carries initiator -> responder and c2 responder -> initiator, whoever wrote last. */
 export function fromSplit(initiator: boolean, oneWay: boolean, [c1, c2]: readonly [CipherState, CipherState]): TransportState {
-  // @req NOISE-023
+  // @req NOISE-019
   if (oneWay) return initiator ? { send: c1, recv: null } : { send: null, recv: c1 };
   return initiator ? { send: c1, recv: c2 } : { send: c2, recv: c1 };
 }
 
 function cipherFor(t: TransportState, d: Direction): CipherState {
   const cs = t[d];
-  // @req NOISE-030: in one-way patterns the recipient never sends (and the sender never receives).
+  // @req NOISE-025: in one-way patterns the recipient never sends (and the sender never receives).
   if (cs === null) throw new AgentsecError('state_failure', 'ONE_WAY', `a one-way pattern has no ${d === 'send' ? 'sending' : 'receiving'} direction for this party`);
   return cs;
 }
