@@ -207,7 +207,7 @@ export class ProcessAdapter implements Adapter {
     }
     const m = msg as Record<string, unknown>;
     if (m.id !== p.id) {
-      this.setFault(new AdapterFault('out_of_order', `adapter answered id ${snippet(JSON.stringify(m.id) ?? 'undefined', 40)} while request id ${p.id} ("${p.method}") was in flight`));
+      this.setFault(new AdapterFault('out_of_order', `adapter answered id ${(JSON.stringify(m.id) ?? 'undefined').slice(0, 40)} while request id ${p.id} ("${p.method}") was in flight`));
       return;
     }
     const hasResult = 'result' in m;

@@ -22,7 +22,8 @@ export class SeededRng implements Rng {
   private counter = 0;
   private pool = Buffer.alloc(0);
 
-  constructor(runSeed: number, testId: string) {
+  /** `testId` defaults to '' (a single stream per seed, for unit tests of a suite). */
+  constructor(runSeed: number, testId = '') {
     this.key = key(runSeed, testId);
   }
 

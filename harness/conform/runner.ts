@@ -30,6 +30,8 @@ export interface RunnerOptions {
   /** Names of registered suites not selected by --suite: expectation entries under them are not stale. */
   unselectedSuites?: readonly string[];
   callTimeoutMs?: number;
+  /** Longest response line accepted from the implementation. */
+  maxLineBytes?: number;
   testTimeoutMs?: number;
   /** CI=true: a skip for a missing service is a failure unless CI-exempt. */
   ci?: boolean;
@@ -256,7 +258,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     }
   }
 
-  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}) }) : startReferenceAdapter({ services: svc })));
+  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}), ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}) }) : startReferenceAdapter({ services: svc })));
   // The in-process reference keeps no process state worth sharing: a fresh one per test makes each
   // test independent, exactly like its reproduction.
   const freshPerTest = opts.impl === undefined && opts.startIut === undefined;
@@ -365,6 +367,10 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
           }
         }
         r.duration_ms = Math.round((performance.now() - t0) * 10) / 10;
+        // A fault noticed after the test's last answer (e.g. an unsolicited line) still belongs to it.
+        if (r.outcome === 'pass' && adapter.healthy === false && adapter.failure) {
+          r = { ...r, outcome: 'fail', message: `adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`, fault: adapter.failure.fault };
+        }
         await reference?.close();
         if (adapter.healthy === false) await adapter.close();
         const stderr = adapter.drainStderr?.() ?? '';

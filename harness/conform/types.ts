@@ -63,6 +63,8 @@ export interface Adapter {
   drainStderr?(): string;
   /** False once the adapter faulted (crash, hang, garbage): the runner starts a fresh one. */
   readonly healthy?: boolean;
+  /** The fault that made it unhealthy. */
+  readonly failure?: AdapterFault | undefined;
   close(): Promise<void>;
 }
 

@@ -17,6 +17,12 @@ export function snippet(text: string, max = 120): string {
   return JSON.stringify(cut);
 }
 
+/** A JSON value as it arrived, truncated (JSON text is already quoted and escaped). */
+export function shown(v: unknown, max = 120): string {
+  const t = JSON.stringify(v) ?? 'undefined';
+  return t.length > max ? `${t.slice(0, max)}...(${t.length} chars)` : t;
+}
+
 function strings(x: unknown): x is string[] {
   return Array.isArray(x) && x.every((s) => typeof s === 'string');
 }
@@ -63,7 +69,7 @@ export function validateHello(r: unknown): HelloResult {
   if (!isObject(r)) bad('hello: result must be an object');
   if (typeof r.name !== 'string' || r.name.length === 0) bad('hello: "name" must be a non-empty string');
   if (typeof r.version !== 'string') bad('hello: "version" must be a string');
-  if (r.protocol !== 1) bad(`hello: "protocol" must be 1, got ${snippet(JSON.stringify(r.protocol) ?? 'undefined')}`);
+  if (r.protocol !== 1) bad(`hello: "protocol" must be 1, got ${shown(r.protocol)}`);
   return { name: r.name, version: r.version, protocol: 1, capabilities: validateCapabilities(r.capabilities) };
 }
 
@@ -90,7 +96,7 @@ const RESULT_SHAPES: Record<string, Record<string, Field>> = {
 export function validateResult(method: string, r: unknown): unknown {
   const shape = RESULT_SHAPES[method];
   if (!shape) return r;
-  if (!isObject(r)) bad(`${method}: result must be an object, got ${snippet(JSON.stringify(r) ?? 'undefined')}`);
+  if (!isObject(r)) bad(`${method}: result must be an object, got ${shown(r)}`);
   for (const [name, t] of Object.entries(shape)) {
     const v = r[name];
     const ok =
@@ -101,7 +107,7 @@ export function validateResult(method: string, r: unknown): unknown {
       : v === undefined || v === null || (typeof v === 'string' && HEX.test(v));
     if (!ok) {
       const want = t === 'hex' || t === 'opt-hex' ? 'lowercase hex' : t === 'bool' ? 'a boolean' : t === 'string' ? 'a non-empty string' : 'present';
-      bad(`${method}: result field "${name}" must be ${want}, got ${snippet(JSON.stringify(v) ?? 'undefined')}`);
+      bad(`${method}: result field "${name}" must be ${want}, got ${shown(v)}`);
     }
   }
   return r;
@@ -113,7 +119,7 @@ export function validateResult(method: string, r: unknown): unknown {
  */
 export function errorFromRpc(method: string, e: unknown): AdapterCallError {
   if (!isObject(e) || typeof e.code !== 'number' || !Number.isInteger(e.code) || typeof e.message !== 'string') {
-    bad(`${method}: malformed error object ${snippet(JSON.stringify(e) ?? 'undefined')}`);
+    bad(`${method}: malformed error object ${shown(e)}`);
   }
   const message = e.message.length > 500 ? `${e.message.slice(0, 500)}...` : e.message;
   if (e.code === -32601) return new AdapterCallError(method, 'unsupported', message || 'method not found');
@@ -121,7 +127,7 @@ export function errorFromRpc(method: string, e: unknown): AdapterCallError {
   if (e.code === -32000) {
     const data = e.data;
     const kind = isObject(data) ? data.kind : undefined;
-    if (!isErrorKind(kind)) bad(`${method}: error -32000 without a valid data.kind (got ${snippet(JSON.stringify(kind) ?? 'undefined')}; kinds: auth_failure, decode_failure, state_failure, policy_reject, duplicate, unsupported, internal)`);
+    if (!isErrorKind(kind)) bad(`${method}: error -32000 without a valid data.kind (got ${shown(kind)}; kinds: auth_failure, decode_failure, state_failure, policy_reject, duplicate, unsupported, internal)`);
     const reason = isObject(data) && typeof data.reason === 'string' ? data.reason : undefined;
     return new AdapterCallError(method, kind, message, reason);
   }
