@@ -47,7 +47,7 @@ const kindFrom = (b: number): HandshakeKind => {
 // Ratchet state fields: 0x01 aead, 0x02 ad, 0x03 dhs public, 0x04 dhs private, 0x05 dhr?, 0x06 rk,
 // 0x07 cks?, 0x08 ckr?, 0x09 ns, 0x0a nr, 0x0b pn, 0x0c send epoch, 0x0d receiving chain?,
 // 0x0e receiving eviction mark, 0x0f old chain*, 0x10 skipped key*. Next free: 0x11.
-function encodeRatchet(r: RatchetState): Uint8Array {
+export function encodeRatchetState(r: RatchetState): Uint8Array {
   const parts = [f(0x01, b1(AEAD_BYTE[r.aead])), f(0x02, r.ad), f(0x03, r.dhsPublic), f(0x04, r.dhsPrivate)];
   if (r.dhr) parts.push(f(0x05, r.dhr));
   parts.push(f(0x06, r.rk));
@@ -61,7 +61,7 @@ function encodeRatchet(r: RatchetState): Uint8Array {
   return cat(...parts);
 }
 
-function decodeRatchet(b: Uint8Array): RatchetState {
+export function decodeRatchetState(b: Uint8Array): RatchetState {
   const r = reader(b, 'ratchet state');
   const aead: AeadName = aeadFromByte(u8(r.read(0x01, 'aead'), 'aead'));
   const ad = r.read(0x02, 'ad').slice();
@@ -137,7 +137,7 @@ function decodePrefix(b: Uint8Array, identity: SessionIdentity): InitialPrefix {
 function encodeEntry(e: SessionEntry): Uint8Array {
   const parts = [f(0x01, e.id), f(0x02, e.peerSigning), f(0x03, e.peerAgreement), f(0x04, e.baseKey), f(0x05, b1(e.initiator ? 1 : 0))];
   if (e.pending) parts.push(f(0x06, encodePrefix(e.pending)));
-  parts.push(f(0x07, encodeRatchet(e.ratchet)));
+  parts.push(f(0x07, encodeRatchetState(e.ratchet)));
   return cat(...parts);
 }
 
@@ -149,7 +149,7 @@ function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
   const baseKey = fixed(r.read(0x04, 'base key'), 32, 'base key');
   const initiator = u8(r.read(0x05, 'initiator'), 'initiator') === 1;
   const pending = r.optional(0x06, 'pending');
-  const ratchet = decodeRatchet(r.read(0x07, 'ratchet'));
+  const ratchet = decodeRatchetState(r.read(0x07, 'ratchet'));
   r.end();
   return { id, peerSigning, peerAgreement, baseKey, initiator, pending: pending ? decodePrefix(pending, identity) : undefined, ratchet };
 }

@@ -1,7 +1,7 @@
 // Public exports of reference/session: X3DH / PQXDH with prekey bundles, the Double Ratchet,
 // session agents with versioned records, rollback watermarks and the handshake selector.
 export { SessionAgent, type AgentOptions, type AgentState, type PeerSessions, type SessionEntry } from './agent.js';
-export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody } from './agent-record.js';
+export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody, encodeRatchetState, decodeRatchetState } from './agent-record.js';
 export { decodeBundle, encodeBundle, signBundle, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
 export { softwareIdentity, type SessionIdentity } from './identity.js';
 export { decodeInitial, encodeInitial, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';

@@ -29,3 +29,27 @@ export function establishedPair(seed: number | string, kind: HandshakeKind = 'x3
 
 /** Hex of a value's JSON-free deterministic fingerprint: the agent's persisted body. */
 export { encodeAgentBody } from '../session/index.js';
+
+import { toHex } from '../bytes.js';
+import { encodeAgentBody as bodyOf } from '../session/index.js';
+import { AgentsecError } from '../errors.js';
+
+/** The agent's persisted body as hex: equal strings mean byte-identical persisted state. */
+export function snapshot(agent: SessionAgent): string {
+  return toHex(bodyOf(agent.persistedState(), agent.identity));
+}
+
+/** Runs `f`, expects an AgentsecError, and checks every listed agent's persisted state is unchanged. */
+export function refused(f: () => unknown, ...agents: SessionAgent[]): AgentsecError {
+  const before = agents.map(snapshot);
+  try {
+    f();
+  } catch (e) {
+    if (!(e instanceof AgentsecError)) throw e;
+    agents.forEach((a, i) => {
+      if (snapshot(a) !== before[i]) throw new Error(`state changed after a refused operation (${e.kind}/${e.reason})`);
+    });
+    return e;
+  }
+  throw new Error('expected a refusal, the operation succeeded');
+}
