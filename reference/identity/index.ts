@@ -7,3 +7,4 @@ export * from './cid-store.js';
 export * from './keystore.js';
 export * from './identity.js';
 export * from './software-store.js';
+export * from './tpm/index.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
-import { createIdentity, SoftwareKeyStore } from '../identity/index.js';
+import { createIdentity, SoftwareKeyStore, type KeyStore } from '../identity/index.js';
 import { expectRejects, identityStoreSuite, provider } from './identity-suite.js';
 
 const dirs: string[] = [];
@@ -21,13 +21,13 @@ const PASS = 'correct horse battery staple';
 const opener = (dir: string, passphrase = PASS) => async () => new SoftwareKeyStore({ dir, provider, passphrase, scryptLogN: 10 });
 
 describe('software key store', () => {
-  describe('passphrase (scrypt)', () => {
+  describe('ID-011 KEY-001 KEY-002: the shared identity suite, passphrase (scrypt)', () => {
     identityStoreSuite('software/passphrase', () => {
       let dir: string | undefined;
       return async () => opener((dir ??= await tempDir()))();
     });
   });
-  describe('provided key (HKDF)', () => {
+  describe('ID-011 KEY-001 KEY-002: the shared identity suite, provided key (HKDF)', () => {
     const key = provider.randomBytes(32);
     identityStoreSuite('software/key', () => {
       let dir: string | undefined;
@@ -114,6 +114,20 @@ describe('software key store', () => {
     await chmod(join(dir, `${id.handle}.key`), 0o644);
     const e = await expectRejects((await opener(dir)()).publicKeys(id.handle), 'policy_reject', 'KEYFILE_PERMISSIONS');
     expect(e.message).toMatch(/chmod 600/);
+  });
+
+  it('KEY-003: a store that returns a bad signature is caught before the signature is handed out', async () => {
+    const inner = await opener(await tempDir())();
+    const faulty: KeyStore = Object.assign(Object.create(inner) as KeyStore, {
+      sign: async (h: string, m: Uint8Array) => {
+        const sig = await inner.sign(h, m);
+        sig[0]! ^= 1; // a fault inside the device
+        return sig;
+      },
+    });
+    const id = await createIdentity(faulty, provider);
+    await expectRejects(id.sign(new Uint8Array([1])), 'internal', 'SIGNATURE_SELF_CHECK');
+    await inner.close();
   });
 
   it('KEY-011: configuration mistakes are refused', () => {

@@ -1,0 +1,155 @@
+import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { startSwtpm, SWTPM_INSTALL, swtpmAvailable, type SwtpmInstance } from '../../harness/services/swtpm.js';
+import { requireService } from '../../vectors/external.js';
+import { toHex } from '../bytes.js';
+import { createIdentity, createTpmKek, decodeRc, loadTpmKek, openIdentity, TpmClient, TpmKeyStore } from '../identity/index.js';
+import { expectRejects, identityStoreSuite, provider } from './identity-suite.js';
+
+const hasSwtpm = requireService('swtpm', swtpmAvailable(), SWTPM_INSTALL);
+
+const cleanups: (() => Promise<void>)[] = [];
+afterAll(async () => {
+  for (const c of cleanups.reverse()) await c();
+});
+async function tpm(): Promise<SwtpmInstance> {
+  const t = await startSwtpm();
+  cleanups.push(() => t.stop());
+  return t;
+}
+async function tempDir(): Promise<string> {
+  const d = await mkdtemp(join(tmpdir(), 'agentsec-tpmkeys-'));
+  cleanups.push(() => rm(d, { recursive: true, force: true }));
+  return d;
+}
+const openStore = (t: SwtpmInstance, dir: string, pcrs?: number[]) => TpmKeyStore.open({ address: { path: t.socketPath }, dir, provider, ...(pcrs ? { pcrs } : {}) });
+
+describe('TPM response codes', () => {
+  it('KEY-023: format-1 and format-0 codes decode with their subject', () => {
+    expect(decodeRc(0x9a2)).toMatchObject({ name: 'TPM_RC_BAD_AUTH', format: 1, subject: { kind: 'session', index: 1 } });
+    expect(decodeRc(0x99d)).toMatchObject({ name: 'TPM_RC_POLICY_FAIL', subject: { kind: 'session', index: 1 } });
+    expect(decodeRc(0x1df)).toMatchObject({ name: 'TPM_RC_INTEGRITY', subject: { kind: 'parameter', index: 1 } });
+    expect(decodeRc(0x18b)).toMatchObject({ name: 'TPM_RC_HANDLE', subject: { kind: 'handle', index: 1 } });
+    expect(decodeRc(0x2c4)).toMatchObject({ name: 'TPM_RC_VALUE', subject: { kind: 'parameter', index: 2 } });
+    expect(decodeRc(0x100)).toMatchObject({ name: 'TPM_RC_INITIALIZE', format: 0, warning: false });
+    expect(decodeRc(0x902)).toMatchObject({ name: 'TPM_RC_OBJECT_MEMORY', warning: true });
+    expect(decodeRc(0x921)).toMatchObject({ name: 'TPM_RC_LOCKOUT', warning: true });
+    expect(decodeRc(0x500)).toMatchObject({ vendor: true, name: 'TPM_RC_0x500' });
+  });
+});
+
+describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)', () => {
+  describe('ID-011 KEY-001 KEY-002: the shared identity suite', () => {
+    identityStoreSuite('tpm', () => {
+      let t: SwtpmInstance | undefined;
+      let dir: string | undefined;
+      return async () => openStore((t ??= await tpm()), (dir ??= await tempDir()));
+    });
+  });
+
+  it('KEY-020 KEY-022: keys are sealed (no private bytes in the key file) and every transient handle is flushed', async () => {
+    const t = await tpm();
+    const dir = await tempDir();
+    const store = await openStore(t, dir);
+    const id = await createIdentity(store, provider);
+    const peer = provider.x25519.generateKeyPair();
+    await id.sign(new Uint8Array([1]));
+    const shared = await id.dh(peer.publicKey);
+    expect(await store.transientHandles()).toEqual([]);
+    // The file holds public keys and TPM-encrypted blobs: not the seed, not the X25519 key. The
+    // X25519 private key is unknown here, but the shared secret it yields must not appear either.
+    const file = toHex(await readFile(join(dir, `${id.handle}.tpmkey`)));
+    expect(file).toContain(toHex(id.signingPublic));
+    expect(file).not.toContain(toHex(shared));
+    await expectRejects(id.dh(new Uint8Array(32)), 'policy_reject', 'LOW_ORDER_POINT');
+    expect(await store.transientHandles()).toEqual([]); // flushed on the error path too
+    await store.close();
+  });
+
+  it('KEY-021 KEY-022: a sealed blob fails to load on another TPM, with a clear error', async () => {
+    const [a, b] = [await tpm(), await tpm()];
+    const [dirA, dirB] = [await tempDir(), await tempDir()];
+    const sa = await openStore(a, dirA);
+    const id = await createIdentity(sa, provider);
+    await sa.close();
+    await copyFile(join(dirA, `${id.handle}.tpmkey`), join(dirB, `${id.handle}.tpmkey`));
+    const sb = await openStore(b, dirB);
+    const moved = await openIdentity(sb, id.handle, provider); // public keys are readable anywhere
+    const e = await expectRejects(moved.sign(new Uint8Array([1])), 'auth_failure', 'TPM_RC_INTEGRITY');
+    expect(e.message).toMatch(/TPM2_Load failed with TPM_RC_INTEGRITY .*not made by this TPM/);
+    expect(await sb.transientHandles()).toEqual([]);
+    await sb.close();
+  });
+
+  it('KEY-024: swtpm killed mid-operation -> clear error; after restart the sealed keys load again', async () => {
+    const t = await tpm();
+    const dir = await tempDir();
+    const store = await openStore(t, dir);
+    const id = await createIdentity(store, provider);
+    t.pause(); // the next command hangs inside the TPM...
+    const pending = id.sign(new Uint8Array([7]));
+    await new Promise((r) => setTimeout(r, 50));
+    await t.kill(); // ...and the TPM dies before answering
+    const e = await expectRejects(pending, 'state_failure', 'TPM_CONNECTION_LOST');
+    expect(e.message).toMatch(/closed before the response to TPM2_\w+ arrived/);
+    await expectRejects(id.sign(new Uint8Array([7])), 'state_failure', 'TPM_UNREACHABLE');
+    await t.restart();
+    // The same store reconnects; the storage key is re-derived from the persisted owner seed.
+    const msg = new Uint8Array([8]);
+    expect(provider.ed25519.verify(id.signingPublic, msg, await id.sign(msg))).toBe(true);
+    await store.close();
+    const again = await openIdentity(await openStore(t, dir), id.handle, provider);
+    expect(provider.ed25519.verify(id.signingPublic, msg, await again.sign(msg))).toBe(true);
+  });
+
+  it('KEY-025: keys sealed to PCR values refuse to unseal after the PCR changes', async () => {
+    const t = await tpm();
+    const dir = await tempDir();
+    const store = await openStore(t, dir, [23]);
+    const id = await createIdentity(store, provider);
+    const msg = new Uint8Array([5]);
+    expect(provider.ed25519.verify(id.signingPublic, msg, await id.sign(msg))).toBe(true);
+    await store.close(); // swtpm serves one client at a time
+    const c = await TpmClient.connect({ path: t.socketPath });
+    await c.pcrExtend(23, provider.hash('SHA-256', msg));
+    c.close();
+    const s2 = await openStore(t, dir);
+    const e = await expectRejects((await openIdentity(s2, id.handle, provider)).sign(msg), 'auth_failure', 'TPM_RC_POLICY_FAIL');
+    expect(e.message).toMatch(/PCR values differ/);
+    expect(await s2.transientHandles()).toEqual([]); // the failed policy session was flushed
+    await s2.close();
+    // A TPM reset (startup-clear) returns PCR 23 to its initial value: the key unseals again.
+    await t.restart();
+    const s3 = await openStore(t, dir);
+    expect(provider.ed25519.verify(id.signingPublic, msg, await (await openIdentity(s3, id.handle, provider)).sign(msg))).toBe(true);
+    await s3.close();
+  });
+
+  it('KEY-026: the TPM KEK wraps and unwraps a DEK, binds the aad, and only loads on its own TPM', async () => {
+    const [a, b] = [await tpm(), await tpm()];
+    const kek = await createTpmKek({ address: { path: a.socketPath }, provider });
+    const dek = provider.randomBytes(32);
+    const aad = new TextEncoder().encode('tenant=7');
+    const wrapped = await kek.wrap(dek, aad);
+    expect(wrapped.length).toBe(1 + 16 + 32 + 32);
+    expect(toHex(wrapped)).not.toContain(toHex(dek));
+    expect(toHex(await kek.unwrap(wrapped, aad))).toBe(toHex(dek));
+    await expectRejects(kek.unwrap(wrapped, new TextEncoder().encode('tenant=8')), 'auth_failure', 'TPM_KEK_TAG');
+    for (const i of [0, 5, 20, 60, 80]) {
+      const bad = new Uint8Array(wrapped);
+      bad[i]! ^= 1;
+      await expectRejects(kek.unwrap(bad, aad), i === 0 ? 'decode_failure' : 'auth_failure');
+    }
+    const blob = kek.blob;
+    expect(JSON.stringify(kek)).not.toContain(toHex(blob).slice(0, 16));
+    await kek.close();
+    // After a restart of the TPM the stored blob loads and unwraps the old DEK.
+    await a.restart();
+    const again = await loadTpmKek({ address: { path: a.socketPath }, provider }, blob);
+    expect(toHex(await again.unwrap(wrapped, aad))).toBe(toHex(dek));
+    await again.close();
+    await expectRejects(loadTpmKek({ address: { path: b.socketPath }, provider }, blob), 'auth_failure', 'TPM_RC_INTEGRITY');
+  });
+});
