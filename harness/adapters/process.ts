@@ -148,6 +148,7 @@ export class ProcessAdapter implements Adapter {
     return lines[lines.length - 1] ?? '';
   }
 
+  // @req CONF-006
   private setFault(f: AdapterFault): void {
     if (this.fault) return;
     this.fault = f;
@@ -235,6 +236,7 @@ export class ProcessAdapter implements Adapter {
     const id = this.nextId++;
     const line = `${JSON.stringify({ jsonrpc: '2.0', id, method, params })}\n`;
     return new Promise((resolve, reject) => {
+      // @req CONF-005
       const timer = setTimeout(() => {
         this.setFault(new AdapterFault('timeout', `adapter did not answer "${method}" within ${this.callTimeoutMs} ms`));
       }, this.callTimeoutMs);

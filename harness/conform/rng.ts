@@ -17,6 +17,7 @@ export function testSeed(runSeed: number, testId: string): number {
   return key(runSeed, testId).readUInt32BE(0);
 }
 
+// @req CONF-017
 export class SeededRng implements Rng {
   private readonly key: Buffer;
   private counter = 0;

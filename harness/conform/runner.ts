@@ -119,6 +119,7 @@ export function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+// @req CONF-018
 export function reproductionLine(o: { impl?: string; id: string; seed: number; quick?: boolean; extra?: readonly string[] }): string {
   const parts = ['agentsec conform'];
   if (o.impl !== undefined) parts.push(`--impl ${shellQuote(o.impl)}`);
@@ -311,6 +312,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
           finish({ ...base, outcome: 'fail', duration_ms: 0, message: `error in the test's applies(): ${errorText(e)}` });
           continue;
         }
+        // @req CONF-010
         if (applies !== true) {
           finish({ ...base, outcome: 'n/a', duration_ms: 0, message: applies });
           continue;
@@ -397,6 +399,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   }
 
   const unselected = [...(opts.unselectedSuites ?? []), ...unlisted];
+  // @req CONF-016
   const stale = expectations
     .filter((e) => !matched.has(e) && !unselected.some((s) => e.pattern.startsWith(`${s}/`)))
     .map((e) => ({ pattern: e.pattern, expect: e.expect, reason: e.reason }));

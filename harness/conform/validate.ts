@@ -93,6 +93,7 @@ const RESULT_SHAPES: Record<string, Record<string, Field>> = {
   'envelope.rewrap': { envelope: 'hex' },
 };
 
+// @req CONF-002
 export function validateResult(method: string, r: unknown): unknown {
   const shape = RESULT_SHAPES[method];
   if (!shape) return r;
@@ -117,6 +118,7 @@ export function validateResult(method: string, r: unknown): unknown {
  * Maps a JSON-RPC error object to what a suite sees. -32000 carries a kind from the closed set;
  * -32601 (unknown method) counts as `unsupported`; -32602 (invalid params) as `decode_failure`.
  */
+// @req CONF-003
 export function errorFromRpc(method: string, e: unknown): AdapterCallError {
   if (!isObject(e) || typeof e.code !== 'number' || !Number.isInteger(e.code) || typeof e.message !== 'string') {
     bad(`${method}: malformed error object ${shown(e)}`);

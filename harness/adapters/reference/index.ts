@@ -156,6 +156,7 @@ export class ReferenceDispatcher {
 }
 
 /** Maps a thrown value to the protocol error; anything that is not an AgentsecError is `internal`. */
+// @req CONF-009
 export function toRpcError(e: unknown): RpcError {
   if (e instanceof MethodNotFound) return { code: RPC_METHOD_NOT_FOUND, message: e.message };
   if (e instanceof AgentsecError && isErrorKind(e.kind)) {
