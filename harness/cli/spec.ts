@@ -4,12 +4,64 @@ import { fileURLToPath } from 'node:url';
 import { computeCoverage, coveragePassed, renderHtml } from '../../spec/tools/coverage.js';
 import { extractRequirements } from '../../spec/tools/extract.js';
 import { SpecFormatError } from '../../spec/tools/requirements.js';
-import { EXIT_FAILURES, EXIT_OK, notBuilt, parseFlags, type Command } from './command.js';
+import { DEFAULT_SEED, MODELS, checkModel } from '../../spec/tools/quint.js';
+import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
 
 /** The project root (this file is harness/cli/spec.ts). */
 export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
 
-export const specCheckCommand = notBuilt('spec check', 'Usage: agentsec spec check', 'typecheck, test and simulate the Quint models');
+export const specCheckCommand: Command = {
+  name: 'spec check',
+  summary: 'typecheck, test and simulate the Quint models',
+  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...]
+
+For each Quint model in spec/models/: typecheck it, run its \`run\` tests (quint test), then simulate
+it with a fixed seed checking every invariant in every state (quint run --invariants ...
+--backend typescript). Fails (exit 1) on a type error, a failed test or an invariant violation, and
+prints the violating trace.
+
+  --seed N       simulation seed (default ${DEFAULT_SEED})
+  --quick        a tenth of the simulation samples
+  --model NAME   only this model (repeatable): ${MODELS.map((m) => m.name).join(', ')}
+`,
+  async run(args) {
+    const { flags } = parseFlags(args, { strings: ['seed'], booleans: ['quick'], multi: ['model'] });
+    const seed = flags.seed === undefined ? DEFAULT_SEED : Number(flags.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+    const only = (flags.model as string[] | undefined) ?? [];
+    const unknown = only.filter((n) => !MODELS.some((m) => m.name === n));
+    if (unknown.length > 0) throw new UsageError(`unknown model ${unknown.join(', ')} (models: ${MODELS.map((m) => m.name).join(', ')})`);
+    const models = MODELS.filter((m) => only.length === 0 || only.includes(m.name));
+    const dir = join(PROJECT_ROOT, 'spec', 'models');
+    const t0 = Date.now();
+    const reports = await Promise.all(models.map((m) => checkModel(dir, m, { seed, scale: flags.quick === true ? 0.1 : 1 })));
+    let failed = 0;
+    for (const r of reports) {
+      const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+      if (r.typecheck.code !== 0) {
+        failed++;
+        process.stdout.write(`${r.name}: TYPECHECK FAILED\n${r.typecheck.out}\n`);
+        continue;
+      }
+      if (!r.tests || r.tests.code !== 0) {
+        failed++;
+        process.stdout.write(`${r.name}: typecheck ok; TESTS FAILED\n${r.tests?.out ?? ''}\n`);
+        continue;
+      }
+      const s = r.simulation!;
+      const head = `${r.name}: typecheck ok, ${r.tests.passed} tests passed, ${s.invariants.length} invariants x ${s.samples} samples x ${s.steps} steps (seed ${s.seed})`;
+      if (r.ok) {
+        process.stdout.write(`${head}: no violation (${secs(s.ms)})\n  invariants: ${s.invariants.join(', ')}\n`);
+      } else {
+        failed++;
+        const cut = s.out.lastIndexOf('An example execution:');
+        process.stdout.write(`${head}: VIOLATION\n${cut >= 0 ? s.out.slice(cut) : s.out}\n`);
+      }
+    }
+    process.stdout.write(`${reports.length - failed}/${reports.length} models ok in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    return failed === 0 ? EXIT_OK : EXIT_FAILURES;
+  },
+};
 
 export const specExtractCommand: Command = {
   name: 'spec extract',
