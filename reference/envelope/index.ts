@@ -4,3 +4,5 @@ export * from './kek.js';
 export * from './envelope.js';
 export * from './cache.js';
 export { LocalKekRing, DEFAULT_GRACE_MS, RING_FILE_FORMAT, RING_FILE_VERSION, type LocalKekRingOptions } from './kek/local-ring.js';
+export { AwsKmsKek, mapKmsError, VERSION_CONTEXT_KEY, type AwsKmsKekOptions, type AwsKmsKekState } from './kek/aws-kms.js';
+export * from './rotation.js';
