@@ -6,7 +6,7 @@ import { AgentsecError } from '../errors.js';
 import { AwsKmsKek, inspect, LocalKekRing, open, payloadBytes, retireDue, rewrap, scanForRewrap, seal, type KekProvider } from '../envelope/index.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
-const CONTEXTS = [{ a: '1' }, { a: '1', b: '2' }, {}];
+const CONTEXTS: Record<string, string>[] = [{ a: '1' }, { a: '1', b: '2' }, {}];
 
 describe('rotation lifecycle (local ring, fake clock)', () => {
   it('ENV-024: the scan lists envelopes under versions whose grace ends before the horizon', async () => {
