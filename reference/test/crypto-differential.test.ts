@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { AEAD_NAMES, createNobleProvider, createNodeProvider, deterministicRandomForTestingOnly, getProvider, HASH_LENGTHS, HASH_NAMES, KEM_LENGTHS, KEM_NAMES, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
+import { AEAD_NAMES, createNobleProvider, createNodeProvider, deterministicRandomForTestingOnly, getProvider, HASH_LENGTHS, HASH_NAMES, KEM_LENGTHS, KEM_NAMES, nodeHasNativeMlKem, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
 
 const noble = getProvider('noble');
 const node = getProvider('node');
@@ -273,5 +273,12 @@ describe('boundary validation (both providers)', () => {
     expect(getProvider('node').name).toBe('node');
     expect(getProvider('noble').name).toBe('noble');
     expect(refusal(() => getProvider('openssl' as never)).kind).toBe('unsupported');
+  });
+});
+
+describe('node provider ML-KEM source', () => {
+  it('CRYPTO-008: ML-KEM is native exactly when node:crypto offers encapsulate/decapsulate', async () => {
+    const nodeCrypto = (await import('node:crypto')) as unknown as Record<string, unknown>;
+    expect(nodeHasNativeMlKem).toBe(typeof nodeCrypto.encapsulate === 'function' && typeof nodeCrypto.decapsulate === 'function');
   });
 });
