@@ -1,4 +1,4 @@
 // Public exports of reference/config.
 export { defaultSecurityConfig, parseSecurityConfig, SECURITY_CONFIG_SCHEMA } from './security-config.js';
-export type { CipherName, KeyStorage, KmsProvider, Pkcs11Settings, SecurityConfig, TpmSettings } from './security-config.js';
+export type { KeyStorage, KmsProvider, Pkcs11Settings, SecurityConfig, TpmSettings } from './security-config.js';
 export { loadSecurityConfig } from './load.js';

@@ -4,13 +4,13 @@
  * (spec/config.md). `parseSecurityConfig` is pure: it returns a new, deeply frozen config or throws
  * AgentsecError naming the field, the value and the fix.
  */
+import type { AeadName } from '../crypto/provider.js';
 import type { ErrorKind } from '../errors.js';
 import { MAX_SKIP, MAX_SKIPPED_KEYS } from '../session/limits.js';
 import { configError, deepFreeze, parseObject, type ObjectSpec } from './schema.js';
 
 export type KeyStorage = 'software' | 'tpm' | 'pkcs11';
 export type KmsProvider = 'local' | 'aws' | 'pkcs11' | 'tpm';
-export type CipherName = 'AES-256-GCM' | 'ChaCha20-Poly1305';
 
 export interface Pkcs11Settings {
   /** Path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). */
@@ -43,7 +43,7 @@ export interface SecurityConfig {
     readonly prekeyBatchSize: number;
   };
   readonly encryption: {
-    readonly cipher: CipherName;
+    readonly cipher: AeadName;
     readonly keyDerivation: 'HKDF-SHA256' | 'HKDF-SHA512';
     readonly nonceStrategy: 'random-12-byte' | 'counter';
     readonly ratchetPersistence: 'file' | 'secure-cache' | 'none';
