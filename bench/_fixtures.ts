@@ -124,3 +124,33 @@ export function mlkem768Kats(): MlKemKats | undefined {
   };
   return mlkemCache;
 }
+
+/** One cacophony vector (Noise): `*_static`/`*_ephemeral` are private keys, `*_remote_static` public. */
+export interface CacophonyVector {
+  readonly protocol_name: string;
+  readonly init_prologue: string;
+  readonly init_static?: string;
+  readonly init_ephemeral: string;
+  readonly init_remote_static?: string;
+  readonly resp_prologue: string;
+  readonly resp_static?: string;
+  readonly resp_ephemeral: string;
+  readonly resp_remote_static?: string;
+  readonly handshake_hash: string;
+  readonly messages: { payload: string; ciphertext: string }[];
+}
+
+let cacophonyCache: Map<string, CacophonyVector> | null | undefined;
+
+/** The cacophony vector for a protocol name, or undefined when ../shared/vectors is absent. */
+export function cacophonyVector(protocol: string): CacophonyVector | undefined {
+  if (cacophonyCache === undefined) {
+    const dir = sharedVectorsDir();
+    cacophonyCache = null;
+    if (dir) {
+      const data = JSON.parse(readFileSync(join(dir, 'noise', 'cacophony.txt'), 'utf8')) as { vectors: CacophonyVector[] };
+      cacophonyCache = new Map(data.vectors.map((v) => [v.protocol_name, v]));
+    }
+  }
+  return cacophonyCache?.get(protocol);
+}
