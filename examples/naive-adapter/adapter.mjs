@@ -131,11 +131,11 @@ function sessionDecrypt(p) {
 function sessionExport(p) {
   const a = get(p.agent, 'agent');
   // Flaw 5: identity only; the sessions ("ratchet state") are not serialized.
-  return { state: bytesToHex(new TextEncoder().encode(JSON.stringify({ name: a.name, signingKey: bytesToHex(a.identity.signingKey), exchangeKey: bytesToHex(a.identity.exchangeKey) }))) };
+  return { state: bytesToHex(Buffer.from(JSON.stringify({ name: a.name, signingKey: bytesToHex(a.identity.signingKey), exchangeKey: bytesToHex(a.identity.exchangeKey) }))) };
 }
 
 function sessionImport(p) {
-  const s = JSON.parse(new TextDecoder().decode(hex(p, 'state')));
+  const s = JSON.parse(Buffer.from(hex(p, "state")).toString("utf8"));
   const exchangeKey = hexToBytes(s.exchangeKey);
   return { agent: put('agent', { name: s.name, identity: { signingKey: hexToBytes(s.signingKey), exchangeKey, publicKey: x25519.getPublicKey(exchangeKey) }, sessions: new Map() }) };
 }
