@@ -13,6 +13,8 @@ export interface KeyMaterial {
   /** Epoch seconds. */
   readonly createdAt: number;
   readonly rotationType?: 'AUTOMATIC' | 'ON_DEMAND';
+  /** Harness-only: the material was destroyed (a retired KEK version); decrypts under it fail. */
+  destroyed?: boolean;
 }
 
 export type KeyState = 'Enabled' | 'Disabled' | 'PendingDeletion';
@@ -83,6 +85,7 @@ export function loadState(path: string, mode: KmsMode): KmsState {
         id: m.id,
         key: Buffer.from(m.key, 'base64'),
         createdAt: m.createdAt,
+        ...((m as { destroyed?: boolean }).destroyed ? { destroyed: true } : {}),
         ...(m.rotationType ? { rotationType: m.rotationType as 'AUTOMATIC' | 'ON_DEMAND' } : {}),
       })),
     });

@@ -146,6 +146,10 @@ function decryptBlob(c: OpContext, ciphertext: Buffer, ctx: Record<string, strin
   usable(key);
   const candidates = parsed.materialId !== undefined ? key.materials.filter((m) => m.id === parsed.materialId) : [...key.materials].reverse();
   for (const m of candidates) {
+    if (m.destroyed) {
+      if (parsed.materialId !== undefined) throw new KmsError('KMSInvalidStateException', `key material ${m.id} of ${keyArnOf(key)} has been destroyed`);
+      continue;
+    }
     const pt = parsed.open(m.key, ctx);
     if (pt) return { key, materialId: m.id, plaintext: pt };
   }

@@ -44,6 +44,12 @@ export interface KmsServer {
   readonly faults: Faults;
   readonly counters: KmsCounters;
   resetCounters(): void;
+  /**
+   * Harness-only administration (no AWS operation does this for generated material): destroys a
+   * non-current key material, so ciphertexts under it no longer decrypt (KMSInvalidStateException
+   * in aws mode). Models a retired KEK version on the KMS side.
+   */
+  destroyKeyMaterial(keyId: string, materialId: string): void;
   close(): Promise<void>;
 }
 
@@ -147,6 +153,16 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
     state,
     faults,
     counters,
+    destroyKeyMaterial(keyId, materialId) {
+      const k = state.keys.get(keyId);
+      const idx = k ? k.materials.findIndex((m) => m.id === materialId) : -1;
+      if (!k || idx < 0) throw new Error(`no key material ${materialId} in key ${keyId}`);
+      if (idx === k.materials.length - 1) throw new Error('the current key material cannot be destroyed');
+      const m = k.materials[idx]!;
+      m.key.fill(0);
+      m.destroyed = true;
+      if (opts.statePath) saveState(opts.statePath, mode, state);
+    },
     resetCounters() {
       for (const k of Object.keys(counters.calls)) delete counters.calls[k];
       counters.maxInFlight = counters.inFlight;

@@ -1,0 +1,283 @@
+/**
+ * The `envelope` suite (spec/envelope.md, spec/kms.md): seals, opens and rewraps through the
+ * implementation's `envelope.*` methods against the KMS endpoint this suite starts for the run. The
+ * suite owns the endpoint, so it rotates and disables the key, destroys old key material (a retired
+ * KEK version) and injects faults directly, then checks what the implementation does.
+ */
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import { decodeEnvelope } from '../../reference/index.js';
+import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
+import type { Adapter, Capabilities, Suite, SuiteOptions, SuiteServices, TestCase, TestContext } from '../conform/types.js';
+import { startKmsServer, type KmsServer } from '../services/kms/index.js';
+
+const REGION = 'us-east-1';
+const CREDENTIALS = { accessKeyId: 'AKIDAGENTSECHARNESS', secretAccessKey: 'agentsec-harness' };
+/** Byte positions tampered in a --quick run (spread over the envelope, first and last included). */
+export const QUICK_TAMPER_POSITIONS = 24;
+
+interface Env {
+  server: KmsServer;
+  client: KMSClient;
+  keyId: string;
+}
+
+let env: Env | undefined;
+
+/** Starts the KMS endpoint (strict aws mode) with one key; used by Suite.setup and by tests of this suite. */
+export async function startEnvelopeServices(): Promise<SuiteServices & { server: KmsServer; keyId: string }> {
+  const server = await startKmsServer({ mode: 'aws', onDemandRotationLimit: 10_000 });
+  const client = new KMSClient({ endpoint: server.endpoint, region: REGION, credentials: CREDENTIALS, maxAttempts: 1 });
+  const keyId = (await client.send(new CreateKeyCommand({ Description: 'agentsec conformance envelope KEK' }))).KeyMetadata!.KeyId!;
+  const previous = env;
+  env = { server, client, keyId };
+  return {
+    server,
+    keyId,
+    services: { kms: { endpoint: server.endpoint, region: REGION, key_id: keyId } },
+    async teardown() {
+      client.destroy();
+      await server.close();
+      if (env?.server === server) env = previous;
+    },
+  };
+}
+
+function need(): Env {
+  if (!env) throw new CheckFailure('the envelope suite has no KMS endpoint: its setup() did not run');
+  return env;
+}
+
+const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+const unhex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+
+function hexResult(method: string, r: unknown, field: string): string {
+  const v = typeof r === 'object' && r !== null ? (r as Record<string, unknown>)[field] : undefined;
+  if (typeof v !== 'string' || !/^(?:[0-9a-f]{2})*$/.test(v)) throw new CheckFailure(`${method}: result field "${field}" must be lowercase hex, got ${JSON.stringify(v)?.slice(0, 40)}`);
+  return v;
+}
+
+async function sealVia(iut: Adapter, plaintext: Uint8Array, context: Record<string, string>): Promise<string> {
+  return hexResult('envelope.seal', await iut.call('envelope.seal', { plaintext: hex(plaintext), context }), 'envelope');
+}
+async function openVia(iut: Adapter, envelope: string, context: Record<string, string>): Promise<string> {
+  return hexResult('envelope.open', await iut.call('envelope.open', { envelope, context }), 'plaintext');
+}
+async function rewrapVia(iut: Adapter, envelope: string): Promise<string> {
+  return hexResult('envelope.rewrap', await iut.call('envelope.rewrap', { envelope }), 'envelope');
+}
+
+const applies = (caps: Capabilities): true | string => (caps.envelope?.kms.includes('aws') ? true : 'the implementation does not claim envelope.kms "aws"');
+
+/** The payload part of an agentsec/1 envelope, when the implementation uses that format. */
+function payloadOf(envelopeHex: string): Uint8Array | undefined {
+  try {
+    const e = decodeEnvelope(unhex(envelopeHex));
+    return Uint8Array.from([...e.salt, ...e.commitment, ...e.nonce, ...e.payload]);
+  } catch {
+    return undefined;
+  }
+}
+
+async function rotateKey(): Promise<void> {
+  const { client, keyId } = need();
+  await client.send(new RotateKeyOnDemandCommand({ KeyId: keyId }));
+}
+
+/** Destroys every non-current key material: the KMS side of retiring the old KEK versions. */
+function retireOldMaterial(): number {
+  const { server, keyId } = need();
+  const k = server.state.keys.get(keyId)!;
+  let n = 0;
+  for (const m of k.materials.slice(0, -1)) {
+    if (!m.destroyed) {
+      server.destroyKeyMaterial(keyId, m.id);
+      n++;
+    }
+  }
+  return n;
+}
+
+function kmsCalls(...ops: string[]): number {
+  const c = need().server.counters.calls;
+  return ops.reduce((s, op) => s + (c[op] ?? 0), 0);
+}
+
+function positions(len: number, quick: boolean, ctx: TestContext): number[] {
+  if (!quick || len <= QUICK_TAMPER_POSITIONS) return Array.from({ length: len }, (_, i) => i);
+  const set = new Set<number>([0, len - 1]);
+  while (set.size < QUICK_TAMPER_POSITIONS) set.add(ctx.rng.int(len));
+  return [...set].sort((a, b) => a - b);
+}
+
+function t(id: string, reqs: string[], run: (ctx: TestContext) => Promise<void>, timeoutMs?: number): TestCase {
+  return { id: `envelope/${id}`, reqs, applies, run, ...(timeoutMs ? { timeoutMs } : {}) };
+}
+
+function tests(opts: SuiteOptions): TestCase[] {
+  const ctxA = { tenant: 'acme', object: 'reports/2026.pdf' };
+  return [
+    t('roundtrip', ['ENV-002'], async ({ iut, rng }) => {
+      for (const size of [0, 1, 31, 4096, 70_000]) {
+        const pt = rng.bytes(size);
+        const e = await sealVia(iut, pt, ctxA);
+        check((await openVia(iut, e, ctxA)) === hex(pt), `a ${size}-byte plaintext did not round-trip`);
+      }
+      const e = await sealVia(iut, rng.bytes(5), {});
+      check((await openVia(iut, e, {})).length === 10, 'an empty context did not round-trip');
+    }),
+
+    t('fresh-data-key', ['ENV-004', 'ENV-016'], async ({ iut, rng }) => {
+      const pt = rng.bytes(16);
+      const before = kmsCalls('Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext');
+      const a = await sealVia(iut, pt, ctxA);
+      const b = await sealVia(iut, pt, ctxA);
+      check(a !== b, 'two seals of the same plaintext and context gave the same envelope');
+      const calls = kmsCalls('Encrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext') - before;
+      check(calls >= 2, `two seals made ${calls} KMS wrap calls; a fresh data key per payload needs one each`);
+    }),
+
+    t('tamper/every-byte', ['ENV-009', 'ENV-013'], async (ctx) => {
+      const pt = ctx.rng.bytes(8);
+      const e = unhex(await sealVia(ctx.iut, pt, ctxA));
+      const bad: number[] = [];
+      for (const i of positions(e.length, opts.quick, ctx)) {
+        const x = e.slice();
+        x[i]! ^= 1 << ctx.rng.int(8);
+        try {
+          await openVia(ctx.iut, hex(x), ctxA);
+          bad.push(i);
+        } catch (err) {
+          if (!(err instanceof Error && err.name === 'AdapterCallError')) throw err;
+        }
+      }
+      check(bad.length === 0, `envelopes with a changed byte at ${bad.slice(0, 8).join(', ')} were opened (of ${e.length} bytes)`);
+    }, 120_000),
+
+    t('tamper/truncate-and-extend', ['ENV-009'], async ({ iut, rng }) => {
+      const e = await sealVia(iut, rng.bytes(8), ctxA);
+      const n = e.length / 2;
+      for (const len of [0, 1, Math.floor(n / 2), n - 17, n - 1]) {
+        await expectRefusal(openVia(iut, e.slice(0, len * 2), ctxA), `an envelope truncated to ${len} of ${n} bytes`);
+      }
+      await expectRefusal(openVia(iut, e + '00', ctxA), 'an envelope with one byte appended');
+    }),
+
+    t('context-mismatch', ['ENV-010', 'ENV-012', 'ENV-013'], async ({ iut, rng }) => {
+      const e = await sealVia(iut, rng.bytes(8), ctxA);
+      const wrong: Record<string, string>[] = [{}, { tenant: 'acme' }, { ...ctxA, extra: '' }, { tenant: 'Acme', object: ctxA.object }];
+      for (const w of wrong) await expectRefusal(openVia(iut, e, w), `open with context ${JSON.stringify(w)}`, ['auth_failure']);
+      // A length-prefixed encoding tells {a:"bc"} from {ab:"c"}.
+      const e2 = await sealVia(iut, rng.bytes(8), { a: 'bc' });
+      await expectRefusal(openVia(iut, e2, { ab: 'c' }), 'open of a {a:"bc"} envelope with {ab:"c"}', ['auth_failure']);
+    }),
+
+    t('rotation/old-envelopes-open', ['ENV-023', 'KMS-010'], async ({ iut, rng }) => {
+      const pt = rng.bytes(24);
+      const old = await sealVia(iut, pt, ctxA);
+      await rotateKey();
+      check((await openVia(iut, old, ctxA)) === hex(pt), 'an envelope sealed before a KEK rotation no longer opens');
+      const fresh = rng.bytes(24);
+      check((await openVia(iut, await sealVia(iut, fresh, ctxA), ctxA)) === hex(fresh), 'a seal after rotation does not open');
+    }),
+
+    t('rewrap/moves-to-current', ['ENV-020'], async ({ iut, rng, log }) => {
+      const pt = rng.bytes(40);
+      const old = await sealVia(iut, pt, ctxA);
+      await rotateKey();
+      const before = kmsCalls('ReEncrypt', 'Decrypt');
+      const moved = await rewrapVia(iut, old);
+      check(moved !== old, 'rewrap after a rotation returned the envelope unchanged');
+      check(kmsCalls('ReEncrypt', 'Decrypt') > before, 'rewrap made no KMS call: the data key cannot have moved to the new KEK version');
+      check((await openVia(iut, moved, ctxA)) === hex(pt), 'the rewrapped envelope does not open to the plaintext');
+      const p0 = payloadOf(old);
+      const p1 = payloadOf(moved);
+      if (p0 && p1) check(Buffer.from(p0).equals(Buffer.from(p1)), 'rewrap re-encrypted the payload (its bytes changed)');
+      else log('payload bytes not observable (not the agentsec/1 format): identity not checked');
+      // Only the old material is destroyed now: the rewrapped envelope must not depend on it.
+      retireOldMaterial();
+      check((await openVia(iut, moved, ctxA)) === hex(pt), 'the rewrapped envelope still depends on the old KEK version');
+    }),
+
+    t('retire/stale-fails-rewrapped-opens', ['ENV-021', 'ENV-020'], async ({ iut, rng }) => {
+      const a = rng.bytes(12);
+      const b = rng.bytes(12);
+      const stale = await sealVia(iut, a, ctxA);
+      const kept = await sealVia(iut, b, ctxA);
+      await rotateKey();
+      const moved = await rewrapVia(iut, kept);
+      check(retireOldMaterial() > 0, 'no old KEK version to retire');
+      await expectRefusal(openVia(iut, stale, ctxA), 'open of an envelope under a retired KEK version', ['state_failure']);
+      check((await openVia(iut, moved, ctxA)) === hex(b), 'a rewrapped envelope does not open after the old version was retired');
+    }),
+
+    t('kms-faults/throttling', ['ENV-018', 'KMS-030'], async ({ iut, rng }) => {
+      const { server } = need();
+      const pt = rng.bytes(8);
+      const e = await sealVia(iut, pt, ctxA);
+      try {
+        server.faults.set('*', { throttle: 50 });
+        await expectRefusal(sealVia(iut, pt, ctxA), 'seal while KMS throttles every call', ['internal']);
+        await expectRefusal(openVia(iut, e, ctxA), 'open while KMS throttles every call', ['internal']);
+      } finally {
+        server.faults.clear();
+      }
+      check((await openVia(iut, e, ctxA)) === hex(pt), 'after throttling ended the envelope does not open');
+    }, 60_000),
+
+    t('kms-faults/internal-error', ['ENV-018', 'ENV-026', 'KMS-030'], async ({ iut, rng }) => {
+      const { server } = need();
+      const pt = rng.bytes(8);
+      const e = await sealVia(iut, pt, ctxA);
+      await rotateKey();
+      try {
+        server.faults.set('*', { internal: 50 });
+        await expectRefusal(openVia(iut, e, ctxA), 'open while KMS fails internally', ['internal']);
+        await expectRefusal(rewrapVia(iut, e), 'rewrap while KMS fails internally', ['internal']);
+      } finally {
+        server.faults.clear();
+      }
+      check((await openVia(iut, e, ctxA)) === hex(pt), 'a failed rewrap lost the envelope');
+    }, 60_000),
+
+    t('kms-faults/timeout', ['ENV-018', 'ENV-028', 'KMS-030'], async ({ iut, rng }) => {
+      const { server } = need();
+      const pt = rng.bytes(8);
+      const e = await sealVia(iut, pt, ctxA);
+      try {
+        // Longer than any sane per-call deadline of a storage client, shorter than the runner's test timeout.
+        server.faults.set('Decrypt', { delayMs: 12_000 });
+        await expectRefusal(openVia(iut, e, ctxA), 'open while KMS does not answer', ['internal']);
+      } finally {
+        server.faults.clear();
+      }
+      check((await openVia(iut, e, ctxA)) === hex(pt), 'after the KMS recovered the envelope does not open');
+    }, 60_000),
+
+    t('kms-disabled-key', ['ENV-018', 'KMS-009'], async ({ iut, rng }) => {
+      const { client, keyId } = need();
+      const pt = rng.bytes(8);
+      const e = await sealVia(iut, pt, ctxA);
+      await client.send(new DisableKeyCommand({ KeyId: keyId }));
+      try {
+        await expectRefusal(sealVia(iut, pt, ctxA), 'seal under a disabled KMS key', ['state_failure']);
+        await expectRefusal(openVia(iut, e, ctxA), 'open under a disabled KMS key', ['state_failure']);
+      } finally {
+        await client.send(new EnableKeyCommand({ KeyId: keyId }));
+      }
+      check((await openVia(iut, e, ctxA)) === hex(pt), 'after re-enabling the key the envelope does not open');
+    }),
+
+    t('bad-params', ['CONV-004'], async ({ iut }) => {
+      await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }), 'seal with non-hex plaintext', ['decode_failure']);
+      await expectRefusal(iut.call('envelope.seal', { plaintext: '00', context: { k: 1 } }), 'seal with a non-string context value', ['decode_failure']);
+      await expectRefusal(iut.call('envelope.open', { envelope: '', context: {} }), 'open of an empty envelope', ['decode_failure']);
+    }),
+  ];
+}
+
+export const envelopeSuite: Suite = {
+  name: 'envelope',
+  description: 'envelope encryption against the KMS endpoint: tampering, context binding, rotation, rewrap, retirement, KMS faults',
+  setup: () => startEnvelopeServices(),
+  tests,
+};

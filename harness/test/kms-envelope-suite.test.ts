@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startReferenceAdapter } from '../adapters/in-process.js';
+import { SeededRng } from '../conform/rng.js';
+import type { Adapter, SuiteServices, TestCase, TestContext } from '../conform/types.js';
+import { envelopeSuite, startEnvelopeServices } from '../suites/envelope.js';
+
+let svc: SuiteServices;
+beforeAll(async () => {
+  svc = await envelopeSuite.setup!({ quick: true });
+});
+afterAll(async () => {
+  await svc.teardown();
+});
+
+function context(iut: Adapter, id: string, log: string[] = []): TestContext {
+  return { iut, reference: iut, seed: 7, rng: new SeededRng(7, id), services: svc.services, quick: true, log: (l) => log.push(l) };
+}
+
+/** The reference with one method rewritten. */
+function altered(inner: Adapter, method: string, f: (params: Record<string, unknown>, call: (p: Record<string, unknown>) => Promise<unknown>) => Promise<unknown>): Adapter {
+  return {
+    hello: inner.hello,
+    call: (m, p) => (m === method ? f(p, (q) => inner.call(m, q)) : inner.call(m, p)),
+    stderr: () => '',
+    close: () => inner.close(),
+  };
+}
+
+async function outcome(t: TestCase, iut: Adapter): Promise<string> {
+  try {
+    await t.run(context(iut, t.id));
+    return 'pass';
+  } catch (e) {
+    return `fail: ${(e as Error).message}`;
+  }
+}
+
+describe('envelope suite', () => {
+  it('KMS-043: setup starts the KMS endpoint and hands {endpoint, region, key_id} to hello', async () => {
+    expect(svc.services.kms?.endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(svc.services.kms?.region).toBe('us-east-1');
+    expect(svc.services.kms?.key_id).toMatch(/^[0-9a-f-]{36}$/);
+    const ref = await startReferenceAdapter({ services: svc.services });
+    expect(ref.hello.capabilities.envelope).toEqual({ kms: ['aws'] });
+  });
+
+  it('ENV-009 ENV-020 ENV-021 ENV-018: the reference passes every test of the suite', async () => {
+    const tests = await envelopeSuite.tests({ quick: true });
+    expect(tests.length).toBeGreaterThanOrEqual(12);
+    for (const t of tests) {
+      expect(t.id).toMatch(/^envelope\//);
+      expect(t.reqs.length).toBeGreaterThan(0);
+      const iut = await startReferenceAdapter({ services: svc.services });
+      expect(t.applies?.(iut.hello.capabilities)).toBe(true);
+      expect([t.id, await outcome(t, iut)]).toEqual([t.id, 'pass']);
+    }
+  }, 120_000);
+
+  it('ENV-020: the suite catches a rewrap that returns the envelope unchanged (mutation env-rewrap-noop)', async () => {
+    const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/rewrap/moves-to-current')!;
+    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'env-rewrap-noop';
+    try {
+      const iut = await startReferenceAdapter({ services: svc.services });
+      expect(await outcome(t, iut)).toMatch(/unchanged/);
+    } finally {
+      delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
+    }
+  });
+
+  it('ENV-010: the suite catches an implementation that ignores the context on open', async () => {
+    const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/context-mismatch')!;
+    const ref = await startReferenceAdapter({ services: svc.services });
+    // Seals and opens everything under one fixed context.
+    const blind = altered(altered(ref, 'envelope.open', (p, call) => call({ ...p, context: {} })), 'envelope.seal', (p, call) => call({ ...p, context: {} }));
+    expect(await outcome(t, blind)).toMatch(/accepted/);
+  });
+
+  it('ENV-009: the suite catches an implementation that returns plaintext for a tampered envelope', async () => {
+    const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/tamper/every-byte')!;
+    const ref = await startReferenceAdapter({ services: svc.services });
+    let last = '';
+    // Opens the last envelope it sealed, whatever it is given: a tamper-blind implementation.
+    const sloppy = altered(
+      altered(ref, 'envelope.seal', async (p, call) => {
+        const r = (await call(p)) as { envelope: string };
+        last = r.envelope;
+        return r;
+      }),
+      'envelope.open',
+      (p, call) => call({ ...p, envelope: last }),
+    );
+    expect(await outcome(t, sloppy)).toMatch(/were opened/);
+  });
+
+  it('ENV-018: the suite catches an implementation that hides KMS failures behind a cached answer', async () => {
+    const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/kms-faults/throttling')!;
+    const ref = await startReferenceAdapter({ services: svc.services });
+    const cache = new Map<string, unknown>();
+    const caching = altered(ref, 'envelope.seal', async (p, call) => {
+      const k = JSON.stringify(p);
+      if (!cache.has(k)) cache.set(k, await call(p));
+      return cache.get(k);
+    });
+    expect(await outcome(t, caching)).toMatch(/accepted/);
+  });
+
+  it('KMS-043: startEnvelopeServices can run standalone and tears down cleanly', async () => {
+    const s = await startEnvelopeServices();
+    expect(s.server.state.keys.has(s.keyId)).toBe(true);
+    await s.teardown();
+  });
+});
