@@ -8,3 +8,6 @@ export * from './keystore.js';
 export * from './identity.js';
 export * from './software-store.js';
 export * from './tpm/index.js';
+export { Pkcs11KeyStore, PKCS11_APPLICATION, type Pkcs11KeyStoreOptions, type ExtractionAudit } from './pkcs11-store.js';
+export { createPkcs11Kek, type Pkcs11Kek, type Pkcs11KekOptions } from './pkcs11-kek.js';
+export { SOFTHSM_LIBRARY, ckrName, type TokenOptions } from './pkcs11-token.js';
