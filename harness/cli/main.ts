@@ -1,4 +1,5 @@
-import { EXIT_USAGE, UsageError, type Command } from './command.js';
+import { AgentsecError } from '../../reference/errors.js';
+import { EXIT_FAILURES, EXIT_USAGE, UsageError, type Command } from './command.js';
 import { commands } from './commands.js';
 
 const VERSION = '0.1.0';
@@ -53,10 +54,12 @@ export async function main(argv: string[]): Promise<number> {
   try {
     return await found.cmd.run(found.rest);
   } catch (e) {
-    if (e instanceof UsageError) {
+    // Bad usage or a refused configuration: one line with the reason (the message names the fix), exit 2.
+    if (e instanceof UsageError || e instanceof AgentsecError) {
       process.stderr.write(`agentsec ${found.cmd.name}: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    throw e;
+    process.stderr.write(`agentsec ${found.cmd.name}: internal error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_FAILURES;
   }
 }
