@@ -107,6 +107,14 @@ export class ProcessAdapter implements Adapter {
       process.on('exit', () => {
         for (const c of live) killGroup(c);
       });
+      // Children run in their own process group (so a hung one can be killed with everything it
+      // started); an interrupted run must take them down too.
+      for (const sig of ['SIGINT', 'SIGTERM'] as const) {
+        process.once(sig, () => {
+          for (const c of live) killGroup(c);
+          process.kill(process.pid, sig);
+        });
+      }
     }
     this.closed = new Promise((resolve) => {
       this.child.on('close', (code, signal) => {

@@ -157,9 +157,12 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     }
     throw e;
   }
+  if (only.length > 0 && result.tests.length === 0) {
+    io.err(`agentsec conform: --only ${only.join(',')} matched no test of the selected suites (ids look like noise/vectors/Noise_IK_25519_ChaChaPoly_SHA256; globs use *)`);
+    return EXIT_USAGE;
+  }
   io.out('');
   io.out(summaryTable(result));
-  if (only.length > 0 && result.tests.length === 0) io.out(`note: --only ${only.join(',')} selected no test`);
   for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) matches no test: remove it`);
   const paths = writeReports(reportDir, result);
   io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);

@@ -196,7 +196,9 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       }
     }
     if (r.outcome === 'fail' || r.outcome === 'xpass') {
-      r.reproduction = reproductionLine({ ...(opts.impl !== undefined ? { impl: opts.impl } : {}), id: r.id, seed: opts.seed, quick, extra: opts.reproFlags ?? [] });
+      // An xpass only shows with the expectations file that calls it a failure.
+      const extra = [...(opts.reproFlags ?? []), ...(r.outcome === 'xpass' && opts.expectationsFile ? [`--expect ${shellQuote(opts.expectationsFile)}`] : [])];
+      r.reproduction = reproductionLine({ ...(opts.impl !== undefined ? { impl: opts.impl } : {}), id: r.id, seed: opts.seed, quick, extra });
     }
     results.push(r);
     if (r.outcome === 'fail' || r.outcome === 'xpass') {

@@ -130,6 +130,19 @@ describe('expectations', () => {
     expect(r.exit_code).toBe(1);
   });
 
+  it('CONF-014 CONF-018: the reproduction of an xpass carries the expectations file, and reproduces it', async () => {
+    const file = join(tempDir(), 'expect me.json');
+    writeFileSync(file, JSON.stringify({ 'fixture/always/pass': { expect: 'fail', reason: 'was broken' } }));
+    const { io, lines } = cliIo();
+    const seed = String(seedWhereCoin(false));
+    expect(await conformMain(['--expect', file, '--seed', seed, '--report', tempDir()], io, [fixtureSuite()])).toBe(1);
+    const repro = lines.find((l) => l.includes('reproduce: '))!.split('reproduce: ')[1]!;
+    expect(repro).toBe(`agentsec conform --only fixture/always/pass --seed ${seed} --expect "${file}"`);
+    const again = cliIo();
+    expect(await conformMain(['--only', 'fixture/always/pass', '--seed', seed, '--expect', file, '--report', tempDir()], again.io, [fixtureSuite()])).toBe(1);
+    expect(again.lines.join('\n')).toContain('XPASS fixture/always/pass');
+  });
+
   it('CONF-015: an expected skip is not run', async () => {
     let ran = false;
     const s: Suite = { name: 's', description: '', tests: () => [{ id: 's/hangs', reqs: [], run: async () => void (ran = true) }] };
@@ -215,6 +228,9 @@ describe('selection and CLI', () => {
     } finally {
       process.stderr.write = orig;
     }
+    const none = cliIo();
+    expect(await conformMain(['--only', 'fixture/typo', '--report', tempDir()], none.io, [fixtureSuite()])).toBe(2);
+    expect(none.lines.join('\n')).toMatch(/--only fixture\/typo matched no test/);
     expect(errs.join('')).toMatch(/unknown suite "nosuch"/);
     expect(errs.join('')).toMatch(/--seed must be an integer/);
     expect(errs.join('')).toMatch(/"expect" must be "fail" or "skip"/);
