@@ -7,6 +7,7 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join, resolve } from 'node:path';
 import { ExpectationsError, loadExpectations, type Expectation } from '../conform/expectations.js';
+import { matchesAny } from '../conform/match.js';
 import { MAX_SEED, randomSeed } from '../conform/rng.js';
 import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type RunResult } from '../conform/runner.js';
 import type { Suite } from '../conform/types.js';
@@ -16,7 +17,7 @@ import { sharedVectorsDir, REPO_ROOT } from '../../vectors/external.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, UsageError, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
-                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS]
+                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--list]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -32,6 +33,7 @@ reference that way).
   --quick            smaller test sets (for development and CI smoke runs)
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
+  --list             print the selected test ids with their requirement IDs, run nothing
 
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
 stale expectation entry; 2 bad usage or configuration.`;
@@ -86,6 +88,19 @@ export function summaryTable(r: RunResult): string {
   return [fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(0, -1).map(fmt), widths.map((w) => '-'.repeat(w)).join('  '), fmt(rows[rows.length - 1]!)].join('\n');
 }
 
+async function listTests(suites: readonly Suite[], only: readonly string[], quick: boolean, io: ConformCliIo): Promise<number> {
+  const opts = { quick, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}) };
+  for (const s of suites) {
+    const u = s.unavailable?.(opts);
+    if (u !== undefined) {
+      io.out(`${s.name}/unavailable  (${typeof u === 'string' ? u : u.reason})`);
+      continue;
+    }
+    for (const t of await s.tests(opts)) if (only.length === 0 || matchesAny(only, t.id)) io.out(`${t.id}  ${t.reqs.join(' ')}`);
+  }
+  return EXIT_OK;
+}
+
 export interface ConformCliIo {
   out(line: string): void;
   err(line: string): void;
@@ -101,7 +116,7 @@ const stdio: ConformCliIo = {
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout'],
-    booleans: ['quick'],
+    booleans: ['quick', 'list'],
     multi: ['only'],
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
@@ -124,6 +139,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       throw e;
     }
   }
+  if (flags.list === true) return listTests(selected, only, quick, io);
   const reproFlags = [...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : [])];
   const ci = process.env.CI === 'true';
 

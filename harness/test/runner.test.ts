@@ -236,6 +236,12 @@ describe('selection and CLI', () => {
     expect(errs.join('')).toMatch(/"expect" must be "fail" or "skip"/);
   });
 
+  it('CONF-019: --list prints the selected ids with their requirements and runs nothing', async () => {
+    const { io, lines } = cliIo();
+    expect(await conformMain(['--list', '--only', 'fixture/always/*'], io, [fixtureSuite({ withFailures: true })])).toBe(0);
+    expect(lines).toEqual(['fixture/always/pass  CONF-011', 'fixture/always/fail  CONF-011', 'fixture/always/skip  CONF-021']);
+  });
+
   it('CONF-027: the terminal shows the seed, a line per suite and a summary table', async () => {
     const { io, lines } = cliIo();
     const code = await conformMain(['--seed', String(seedWhereCoin(false)), '--report', tempDir()], io, [fixtureSuite({ echoes: 1 })]);
