@@ -4,12 +4,16 @@
  * Each case first reproduces the cacophony vector of its protocol (when ../shared/vectors is
  * there), interoperates with the other provider, and round-trips transport messages.
  */
+import { x25519 } from '@noble/curves/ed25519.js';
 import { createNoiseChannel, fromHex, toHex, type CryptoProvider, type NoiseChannel } from '../reference/index.js';
 import { benchBytes, cacophonyVector } from './_fixtures.js';
 import { expectBytes, expectTrue, VerificationError, type BenchCase, type GroupInfo, type Suite, type Unavailable } from './case.js';
+import { loadNoiseHandshake, type NoiseHandshakeLib, type NoiseHsState } from './peers.js';
 import { availableProviders, type NamedProvider } from './providers.js';
 
 const CIPHERS = ['ChaChaPoly', 'AESGCM'] as const;
+/** The suites timed per pattern; ChaChaPoly_BLAKE2b is also what noise-handshake implements. */
+const SUITES = ['ChaChaPoly_SHA256', 'AESGCM_SHA256', 'ChaChaPoly_BLAKE2b'] as const;
 const PROLOGUE = new TextEncoder().encode('agentsec bench');
 const TRANSPORT_SIZE = 1024;
 
@@ -157,9 +161,127 @@ function transportCases(providers: NamedProvider[]): BenchCase[] {
   return cases;
 }
 
+
+// ---- peer: noise-handshake (Noise_*_25519_ChaChaPoly_BLAKE2b over sodium-native) ------------------
+
+const kp = (secretKey: Uint8Array): { publicKey: Uint8Array; secretKey: Uint8Array } => ({
+  secretKey: Buffer.from(secretKey),
+  publicKey: Buffer.from(x25519.getPublicKey(secretKey)),
+});
+
+/** Replays the cacophony vector through noise-handshake: handshake and transport ciphertexts, h. */
+function peerCacophonyCheck(lib: NoiseHandshakeLib, pattern: 'IK' | 'XX'): string[] {
+  const protocol = `Noise_${pattern}_25519_ChaChaPoly_BLAKE2b`;
+  const v = cacophonyVector(protocol);
+  if (!v) return [];
+  const side = (initiator: boolean): NoiseHsState => {
+    const p = initiator ? 'init' : 'resp';
+    const st = new lib.Noise(pattern, initiator, kp(fromHex(v[`${p}_static`] ?? '')));
+    const rs = v[`${p}_remote_static`];
+    st.initialise(fromHex(v[`${p}_prologue`]), rs ? Buffer.from(fromHex(rs)) : undefined);
+    st.e = kp(fromHex(v[`${p}_ephemeral`]));
+    return st;
+  };
+  const i = side(true);
+  const r = side(false);
+  let ti: { tx: InstanceType<NoiseHandshakeLib['Cipher']>; rx: InstanceType<NoiseHandshakeLib['Cipher']> } | undefined;
+  let tr: typeof ti;
+  v.messages.forEach((m, idx) => {
+    const iWrites = idx % 2 === 0;
+    const pt = Buffer.from(fromHex(m.payload));
+    // Compared before it is read: noise-handshake wipes the peer ephemeral inside the received buffer.
+    let back: Uint8Array;
+    if (!i.complete || !r.complete) {
+      const [w, rd] = iWrites ? [i, r] : [r, i];
+      const ct = w.send(pt);
+      expectBytes(ct, fromHex(m.ciphertext), `cacophony ${protocol} message ${idx}`);
+      back = rd.recv(ct);
+    } else {
+      ti ??= { tx: new lib.Cipher(i.tx!), rx: new lib.Cipher(i.rx!) };
+      tr ??= { tx: new lib.Cipher(r.tx!), rx: new lib.Cipher(r.rx!) };
+      const [w, rd] = iWrites ? [ti, tr] : [tr, ti];
+      const ct = w.tx.encrypt(pt);
+      expectBytes(ct, fromHex(m.ciphertext), `cacophony ${protocol} message ${idx}`);
+      back = rd.rx.decrypt(ct);
+    }
+    expectBytes(back, pt, `cacophony ${protocol} message ${idx} read back`);
+  });
+  expectTrue(toHex(i.hash!) === v.handshake_hash, `cacophony ${protocol} handshake hash`);
+  return [`known-answer cacophony ${protocol}`];
+}
+
+function peerHandshake(lib: NoiseHandshakeLib, pattern: 'IK' | 'XX', iS: Uint8Array, rS: Uint8Array, rsPublic: Uint8Array): { i: NoiseHsState; r: NoiseHsState } {
+  const i = new lib.Noise(pattern, true, kp(iS));
+  const r = new lib.Noise(pattern, false, kp(rS));
+  i.initialise(PROLOGUE, pattern === 'IK' ? Buffer.from(rsPublic) : undefined);
+  r.initialise(PROLOGUE);
+  while (!i.complete || !r.complete) {
+    r.recv(i.send());
+    if (!r.complete || !i.complete) i.recv(r.send());
+  }
+  return { i, r };
+}
+
+function peerHandshakeCases(lib: NoiseHandshakeLib, providers: NamedProvider[]): BenchCase[] {
+  const iS = benchBytes('noise-peer-i', 32);
+  const rS = benchBytes('noise-peer-r', 32);
+  const rsPublic = x25519.getPublicKey(rS);
+  return (['IK', 'XX'] as const).map((pattern) => ({
+    group: `noise-${pattern.toLowerCase()}-handshake`,
+    name: `noise-handshake ${lib.version} 25519_ChaChaPoly_BLAKE2b`,
+    kind: 'peer' as const,
+    verify() {
+      const checks = peerCacophonyCheck(lib, pattern);
+      const own = peerHandshake(lib, pattern, iS, rS, rsPublic);
+      expectBytes(own.i.hash!, own.r.hash!, 'both parties hold the same handshake hash');
+      checks.push('handshake completes, same h');
+      const protocol = `Noise_${pattern}_25519_ChaChaPoly_BLAKE2b`;
+      for (const { name, provider } of providers) {
+        // noise-handshake initiates, the reference responds; then transport messages both ways.
+        const i = new lib.Noise(pattern, true, kp(iS));
+        i.initialise(PROLOGUE, pattern === 'IK' ? Buffer.from(rsPublic) : undefined);
+        const r = createNoiseChannel({ protocol, initiator: false, provider, prologue: PROLOGUE, staticPrivateKey: rS });
+        while (!i.complete) {
+          r.readMessage(i.send());
+          if (!i.complete) i.recv(r.writeMessage());
+        }
+        expectBytes(r.handshakeHash(), i.hash!, `same handshake hash as provider:${name}`);
+        const pt = benchBytes('noise-peer-interop', 100);
+        expectBytes(r.readMessage(new lib.Cipher(i.tx!).encrypt(Buffer.from(pt))), pt, `transport to provider:${name}`);
+        expectBytes(new lib.Cipher(i.rx!).decrypt(r.writeMessage(pt)), pt, `transport from provider:${name}`);
+        checks.push(`interop with provider:${name}`);
+      }
+      return checks;
+    },
+    fn: () => peerHandshake(lib, pattern, iS, rS, rsPublic).r,
+  }));
+}
+
+function peerTransportCase(lib: NoiseHandshakeLib): BenchCase {
+  const iS = benchBytes('noise-peer-i', 32);
+  const rS = benchBytes('noise-peer-r', 32);
+  const pt = Buffer.from(benchBytes('noise-transport', TRANSPORT_SIZE));
+  let pair: { tx: InstanceType<NoiseHandshakeLib['Cipher']>; rx: InstanceType<NoiseHandshakeLib['Cipher']> } | undefined;
+  return {
+    group: 'noise-transport-1KiB',
+    name: `noise-handshake ${lib.version} Cipher ChaChaPoly`,
+    kind: 'peer',
+    bytes: TRANSPORT_SIZE,
+    verify() {
+      const { i, r } = peerHandshake(lib, 'XX', iS, rS, x25519.getPublicKey(rS));
+      pair = { tx: new lib.Cipher(i.tx!), rx: new lib.Cipher(r.rx!) };
+      const ct = pair.tx.encrypt(pt);
+      expectTrue(ct.length === TRANSPORT_SIZE + 16, 'ciphertext is plaintext + 16-byte tag');
+      expectBytes(pair.rx.decrypt(ct), pt, 'round trip');
+      return ['round-trip'];
+    },
+    fn: () => pair!.rx.decrypt(pair!.tx.encrypt(pt)),
+  };
+}
+
 export const NOISE_GROUPS: GroupInfo[] = [
-  { id: 'noise-ik-handshake', title: 'Noise IK handshake, both parties (25519, SHA256, empty payloads)', op: 'one complete handshake' },
-  { id: 'noise-xx-handshake', title: 'Noise XX handshake, both parties (25519, SHA256, empty payloads)', op: 'one complete handshake' },
+  { id: 'noise-ik-handshake', title: 'Noise IK handshake, both parties (25519, empty payloads)', op: 'one complete handshake' },
+  { id: 'noise-xx-handshake', title: 'Noise XX handshake, both parties (25519, empty payloads)', op: 'one complete handshake' },
   { id: 'noise-ikhfs-handshake', title: 'Noise IKhfs hybrid handshake, X25519 + ML-KEM-768, both parties', op: 'one complete handshake' },
   { id: 'noise-transport-1KiB', title: 'Noise transport, 1 KiB message (XX session)', op: 'one encrypt and one decrypt' },
 ];
@@ -170,11 +292,14 @@ export function noiseSuite(): Suite {
   if (!cacophonyVector('Noise_IK_25519_ChaChaPoly_SHA256')) {
     extra.push({ implementation: 'cacophony known answers', groups: ['noise-'], reason: '../shared/vectors not found beside the clone; Noise cases are checked by round trip and interop only' });
   }
+  const lib = loadNoiseHandshake();
+  if ('reason' in lib) extra.push({ implementation: 'noise-handshake', groups: ['noise-'], reason: lib.reason });
   const cases = [
-    ...handshakeCases('noise-ik-handshake', CIPHERS.map((c) => `Noise_IK_25519_${c}_SHA256`), providers),
-    ...handshakeCases('noise-xx-handshake', CIPHERS.map((c) => `Noise_XX_25519_${c}_SHA256`), providers),
+    ...handshakeCases('noise-ik-handshake', SUITES.map((c) => `Noise_IK_25519_${c}`), providers),
+    ...handshakeCases('noise-xx-handshake', SUITES.map((c) => `Noise_XX_25519_${c}`), providers),
     ...handshakeCases('noise-ikhfs-handshake', ['Noise_IKhfs_25519+MLKEM768_ChaChaPoly_SHA256'], providers),
     ...transportCases(providers),
+    ...('reason' in lib ? [] : [...peerHandshakeCases(lib, providers), peerTransportCase(lib)]),
   ];
   return { cases, groups: NOISE_GROUPS, unavailable: [...unavailable, ...extra] };
 }

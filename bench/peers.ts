@@ -136,3 +136,47 @@ export function packageVersion(name: string): string | undefined {
     return undefined;
   }
 }
+
+// ---- noise-handshake (holepunch): Noise IK/XX with 25519, ChaChaPoly, BLAKE2b over sodium -------
+
+export interface NoiseHsKeyPair {
+  publicKey: Uint8Array;
+  secretKey: Uint8Array;
+}
+
+/** The part of noise-handshake's NoiseState the benchmarks use (it ships no TypeScript types). */
+export interface NoiseHsState {
+  initialise(prologue: Uint8Array, remoteStatic?: Uint8Array): void;
+  send(payload?: Uint8Array): Uint8Array;
+  recv(message: Uint8Array): Uint8Array;
+  readonly complete: boolean;
+  readonly hash: Uint8Array | null;
+  readonly tx: Uint8Array | null;
+  readonly rx: Uint8Array | null;
+  readonly rs: Uint8Array | null;
+  /** Its ephemeral key pair; set before the first send to replay a vector. */
+  e: NoiseHsKeyPair | null;
+}
+
+export interface NoiseHsCipher {
+  encrypt(plaintext: Uint8Array, ad?: Uint8Array): Uint8Array;
+  decrypt(ciphertext: Uint8Array, ad?: Uint8Array): Uint8Array;
+}
+
+export interface NoiseHandshakeLib {
+  readonly version: string;
+  readonly Noise: new (pattern: 'IK' | 'XX', initiator: boolean, staticKeypair?: NoiseHsKeyPair) => NoiseHsState;
+  readonly Cipher: new (key: Uint8Array) => NoiseHsCipher;
+}
+
+export function loadNoiseHandshake(): NoiseHandshakeLib | { reason: string } {
+  try {
+    return {
+      version: packageVersion('noise-handshake') ?? 'unknown',
+      Noise: require('noise-handshake') as NoiseHandshakeLib['Noise'],
+      Cipher: require('noise-handshake/cipher') as NoiseHandshakeLib['Cipher'],
+    };
+  } catch (e) {
+    return { reason: `noise-handshake did not load: ${(e as Error).message.split('\n')[0]}` };
+  }
+}

@@ -35,7 +35,8 @@ export function formatGroup(g: GroupResult): string {
   const header = ['name', 'median', 'ops/s (median)', ...(sized ? ['MB/s'] : []), 'ratio to best', 'samples x batch'];
   const rows = g.cases.map((c) => {
     if (c.opsPerSecMedian === undefined || c.latencyMedianNs === undefined) {
-      return [c.name, 'FAILED', c.error ?? '', ...(sized ? [''] : []), '', ''];
+      // The reason is printed under the tables (formatSummary), where its length does not matter.
+      return [c.name, 'FAILED', '', ...(sized ? [''] : []), '', ''];
     }
     return [
       c.name,
