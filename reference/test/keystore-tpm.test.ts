@@ -1,4 +1,4 @@
-import { copyFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -66,6 +66,52 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
     await expectRejects(id.dh(new Uint8Array(32)), 'policy_reject', 'LOW_ORDER_POINT');
     expect(await store.transientHandles()).toEqual([]); // flushed on the error path too
     await store.close();
+  });
+
+  it('KEY-022: stores and KEKs on one TPM share its single connection; concurrent work never runs out of object slots', async () => {
+    const t = await tpm();
+    const [s1, s2] = [await openStore(t, await tempDir()), await openStore(t, await tempDir())];
+    const kek = await createTpmKek({ address: { path: t.socketPath }, provider });
+    const [a, b] = [await createIdentity(s1, provider), await createIdentity(s2, provider)];
+    const msg = new Uint8Array([3]);
+    const dek = provider.randomBytes(32);
+    const results = await Promise.all([
+      ...Array.from({ length: 6 }, (_, i) => (i % 2 ? a : b).sign(msg)),
+      kek.wrap(dek).then((w) => kek.unwrap(w)),
+      a.dh(b.agreementPublic),
+      b.dh(a.agreementPublic),
+    ]);
+    expect(toHex(results[7]!)).toBe(toHex(results[8]!));
+    expect(toHex(results[6]!)).toBe(toHex(dek));
+    expect(await s1.transientHandles()).toEqual([]);
+    await kek.close();
+    await s1.close();
+    // The other store still works after one user released the shared connection.
+    expect(provider.ed25519.verify(b.signingPublic, msg, await b.sign(msg))).toBe(true);
+    await s2.close();
+  });
+
+  it('KEY-013 KEY-020: a corrupted TPM key file gives a clear error and is left unchanged', async () => {
+    const t = await tpm();
+    const dir = await tempDir();
+    const store = await openStore(t, dir);
+    const id = await createIdentity(store, provider);
+    await store.close();
+    const path = join(dir, `${id.handle}.tpmkey`);
+    const original = new Uint8Array(await readFile(path));
+    // Flip a byte inside the TPM2B_PRIVATE blob: the TPM's integrity check catches it.
+    const bad = new Uint8Array(original);
+    bad[bad.length - 20]! ^= 1;
+    await writeFile(path, bad, { mode: 0o600 });
+    const s2 = await openStore(t, dir);
+    await expectRejects((await openIdentity(s2, id.handle, provider)).sign(new Uint8Array([1])), 'auth_failure', 'TPM_RC_INTEGRITY');
+    expect(toHex(new Uint8Array(await readFile(path)))).toBe(toHex(bad));
+    expect(await s2.transientHandles()).toEqual([]);
+    await s2.close();
+    await writeFile(path, original.subarray(0, 40), { mode: 0o600 });
+    const s3 = await openStore(t, dir);
+    await expectRejects(s3.publicKeys(id.handle), 'decode_failure', 'KEYFILE_CORRUPT');
+    await s3.close();
   });
 
   it('KEY-021 KEY-022: a sealed blob fails to load on another TPM, with a clear error', async () => {

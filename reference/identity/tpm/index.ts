@@ -4,3 +4,4 @@ export { connectTpm, type TpmAddress, type TpmTransport } from './transport.js';
 export { TpmClient, pcrSelection, sealedTemplate, aesTemplate, hmacTemplate, type TpmAuth } from './client.js';
 export { TpmKeyStore, type TpmKeyStoreOptions } from './tpm-store.js';
 export { TpmKek, createTpmKek, loadTpmKek } from './kek.js';
+export { acquireTpm, type TpmLease } from './shared.js';

@@ -10,7 +10,8 @@ import { abytes, concatBytes, equalBytes, u32be, utf8 } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/provider.js';
 import { AgentsecError } from '../../errors.js';
 import { Reader, lp16 } from '../key-file.js';
-import { TpmClient, aesTemplate, hmacTemplate } from './client.js';
+import { aesTemplate, hmacTemplate, type TpmClient } from './client.js';
+import { acquireTpm, type TpmLease } from './shared.js';
 import type { TpmAddress } from './transport.js';
 
 const BLOB_MAGIC = utf8('AGTK');
@@ -27,10 +28,10 @@ interface KekObjects {
 }
 
 export class TpmKek {
-  private lock: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   private constructor(
-    private client: TpmClient,
+    private readonly tpm: TpmLease,
     private readonly objects: KekObjects,
     private readonly provider: CryptoProvider,
     private readonly address: TpmAddress,
@@ -43,13 +44,8 @@ export class TpmKek {
   }
 
   private exclusive<T>(fn: (c: TpmClient) => Promise<T>): Promise<T> {
-    const run = async () => {
-      if (!this.client.alive) await this.client.reconnect();
-      return fn(this.client);
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => undefined);
-    return p;
+    if (this.closed) return Promise.reject(new AgentsecError('state_failure', 'KEK_CLOSED', 'the TPM KEK is closed'));
+    return this.tpm.run(fn);
   }
 
   private async withObject<T>(c: TpmClient, pub: Uint8Array, priv: Uint8Array, use: (h: number) => Promise<T>): Promise<T> {
@@ -119,8 +115,9 @@ export class TpmKek {
   }
 
   async close(): Promise<void> {
-    await this.lock;
-    this.client.close();
+    if (this.closed) return;
+    this.closed = true;
+    this.tpm.release();
   }
 
   toJSON(): { kind: 'tpm-kek'; address: string } {
@@ -128,25 +125,30 @@ export class TpmKek {
   }
 
   /** @internal used by createTpmKek / loadTpmKek */
-  static make(client: TpmClient, objects: KekObjects, provider: CryptoProvider, address: TpmAddress): TpmKek {
-    return new TpmKek(client, objects, provider, address);
+  static make(tpm: TpmLease, objects: KekObjects, provider: CryptoProvider, address: TpmAddress): TpmKek {
+    return new TpmKek(tpm, objects, provider, address);
   }
 }
 
 /** Generates a new AES-256 + HMAC KEK inside the TPM. Store `kek.blob` to load it again. */
 export async function createTpmKek(opts: { address: TpmAddress; provider: CryptoProvider; timeoutMs?: number }): Promise<TpmKek> {
-  const c = await TpmClient.connect(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-  let srk: number | undefined;
+  const tpm = await acquireTpm(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
   try {
-    srk = await c.createPrimary();
-    const aes = await c.create(srk, aesTemplate()); // @req KEY-026
-    const mac = await c.create(srk, hmacTemplate());
-    return TpmKek.make(c, { aesPub: aes.pub, aesPriv: aes.priv, macPub: mac.pub, macPriv: mac.priv }, opts.provider, opts.address);
+    const objects = await tpm.run(async (c) => {
+      let srk: number | undefined;
+      try {
+        srk = await c.createPrimary();
+        const aes = await c.create(srk, aesTemplate()); // @req KEY-026
+        const mac = await c.create(srk, hmacTemplate());
+        return { aesPub: aes.pub, aesPriv: aes.priv, macPub: mac.pub, macPriv: mac.priv };
+      } finally {
+        await c.flushQuietly(srk);
+      }
+    });
+    return TpmKek.make(tpm, objects, opts.provider, opts.address);
   } catch (e) {
-    c.close();
+    tpm.release();
     throw e;
-  } finally {
-    await c.flushQuietly(srk);
   }
 }
 
@@ -158,14 +160,14 @@ export async function loadTpmKek(opts: { address: TpmAddress; provider: CryptoPr
   r.take(5);
   const objects = { aesPub: new Uint8Array(r.lp16()), aesPriv: new Uint8Array(r.lp16()), macPub: new Uint8Array(r.lp16()), macPriv: new Uint8Array(r.lp16()) };
   r.end();
-  const c = await TpmClient.connect(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-  const kek = TpmKek.make(c, objects, opts.provider, opts.address);
+  const tpm = await acquireTpm(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
+  const kek = TpmKek.make(tpm, objects, opts.provider, opts.address);
   // Load both objects once now, so a blob from another TPM fails here rather than at first use.
   try {
     await kek.encrypt(new Uint8Array(16), new Uint8Array(16));
     await kek.wrap(new Uint8Array(0));
   } catch (e) {
-    c.close();
+    await kek.close();
     throw e;
   }
   return kek;

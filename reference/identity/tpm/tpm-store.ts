@@ -14,7 +14,8 @@ import { checkPrivateFile, ensurePrivateDir, writeFileAtomic } from '../atomic-f
 import { checkHandle } from '../identity.js';
 import { KIND_TPM_SEALED, Reader, keyFileHeader, lp16, readKeyFileHeader } from '../key-file.js';
 import type { IdentityPublicKeys, KeyStore } from '../keystore.js';
-import { TpmClient, sealedTemplate, type TpmAuth } from './client.js';
+import { sealedTemplate, type TpmAuth, type TpmClient } from './client.js';
+import { acquireTpm, type TpmLease } from './shared.js';
 import { TPM_SE } from './marshal.js';
 import type { TpmAddress } from './transport.js';
 
@@ -49,34 +50,23 @@ function pcrList(mask: number): number[] {
 
 export class TpmKeyStore implements KeyStore {
   readonly kind = 'tpm' as const;
-  private client: TpmClient | undefined;
-  private lock: Promise<unknown> = Promise.resolve();
   private readonly cache = new Map<string, Sealed>();
   private closed = false;
 
-  private constructor(private readonly opts: TpmKeyStoreOptions) {}
+  private constructor(
+    private readonly opts: TpmKeyStoreOptions,
+    private readonly tpm: TpmLease,
+  ) {}
 
   static async open(opts: TpmKeyStoreOptions): Promise<TpmKeyStore> {
     for (const p of opts.pcrs ?? []) if (!Number.isInteger(p) || p < 0 || p > 23) throw new AgentsecError('decode_failure', 'TPM_PCR_INDEX', `PCR index ${p} is not in 0..23`);
-    const s = new TpmKeyStore(opts);
-    s.client = await TpmClient.connect(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs });
-    return s;
+    return new TpmKeyStore(opts, await acquireTpm(opts.address, opts.timeoutMs === undefined ? {} : { timeoutMs: opts.timeoutMs }));
   }
 
-  /** Runs one TPM operation at a time: a sequence must not interleave (only 3 object slots). */
+  /** Runs one TPM command sequence at a time (shared per TPM; only 3 object slots). */
   private exclusive<T>(fn: (c: TpmClient) => Promise<T>): Promise<T> {
-    const run = async () => {
-      if (this.closed) throw new AgentsecError('state_failure', 'KEYSTORE_CLOSED', 'the key store is closed');
-      // A connection lost earlier (swtpm restarted) is replaced before the next operation.
-      if (!this.client || !this.client.alive) {
-        this.client?.close();
-        this.client = await TpmClient.connect(this.opts.address, this.opts.timeoutMs === undefined ? {} : { timeoutMs: this.opts.timeoutMs });
-      }
-      return fn(this.client);
-    };
-    const p = this.lock.then(run, run);
-    this.lock = p.catch(() => undefined);
-    return p;
+    if (this.closed) return Promise.reject(new AgentsecError('state_failure', 'KEYSTORE_CLOSED', 'the key store is closed'));
+    return this.tpm.run(fn);
   }
 
   private path(handle: string): string {
@@ -224,9 +214,9 @@ export class TpmKeyStore implements KeyStore {
   }
 
   async close(): Promise<void> {
-    await this.lock;
+    if (this.closed) return;
     this.closed = true;
-    this.client?.close();
+    this.tpm.release();
     this.cache.clear();
   }
 
