@@ -32,11 +32,11 @@ function pad(cells: string[][], right: boolean[]): string[] {
 
 export function formatGroup(g: GroupResult): string {
   const sized = g.bytes !== undefined;
-  const header = ['name', 'median', 'ops/s (median)', ...(sized ? ['MB/s'] : []), 'ratio to best', 'samples x batch'];
+  const header = ['name', 'median', 'ops/s (median)', ...(sized ? ['MB/s'] : []), 'ratio to best', 'spread', 'samples x batch'];
   const rows = g.cases.map((c) => {
     if (c.opsPerSecMedian === undefined || c.latencyMedianNs === undefined) {
       // The reason is printed under the tables (formatSummary), where its length does not matter.
-      return [c.name, 'FAILED', '', ...(sized ? [''] : []), '', ''];
+      return [c.name, 'FAILED', '', ...(sized ? [''] : []), '', '', ''];
     }
     return [
       c.name,
@@ -44,6 +44,7 @@ export function formatGroup(g: GroupResult): string {
       formatOps(c.opsPerSecMedian),
       ...(sized ? [c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''] : []),
       c.ratioToBest !== undefined ? formatRatio(c.ratioToBest) : '',
+      formatSpread(c.opsPerSecRounds, c.opsPerSecMedian),
       `${c.samples ?? 0} x ${c.batch ?? 1}`,
     ];
   });
@@ -71,22 +72,41 @@ export function formatSummary(r: BenchReport): string {
   return lines.join('\n');
 }
 
-/** A Markdown table per group, for bench/README.md's results section. */
+/** Spread of the per-round medians around the median, e.g. "±3%"; empty with one round. */
+export function formatSpread(rounds: number[] | undefined, median: number): string {
+  if (!rounds || rounds.length < 2 || median <= 0) return '';
+  return `±${(((Math.max(...rounds) - Math.min(...rounds)) / 2 / median) * 100).toFixed(0)}%`;
+}
+
+/** The run as Markdown: when and where it was measured, then a table per group (bench/README.md). */
 export function formatMarkdown(r: BenchReport): string {
-  const out: string[] = [];
+  const e = r.environment;
+  const out: string[] = [
+    `Measured ${r.startedAt.slice(0, 16).replace('T', ' ')} UTC on ${e.cpuModel} (${e.cpus} logical CPUs${e.hypervisor ? ', virtualised' : ''}; ${e.cpuFlags.join(', ')}), ` +
+      `${(e.totalMemoryBytes / 2 ** 30).toFixed(0)} GiB RAM, ${e.platform} ${e.osRelease}; Node ${e.node} (V8 ${e.v8}), OpenSSL ${e.openssl}; ` +
+      `${Object.entries(e.packages)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', ')}.`,
+    '',
+    `${r.summary.cases} cases in ${r.groups.length} groups, ${r.summary.timed} timed, ${r.summary.failed} failed; ${r.options.rounds} rounds x ${r.options.timeMs / r.options.rounds} ms per case; ` +
+      `run took ${(r.durationMs / 1000).toFixed(0)} s; load average (1 min) ${e.loadAverage1m.toFixed(2)} at the start, ${(e.loadAverage1mAtEnd ?? 0).toFixed(2)} at the end.`,
+    '',
+  ];
+  for (const u of r.unavailable) out.push(`- Not measured: ${u.implementation}: ${u.reason}`);
+  if (r.unavailable.length > 0) out.push('');
   for (const g of r.groups) {
     const sized = g.bytes !== undefined;
-    out.push(`#### ${g.id}: ${g.title}`, '');
-    out.push(`| implementation | median | ops/s (median) |${sized ? ' MB/s |' : ''} ratio to best |`);
-    out.push(`|---|--:|--:|${sized ? '--:|' : ''}--:|`);
+    out.push(`#### ${g.id}: ${g.title} (op = ${g.op})`, '');
+    out.push(`| implementation | median | ops/s (median) |${sized ? ' MB/s |' : ''} ratio to best | spread over rounds |`);
+    out.push(`|---|--:|--:|${sized ? '--:|' : ''}--:|--:|`);
     for (const c of g.cases) {
       if (c.opsPerSecMedian === undefined || c.latencyMedianNs === undefined) {
-        out.push(`| ${c.name} | FAILED | |${sized ? ' |' : ''} |`);
+        out.push(`| ${c.name} | FAILED | |${sized ? ' |' : ''} | |`);
         continue;
       }
       const ratio = c.ratioToBest !== undefined ? formatRatio(c.ratioToBest) : '';
       out.push(
-        `| ${c.name} | ${formatLatency(c.latencyMedianNs)} | ${formatOps(c.opsPerSecMedian)} |${sized ? ` ${c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''} |` : ''} ${ratio.startsWith('1.00') ? `**${ratio}**` : ratio} |`,
+        `| ${c.name} | ${formatLatency(c.latencyMedianNs)} | ${formatOps(c.opsPerSecMedian)} |${sized ? ` ${c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''} |` : ''} ${ratio.startsWith('1.00') ? `**${ratio}**` : ratio} | ${formatSpread(c.opsPerSecRounds, c.opsPerSecMedian)} |`,
       );
     }
     out.push('');

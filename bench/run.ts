@@ -14,8 +14,13 @@ export interface RunOptions {
   readonly filter?: RegExp;
   /** The filter as the user wrote it, for the report (RegExp.source escapes '/'). */
   readonly filterText?: string;
-  /** tinybench time budget per case, in ms (it also runs at least `minIterations` samples). */
+  /** tinybench time budget per case, in ms, split over the rounds (each round also runs at least `minIterations` samples). */
   readonly timeMs: number;
+  /**
+   * The cases of a group are timed in this many interleaved rounds (all cases, then all again),
+   * so a burst of load on a shared machine hits every case rather than one.
+   */
+  readonly rounds: number;
   readonly warmupMs: number;
   readonly minIterations: number;
   /**
@@ -29,7 +34,7 @@ export interface RunOptions {
   readonly onGroup?: (g: GroupResult) => void;
 }
 
-export const DEFAULT_OPTIONS: RunOptions = { timeMs: 500, warmupMs: 100, minIterations: 16, targetSampleUs: 50 };
+export const DEFAULT_OPTIONS: RunOptions = { timeMs: 600, rounds: 3, warmupMs: 100, minIterations: 8, targetSampleUs: 50 };
 
 export interface CaseResult {
   /** "group/name": what --filter matches. */
@@ -43,14 +48,18 @@ export interface CaseResult {
   readonly error?: string;
   /** Operations per timed sample. */
   readonly batch?: number;
+  /** Timed samples over all rounds. */
   readonly samples?: number;
+  /** Median over the rounds of each round's median latency of one operation. */
   readonly latencyMedianNs?: number;
+  /** Same for the 75th and 99th percentiles. */
   readonly latencyP75Ns?: number;
   readonly latencyP99Ns?: number;
+  /** 1e9 / latencyMedianNs. */
   readonly opsPerSecMedian?: number;
   readonly mbPerSecMedian?: number;
-  /** Relative margin of error of the mean latency, percent (tinybench's rme). */
-  readonly rmePercent?: number;
+  /** Each round's median ops/s, in round order: their spread shows how noisy the run was. */
+  readonly opsPerSecRounds?: number[];
   /** opsPerSecMedian / the best opsPerSecMedian in the group: 1 for the fastest. */
   readonly ratioToBest?: number;
 }
@@ -71,7 +80,7 @@ export interface BenchReport {
   readonly finishedAt: string;
   readonly durationMs: number;
   readonly filter: string | null;
-  readonly options: { timeMs: number; warmupMs: number; minIterations: number; targetSampleUs: number };
+  readonly options: { timeMs: number; rounds: number; warmupMs: number; minIterations: number; targetSampleUs: number };
   readonly environment: Environment;
   readonly unavailable: Unavailable[];
   readonly groups: GroupResult[];
@@ -84,6 +93,12 @@ export interface SuiteSource {
 }
 
 let sink: unknown;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
 
 /** Median wall time of one call, in microseconds, over a few calls (after two warm calls). */
 async function probeUs(c: BenchCase): Promise<number> {
@@ -150,15 +165,7 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
     const info = suite.groups.find((g) => g.id === gid) ?? { id: gid, title: gid, op: 'one operation' };
     const cases = byGroup.get(gid)!;
     const results = new Map<BenchCase, CaseResult>();
-    const bench = new Bench({
-      name: gid,
-      time: opts.timeMs,
-      warmupTime: opts.warmupMs,
-      iterations: opts.minIterations,
-      warmupIterations: Math.max(2, opts.minIterations >> 2),
-      throws: false,
-    });
-    const timed: { c: BenchCase; batch: number; checks: string[] }[] = [];
+    const timed: { c: BenchCase; batch: number; checks: string[]; rounds: { p50: number; p75: number; p99: number; samples: number }[]; error?: string }[] = [];
     for (const c of cases) {
       const id = `${c.group}/${c.name}`;
       opts.progress?.(`[${++done}/${selected.length}] ${id}`);
@@ -177,20 +184,41 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
         results.set(c, { id, name: c.name, kind: c.kind, verified: true, checks, error: `threw when called: ${message(e)}` });
         continue;
       }
-      timed.push({ c, batch, checks });
-      bench.add(c.name, batchedFn(c, batch), { async: c.async === true });
+      timed.push({ c, batch, checks, rounds: [] });
     }
-    if (timed.length > 0) await bench.run();
-    for (const { c, batch, checks } of timed) {
+    const rounds = Math.max(1, opts.rounds);
+    for (let round = 0; round < rounds && timed.some((t) => !t.error); round++) {
+      const bench = new Bench({
+        name: gid,
+        time: opts.timeMs / rounds,
+        // JIT warm-up once, before the first round.
+        warmup: round === 0,
+        warmupTime: opts.warmupMs,
+        iterations: opts.minIterations,
+        warmupIterations: Math.max(2, opts.minIterations >> 2),
+        throws: false,
+      });
+      const live = timed.filter((t) => !t.error);
+      for (const t of live) bench.add(t.c.name, batchedFn(t.c, t.batch), { async: t.c.async === true });
+      await bench.run();
+      for (const t of live) {
+        const r = bench.getTask(t.c.name)?.result;
+        if (!r || (r.state !== 'completed' && r.state !== 'aborted-with-statistics')) {
+          t.error = r && r.state === 'errored' ? message(r.error) : `task ${r?.state ?? 'missing'}`;
+          continue;
+        }
+        // Per operation: a sample times `batch` calls.
+        t.rounds.push({ p50: (r.latency.p50 / t.batch) * 1e6, p75: (r.latency.p75 / t.batch) * 1e6, p99: (r.latency.p99 / t.batch) * 1e6, samples: r.latency.samplesCount });
+      }
+    }
+    for (const { c, batch, checks, rounds: rs, error } of timed) {
       const id = `${c.group}/${c.name}`;
-      const r = bench.getTask(c.name)?.result;
-      if (!r || (r.state !== 'completed' && r.state !== 'aborted-with-statistics')) {
-        const err = r && r.state === 'errored' ? message(r.error) : `task ${r?.state ?? 'missing'}`;
-        results.set(c, { id, name: c.name, kind: c.kind, verified: true, checks, error: `failed while timed: ${err}` });
+      if (error !== undefined || rs.length === 0) {
+        results.set(c, { id, name: c.name, kind: c.kind, verified: true, checks, error: `failed while timed: ${error ?? 'no samples'}` });
         continue;
       }
-      const medianMs = r.latency.p50 / batch;
-      const ops = medianMs > 0 ? 1000 / medianMs : r.throughput.p50 * batch;
+      const latency = median(rs.map((r) => r.p50));
+      const ops = 1e9 / latency;
       results.set(c, {
         id,
         name: c.name,
@@ -198,13 +226,13 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
         verified: true,
         checks,
         batch,
-        samples: r.latency.samplesCount,
-        latencyMedianNs: medianMs * 1e6,
-        latencyP75Ns: (r.latency.p75 / batch) * 1e6,
-        latencyP99Ns: (r.latency.p99 / batch) * 1e6,
+        samples: rs.reduce((n, r) => n + r.samples, 0),
+        latencyMedianNs: latency,
+        latencyP75Ns: median(rs.map((r) => r.p75)),
+        latencyP99Ns: median(rs.map((r) => r.p99)),
         opsPerSecMedian: ops,
         ...(c.bytes !== undefined ? { mbPerSecMedian: (ops * c.bytes) / 1e6 } : {}),
-        rmePercent: r.latency.rme,
+        opsPerSecRounds: rs.map((r) => 1e9 / r.p50),
       });
     }
     const ordered = cases.map((c) => results.get(c)!);
@@ -225,7 +253,7 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     filter: opts.filter ? (opts.filterText ?? opts.filter.source) : null,
-    options: { timeMs: opts.timeMs, warmupMs: opts.warmupMs, minIterations: opts.minIterations, targetSampleUs: opts.targetSampleUs },
+    options: { timeMs: opts.timeMs, rounds: opts.rounds, warmupMs: opts.warmupMs, minIterations: opts.minIterations, targetSampleUs: opts.targetSampleUs },
     environment: { ...env, loadAverage1m: loadStart, loadAverage1mAtEnd: env.loadAverage1m },
     // What this run could have measured but did not: entries for the groups it ran, and whole suites.
     unavailable: suite.unavailable.filter((u) => u.groups.length === 0 || groups.some((g) => u.groups.some((p) => g.id === p || (p.endsWith('-') && g.id.startsWith(p))))),

@@ -65,6 +65,7 @@ describe('agentsec bench (CLI)', () => {
       expectPositive(c.mbPerSecMedian);
       expectPositive(c.samples);
       expectPositive(c.batch);
+      expect(c.opsPerSecRounds).toHaveLength(1);
       // ops/s median is the reciprocal of the median latency; MB/s counts the message once.
       expect(c.opsPerSecMedian! * c.latencyMedianNs!).toBeCloseTo(1e9, -3);
       expect(c.mbPerSecMedian!).toBeCloseTo((c.opsPerSecMedian! * 64) / 1e6, 6);
@@ -109,7 +110,7 @@ describe('bench runner', () => {
     verify: () => ['ok'],
     fn: () => new Uint8Array(8).fill(1),
   });
-  const opts = { timeMs: 5, warmupMs: 1, minIterations: 4, targetSampleUs: 5 };
+  const opts = { timeMs: 6, rounds: 2, warmupMs: 1, minIterations: 4, targetSampleUs: 5 };
 
   it('does not time a case whose verification fails, and counts it as failed', async () => {
     let called = 0;
