@@ -3,7 +3,7 @@
  * a local file ring, AWS KMS, a PKCS#11 token, a TPM. The KEK itself never leaves the provider.
  */
 import { AgentsecError } from '../errors.js';
-import type { EncryptionContext } from './format.js';
+import { canonicalContext, type EncryptionContext } from './format.js';
 
 export interface WrappedKey {
   readonly wrapped: Uint8Array;
@@ -69,3 +69,12 @@ export function checkVersionArg(version: unknown): number {
 /** Clock seam: the grace period and the data key cache read time only through this. */
 export type Clock = () => number;
 export const systemClock: Clock = () => Date.now();
+
+/**
+ * The authenticated data a KEK that wraps locally (file ring, PKCS#11, TPM) binds its wrap to: the
+ * binding context plus the KEK id and the version (ENV-007).
+ */
+export function kekBindingAad(kekId: string, version: number, context: EncryptionContext): Uint8Array {
+  // @req ENV-007
+  return canonicalContext({ ...context, 'agentsec:kek-id': kekId, 'agentsec:kek-version': String(version) }, true);
+}

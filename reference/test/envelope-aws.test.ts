@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
 import { AwsKmsKek, decodeEnvelope, open, payloadBytes, rewrap, seal, VERSION_CONTEXT_KEY } from '../envelope/index.js';
+import { kekProviderSuite } from './envelope-kek-suite.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 const ctx = { bucket: 'b1', object: 'o1' };
@@ -25,6 +26,8 @@ for (const mode of ['aws', 'localstack'] as const) {
     afterAll(async () => {
       await kms.close();
     });
+
+    kekProviderSuite(`aws-kms (endpoint mode ${mode})`, async () => (await newKek()).kek);
 
     it('ENV-016: seals through KMS Encrypt with the version and binding in the EncryptionContext; the envelope stores the key ARN', async () => {
       const { kek, keyId } = await newKek();

@@ -2,11 +2,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
-import { AgentsecError } from '../errors.js';
-import { AwsKmsKek, inspect, LocalKekRing, open, payloadBytes, retireDue, rewrap, scanForRewrap, seal, type KekProvider } from '../envelope/index.js';
+import { AwsKmsKek, LocalKekRing, open, payloadBytes, retireDue, rewrap, scanForRewrap, seal } from '../envelope/index.js';
+import { actionArb, flakyLocal, kekProviderSuite, runModel } from './envelope-kek-suite.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
-const CONTEXTS: Record<string, string>[] = [{ a: '1' }, { a: '1', b: '2' }, {}];
 
 describe('rotation lifecycle (local ring, fake clock)', () => {
   it('ENV-024: the scan lists envelopes under versions whose grace ends before the horizon', async () => {
@@ -58,135 +57,6 @@ describe('rotation lifecycle (local ring, fake clock)', () => {
   });
 });
 
-type Action =
-  | { t: 'seal'; pt: Uint8Array; c: number }
-  | { t: 'rotate' }
-  | { t: 'rewrap'; i: number }
-  | { t: 'retire'; pick: number }
-  | { t: 'open'; i: number }
-  | { t: 'fault'; op: string; kind: 'throttle' | 'internal' };
-
-const FAULT_OPS = ['Encrypt', 'Decrypt', 'ReEncrypt', 'RotateKeyOnDemand', 'ListKeyRotations', 'DescribeKey'];
-
-const actionArb: fc.Arbitrary<Action> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('seal' as const), pt: fc.uint8Array({ maxLength: 24 }), c: fc.nat(CONTEXTS.length - 1) }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('rotate' as const) }) },
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('rewrap' as const), i: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('retire' as const), pick: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('open' as const), i: fc.nat() }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('fault' as const), op: fc.constantFrom(...FAULT_OPS), kind: fc.constantFrom('throttle' as const, 'internal' as const) }) },
-);
-
-/** A local ring whose calls fail like a flaky KMS when a fault is armed. */
-function flakyLocal(): { kek: KekProvider; arm: (op: string) => void; clear: () => void } {
-  const inner = LocalKekRing.open({ kekId: 'local:prop' });
-  let armed: string | undefined;
-  const maybeFail = (op: string): void => {
-    if (armed === op) {
-      armed = undefined;
-      throw new AgentsecError('internal', 'KMS_UNAVAILABLE', `injected ${op} failure`);
-    }
-  };
-  const kek: KekProvider = {
-    kind: 'local',
-    kekId: inner.kekId,
-    wrap: async (d, c) => (maybeFail('Encrypt'), inner.wrap(d, c)),
-    unwrap: async (k, c) => (maybeFail('Decrypt'), inner.unwrap(k, c)),
-    rotate: async () => (maybeFail('RotateKeyOnDemand'), inner.rotate()),
-    currentVersion: () => inner.currentVersion(),
-    versions: () => inner.versions(),
-    retire: (v) => inner.retire(v),
-  };
-  return {
-    kek,
-    arm: (op) => {
-      armed = op;
-    },
-    clear: () => {
-      armed = undefined;
-    },
-  };
-}
-
-interface Held {
-  envelope: Uint8Array;
-  pt: Uint8Array;
-  ctx: Record<string, string>;
-}
-
-async function runModel(kek: KekProvider, actions: Action[], arm: (a: Extract<Action, { t: 'fault' }>) => void, clear: () => void): Promise<void> {
-  const held: Held[] = [];
-  const retired = new Set<number>();
-  const readable = (h: Held): boolean => !retired.has(inspect(h.envelope).kekVersion);
-  const faultOnly = (e: unknown): void => {
-    // A failed step is acceptable only as an injected KMS failure.
-    expect(e).toBeInstanceOf(AgentsecError);
-    expect((e as AgentsecError).kind).toBe('internal');
-  };
-  for (const a of actions) {
-    switch (a.t) {
-      case 'fault':
-        arm(a);
-        break;
-      case 'seal':
-        try {
-          held.push({ envelope: await seal(kek, a.pt, CONTEXTS[a.c]!), pt: a.pt, ctx: CONTEXTS[a.c]! });
-        } catch (e) {
-          faultOnly(e);
-        }
-        break;
-      case 'rotate':
-        try {
-          await kek.rotate();
-        } catch (e) {
-          faultOnly(e);
-        }
-        break;
-      case 'rewrap': {
-        const h = held[a.i % Math.max(1, held.length)];
-        if (!h) break;
-        try {
-          const moved = await rewrap(kek, h.envelope);
-          expect(payloadBytes(moved)).toEqual(payloadBytes(h.envelope));
-          // A successful rewrap lands on the current version.
-          expect(inspect(moved).kekVersion).toBe(await kek.currentVersion());
-          h.envelope = moved;
-        } catch (e) {
-          if (e instanceof AgentsecError && e.reason === 'KEK_VERSION_RETIRED') expect(readable(h)).toBe(false);
-          else faultOnly(e);
-        }
-        break;
-      }
-      case 'retire': {
-        const prev = (await kek.versions()).filter((v) => v.state === 'previous');
-        const v = prev[a.pick % Math.max(1, prev.length)];
-        if (!v) break;
-        await kek.retire(v.version);
-        retired.add(v.version);
-        break;
-      }
-      case 'open': {
-        const h = held[a.i % Math.max(1, held.length)];
-        if (!h) break;
-        try {
-          expect(await open(kek, h.envelope, h.ctx)).toEqual(h.pt);
-          expect(readable(h)).toBe(true);
-        } catch (e) {
-          if (e instanceof AgentsecError && e.reason === 'KEK_VERSION_RETIRED') expect(readable(h)).toBe(false);
-          else faultOnly(e);
-        }
-        break;
-      }
-    }
-  }
-  // Nothing readable is lost: with faults cleared, every envelope the model says is readable opens.
-  clear();
-  for (const h of held) {
-    if (readable(h)) expect(await open(kek, h.envelope, h.ctx)).toEqual(h.pt);
-    else await expect(open(kek, h.envelope, h.ctx)).rejects.toMatchObject({ reason: 'KEK_VERSION_RETIRED' });
-  }
-}
-
 describe('ENV-026: random interleavings of seal / rotate / rewrap / retire / open with faults', () => {
   it('ENV-026 ENV-020 ENV-023: local ring with injected failures', async () => {
     await fc.assert(
@@ -224,3 +94,5 @@ describe('ENV-026: random interleavings of seal / rotate / rewrap / retire / ope
     });
   }
 });
+
+kekProviderSuite('local ring', async () => LocalKekRing.open({ kekId: 'local:suite' }));

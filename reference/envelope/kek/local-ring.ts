@@ -9,8 +9,8 @@ import { dirname, basename, join } from 'node:path';
 import { abytes, fromHex, toHex, utf8, wipe } from '../../bytes.js';
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
-import { canonicalContext, type EncryptionContext } from '../format.js';
-import { checkVersionArg, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
+import type { EncryptionContext } from '../format.js';
+import { checkVersionArg, kekBindingAad, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
 
 export const RING_FILE_FORMAT = 'agentsec-kek-ring';
 export const RING_FILE_VERSION = 1;
@@ -37,8 +37,8 @@ export interface LocalKekRingOptions {
 
 /** The AAD of a local wrap: the binding context plus this ring's id and the version. */
 function wrapAad(kekId: string, version: number, context: EncryptionContext): Uint8Array {
-  // @req ENV-007 ENV-015
-  return canonicalContext({ ...context, 'agentsec:kek-id': kekId, 'agentsec:kek-version': String(version) }, true);
+  // @req ENV-015
+  return kekBindingAad(kekId, version, context);
 }
 
 export class LocalKekRing implements KekProvider {

@@ -1,0 +1,213 @@
+/**
+ * A versioned KEK whose versions are keys held by a device (a PKCS#11 token, a TPM): one device key
+ * per version, created on rotation and destroyed on retirement. The device does the wrapping; this
+ * ring keeps the version bookkeeping (and, optionally, a metadata file: mode 0600, atomic, with a
+ * checksum; it holds only what the device needs to find or load its keys, never a key in the clear).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { abytes, toHex, utf8 } from '../../bytes.js';
+import { getProvider } from '../../crypto/index.js';
+import { AgentsecError } from '../../errors.js';
+import type { EncryptionContext } from '../format.js';
+import { checkVersionArg, kekBindingAad, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
+import { DEFAULT_GRACE_MS, writeFileAtomic } from './local-ring.js';
+
+export interface KekSlotBackend<H> {
+  readonly kind: string;
+  /** Makes the device key of a new version; `record` is what must be stored to load it again. */
+  create(version: number): Promise<{ handle: H; record?: string }>;
+  /** Loads a version's device key; undefined when the device no longer has it. */
+  load(version: number, record: string | undefined): Promise<H | undefined>;
+  wrap(handle: H, dek: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Unwraps; any failure of the device's integrity check must throw (it is reported as ENV_AUTH). */
+  unwrap(handle: H, wrapped: Uint8Array, aad: Uint8Array): Promise<Uint8Array>;
+  /** Destroys a version's device key. */
+  destroy(version: number, handle: H | undefined): Promise<void>;
+  /** Versions present on the device, when it can list them (used without a metadata file). */
+  discover?(): Promise<number[]>;
+  release?(handle: H): Promise<void>;
+}
+
+interface Slot<H> {
+  version: number;
+  handle: H | undefined;
+  record?: string;
+  createdAt: number;
+  supersededAt?: number;
+  retiredAt?: number;
+}
+
+export interface SlotRingOptions {
+  readonly kekId: string;
+  /** Metadata file; without it, versions come from the device's `discover()` or live in memory. */
+  readonly path?: string;
+  readonly graceMs?: number;
+  readonly clock?: Clock;
+}
+
+const META_FORMAT = 'agentsec-kek-slots';
+
+export class SlotKekRing<H> implements KekProvider {
+  readonly kind: string;
+  readonly kekId: string;
+  private constructor(
+    private readonly backend: KekSlotBackend<H>,
+    kekId: string,
+    private readonly slots: Slot<H>[],
+    private readonly graceMs: number,
+    private readonly clock: Clock,
+    private readonly path: string | undefined,
+  ) {
+    this.kind = backend.kind;
+    this.kekId = kekId;
+  }
+
+  static async open<H>(backend: KekSlotBackend<H>, o: SlotRingOptions): Promise<SlotKekRing<H>> {
+    const clock = o.clock ?? systemClock;
+    const graceMs = o.graceMs ?? DEFAULT_GRACE_MS;
+    const n = utf8(o.kekId).length;
+    if (n === 0 || n > 255) throw new AgentsecError('decode_failure', 'BAD_KEK_ID', 'KEK id must be 1..255 bytes');
+    const now = clock();
+    const slots: Slot<H>[] = [];
+    if (o.path && existsSync(o.path)) {
+      for (const m of readMeta(o.path, o.kekId, backend.kind)) {
+        const handle = m.retiredAt === undefined ? await backend.load(m.version, m.record) : undefined;
+        if (m.retiredAt === undefined && handle === undefined) throw new AgentsecError('state_failure', 'KEK_VERSION_MISSING', `KEK "${o.kekId}" version ${m.version} is not on the device any more`);
+        slots.push({ ...m, handle });
+      }
+    } else if (backend.discover) {
+      const found = (await backend.discover()).sort((a, b) => a - b);
+      const max = found[found.length - 1] ?? 0;
+      // Without metadata, a superseded version's grace starts now: never earlier than it really began.
+      for (let v = 1; v <= max; v++) {
+        const handle = found.includes(v) ? await backend.load(v, undefined) : undefined;
+        slots.push({ version: v, handle, createdAt: now, ...(v < max ? { supersededAt: now } : {}), ...(handle === undefined ? { retiredAt: now } : {}) });
+      }
+    }
+    const ring = new SlotKekRing(backend, o.kekId, slots, graceMs, clock, o.path);
+    if (slots.length === 0) {
+      const made = await backend.create(1);
+      slots.push({ version: 1, handle: made.handle, ...(made.record !== undefined ? { record: made.record } : {}), createdAt: now });
+      ring.persist();
+    }
+    return ring;
+  }
+
+  private current(): Slot<H> {
+    const s = this.slots[this.slots.length - 1];
+    if (!s || s.handle === undefined) throw new AgentsecError('internal', 'KEK_RING_EMPTY', 'KEK has no current version');
+    return s;
+  }
+
+  async wrap(dek: Uint8Array, context: EncryptionContext): Promise<WrappedKey> {
+    abytes(dek, 'dek', 32);
+    const cur = this.current();
+    const wrapped = await this.backend.wrap(cur.handle!, dek, kekBindingAad(this.kekId, cur.version, context));
+    return { wrapped, kekId: this.kekId, kekVersion: cur.version };
+  }
+
+  async unwrap(key: WrappedKey, context: EncryptionContext): Promise<Uint8Array> {
+    if (key.kekId !== this.kekId) throw wrongKekError(this.kekId, key.kekId);
+    const s = this.slots.find((x) => x.version === key.kekVersion);
+    if (!s) throw unwrapFailed();
+    if (s.retiredAt !== undefined || s.handle === undefined) throw retiredError(this.kekId, s.version);
+    try {
+      return await this.backend.unwrap(s.handle, key.wrapped, kekBindingAad(this.kekId, s.version, context));
+    } catch (e) {
+      if (e instanceof AgentsecError && (e.kind === 'auth_failure' || e.kind === 'decode_failure')) throw unwrapFailed();
+      throw e;
+    }
+  }
+
+  async rotate(): Promise<number> {
+    const cur = this.current();
+    const v = cur.version + 1;
+    const made = await this.backend.create(v);
+    const now = this.clock();
+    cur.supersededAt = now;
+    this.slots.push({ version: v, handle: made.handle, ...(made.record !== undefined ? { record: made.record } : {}), createdAt: now });
+    this.persist();
+    return v;
+  }
+
+  async currentVersion(): Promise<number> {
+    return this.current().version;
+  }
+
+  async versions(): Promise<KekVersionInfo[]> {
+    return this.slots.map((s) => ({
+      version: s.version,
+      state: s.retiredAt !== undefined ? 'retired' : s.supersededAt === undefined ? 'current' : 'previous',
+      createdAt: s.createdAt,
+      ...(s.supersededAt !== undefined ? { supersededAt: s.supersededAt, graceEndsAt: s.supersededAt + this.graceMs } : {}),
+    }));
+  }
+
+  async retire(version: number): Promise<void> {
+    checkVersionArg(version);
+    const s = this.slots.find((x) => x.version === version);
+    if (!s) throw new AgentsecError('state_failure', 'UNKNOWN_KEK_VERSION', `KEK "${this.kekId}" has no version ${version}`);
+    if (s.supersededAt === undefined) throw new AgentsecError('policy_reject', 'RETIRE_CURRENT', `KEK "${this.kekId}" version ${version} is current and cannot be retired`);
+    if (s.retiredAt !== undefined) return;
+    await this.backend.destroy(version, s.handle);
+    s.handle = undefined;
+    delete s.record;
+    s.retiredAt = this.clock();
+    this.persist();
+  }
+
+  async close(): Promise<void> {
+    for (const s of this.slots) if (s.handle !== undefined) await this.backend.release?.(s.handle);
+  }
+
+  private persist(): void {
+    if (!this.path) return;
+    const body = {
+      format: META_FORMAT,
+      version: 1,
+      kind: this.kind,
+      kekId: this.kekId,
+      versions: this.slots.map((s) => ({
+        version: s.version,
+        createdAt: s.createdAt,
+        ...(s.record !== undefined ? { record: s.record } : {}),
+        ...(s.supersededAt !== undefined ? { supersededAt: s.supersededAt } : {}),
+        ...(s.retiredAt !== undefined ? { retiredAt: s.retiredAt } : {}),
+      })),
+    };
+    const text = JSON.stringify(body);
+    writeFileAtomic(this.path, JSON.stringify({ meta: body, sha256: toHex(getProvider('noble').hash('SHA-256', utf8(text))) }) + '\n');
+  }
+
+  toJSON(): unknown {
+    return { kind: this.kind, kekId: this.kekId, versions: this.slots.length };
+  }
+}
+
+function readMeta(path: string, kekId: string, kind: string): Omit<Slot<never>, 'handle'>[] {
+  const bad = (why: string): AgentsecError => new AgentsecError('decode_failure', 'BAD_KEK_META_FILE', `KEK metadata file: ${why}`);
+  let o: { meta?: unknown; sha256?: unknown };
+  try {
+    o = JSON.parse(readFileSync(path, 'utf8')) as typeof o;
+  } catch {
+    throw bad('not JSON');
+  }
+  if (typeof o?.sha256 !== 'string' || typeof o.meta !== 'object' || o.meta === null) throw bad('missing metadata or checksum');
+  if (toHex(getProvider('noble').hash('SHA-256', utf8(JSON.stringify(o.meta)))) !== o.sha256) throw bad('checksum mismatch');
+  const m = o.meta as { format?: unknown; version?: unknown; kind?: unknown; kekId?: unknown; versions?: unknown };
+  if (m.format !== META_FORMAT || m.version !== 1) throw bad('unknown format or version');
+  if (m.kind !== kind) throw bad(`written for a ${String(m.kind)} KEK, not ${kind}`);
+  if (m.kekId !== kekId) throw wrongKekError(kekId, String(m.kekId));
+  if (!Array.isArray(m.versions)) throw bad('no versions');
+  return m.versions.map((x: unknown, i: number) => {
+    const v = x as { version?: unknown; createdAt?: unknown; record?: unknown; supersededAt?: unknown; retiredAt?: unknown };
+    if (v.version !== i + 1 || typeof v.createdAt !== 'number') throw bad(`version entry ${i} malformed`);
+    return {
+      version: i + 1,
+      createdAt: v.createdAt,
+      ...(typeof v.record === 'string' ? { record: v.record } : {}),
+      ...(typeof v.supersededAt === 'number' ? { supersededAt: v.supersededAt } : {}),
+      ...(typeof v.retiredAt === 'number' ? { retiredAt: v.retiredAt } : {}),
+    };
+  });
+}
