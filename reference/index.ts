@@ -10,3 +10,4 @@ export * from './noise/index.js';
 export * from './session/index.js';
 export * from './identity/index.js';
 export * from './envelope/index.js';
+export * from './observability/index.js';
