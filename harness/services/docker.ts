@@ -68,9 +68,13 @@ function binaryClosure(binary: string): string[] {
 
 /**
  * Builds (or rebuilds, cheaply: identical layers are cached) `agentsec/swtpm-scratch:<digest>` from
- * the host's swtpm and returns its tag.
+ * the host's swtpm and returns its tag. AGENTSEC_SWTPM_IMAGE names a ready image instead (its
+ * entrypoint must be swtpm, with /tpmstate writable).
  */
 export async function buildSwtpmImage(): Promise<string> {
+  // Where a registry is reachable, an image of its own can be named instead of building one.
+  const given = process.env.AGENTSEC_SWTPM_IMAGE;
+  if (given) return given;
   const { GenericContainer } = await import('testcontainers');
   const swtpm = realpathSync(execFileSync('sh', ['-c', 'command -v swtpm'], { encoding: 'utf8' }).trim());
   const files = binaryClosure(swtpm);

@@ -11,7 +11,7 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { canonicalJsonBytes } from './canonical-json.js';
 import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
-import { validateDidDocument, type DidDocument, type ValidatedDidDocument, parseDidDocument } from './did-document.js';
+import { buildDidDocument, parseDidDocument, validateDidDocument, type DidDocument, type ValidatedDidDocument } from './did-document.js';
 import { base32Decode, base32Encode, varintDecode, varintEncode } from './multibase.js';
 
 export const CID_VERSION = 1;
@@ -93,6 +93,16 @@ export class DirectoryContentStore implements ContentStore {
 export async function publishDidDocument(doc: DidDocument, store: ContentStore, provider: CryptoProvider): Promise<string> {
   validateDidDocument(doc, provider); // @req ID-010
   return store.put(canonicalJsonBytes(doc));
+}
+
+/** Builds, signs and publishes an identity's DID document; returns its CID and the document. */
+export async function publishIdentity(
+  identity: { signingPublic: Uint8Array; agreementPublic: Uint8Array; sign(msg: Uint8Array): Promise<Uint8Array> | Uint8Array },
+  store: ContentStore,
+  provider: CryptoProvider,
+): Promise<{ cid: string; document: DidDocument }> {
+  const document = await buildDidDocument(identity);
+  return { cid: await publishDidDocument(document, store, provider), document };
 }
 
 /** Fetches a published document by CID and validates it. */

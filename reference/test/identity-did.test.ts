@@ -169,6 +169,15 @@ describe('did:key (did:key spec test vectors)', () => {
     expectError(() => encodeDidKey('Ed25519', notOnCurve), 'decode_failure', 'DID_KEY_POINT');
   });
 
+  it('ID-003: multibase decoders refuse non-canonical and foreign alphabets', () => {
+    expectError(() => base32Decode('ab'), 'decode_failure', 'BAD_BASE32'); // non-zero trailing bits
+    expectError(() => base32Decode('a'), 'decode_failure', 'BAD_BASE32'); // 5 bits: not a whole byte
+    expectError(() => base32Decode('AB'), 'decode_failure', 'BAD_BASE32'); // upper case is another multibase
+    expectError(() => base32Decode('ae======'), 'decode_failure', 'BAD_BASE32'); // padding
+    expectError(() => base58btcDecode('0OIl'), 'decode_failure', 'BAD_BASE58');
+    expect(toHex(base32Decode('ae'))).toBe('01');
+  });
+
   it('ID-001: base58btc and base32 round-trip any bytes (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {

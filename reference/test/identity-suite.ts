@@ -11,7 +11,7 @@ import { expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
 import { getProvider } from '../crypto/index.js';
 import { AgentsecError } from '../errors.js';
-import { buildDidDocument, createIdentity, DirectoryContentStore, openIdentity, publishDidDocument, resolvePublishedDocument, type KeyStore } from '../identity/index.js';
+import { buildDidDocument, createIdentity, DirectoryContentStore, openIdentity, publishDidDocument, publishIdentity, resolvePublishedDocument, type KeyStore } from '../identity/index.js';
 
 export const provider = getProvider('noble');
 
@@ -53,6 +53,18 @@ export function identityStoreSuite(name: string, open: () => StoreOpener): void 
       expect(toHex(id2.signingPublic)).not.toBe(toHex(id.signingPublic));
       expect(toHex(id2.agreementPublic)).not.toBe(toHex(id.agreementPublic));
       expect((await store.list()).sort()).toEqual([id.handle, id2.handle].sort());
+      // The published document carries public keys only and resolves to the same identity.
+      const dir = await mkdtemp(join(tmpdir(), 'agentsec-cid-'));
+      try {
+        const cs = new DirectoryContentStore(dir, provider);
+        const { cid } = await publishIdentity(id, cs, provider);
+        const r = await resolvePublishedDocument(cid, cs, provider);
+        expect(r.did).toBe(id.did);
+        expect(r.proven).toBe(true);
+        expect(toHex(r.agreementPublic)).toBe(toHex(id.agreementPublic));
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
     } finally {
       await store.close();
     }
