@@ -69,6 +69,16 @@ describe('traceability', () => {
     expect(coveragePassed(r)).toBe(false);
   });
 
+  it('a new area counts once the spec uses it; SHA-256 and the like are never IDs', () => {
+    const root = project({
+      'spec/dir.md': `# D\n- **${rid('ZZ', 1)}** MUST: z\n`,
+      'harness/test/z.test.ts': `it('${rid('ZZ', 1)} with SHA-256 and AES-128', () => {});\nit('${rid('ZZ', 2)}', () => {});\n`,
+    });
+    const r = computeCoverage(root);
+    expect(r.counts.covered).toBe(1);
+    expect(r.unknown.map((u) => u.id)).toEqual([rid('ZZ', 2)]);
+  });
+
   it('scans strings and comments, not code', () => {
     const s = scanSource(`const a = 'x\\'y'; // c1\n/* c2 */ const b = \`t\${1}\`; const c = "q";`);
     expect(s.strings).toEqual(["x'y", 't${1}', 'q']);

@@ -31,9 +31,10 @@ describe('requirement extraction', () => {
     ]);
   });
 
-  it('refuses malformed items and unknown areas', () => {
+  it('refuses malformed items; a new area is accepted', () => {
     expect(() => parseRequirements('x.md', `- **${rid('NOISE', 1)}** MUSTN'T: x`)).toThrow(SpecFormatError);
-    expect(() => parseRequirements('x.md', `- **${rid('FOO', 1)}** MUST: x`)).toThrow(/unknown area/);
+    expect(() => parseRequirements('x.md', `- **${rid('NOISE', 1)}**: x`)).toThrow(SpecFormatError);
+    expect(parseRequirements('x.md', `- **${rid('FOO', 1)}** MUST: x`).map((r) => r.id)).toEqual([rid('FOO', 1)]);
   });
 
   it('refuses duplicate IDs across files, naming both places', () => {

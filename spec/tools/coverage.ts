@@ -12,7 +12,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ID_PATTERN, isMandatory, isWithdrawn, loadRequirements, type Requirement } from './requirements.js';
+import { areasOf, idPattern, isMandatory, isWithdrawn, loadRequirements, type Requirement } from './requirements.js';
 
 export type CitationKind = 'test' | 'suite' | 'vector' | 'code';
 
@@ -110,8 +110,8 @@ export function scanSource(src: string): { strings: string[]; comments: string[]
   return { strings, comments };
 }
 
-function idsIn(text: string): string[] {
-  return text.match(ID_PATTERN) ?? [];
+function idsIn(text: string, pattern: RegExp): string[] {
+  return text.match(pattern) ?? [];
 }
 
 /** Every array under a "reqs" key, anywhere in a JSON value. */
@@ -129,20 +129,21 @@ function jsonReqs(v: unknown, out: string[]): void {
   }
 }
 
-export function collectCitations(root: string): Citation[] {
+export function collectCitations(root: string, areas: readonly string[]): Citation[] {
+  const pattern = idPattern(areas);
   const cites: Citation[] = [];
   const rel = (p: string) => relative(root, p).split('\\').join('/');
   const add = (ids: Iterable<string>, kind: CitationKind, file: string) => {
     for (const id of new Set(ids)) cites.push({ id, kind, file: rel(file) });
   };
-  const exactId = new RegExp(`^${ID_PATTERN.source}$`);
+  const exactId = new RegExp(`^${pattern.source}$`);
   for (const top of TEST_ROOTS) {
     for (const f of walk(join(root, top), (name) => name.endsWith('.ts'))) {
       const src = readFileSync(f, 'utf8');
       const { strings, comments } = scanSource(src);
       const relPath = rel(f);
       if (f.endsWith('.test.ts')) {
-        add(strings.flatMap(idsIn), 'test', f);
+        add(strings.flatMap((x) => idsIn(x, pattern)), 'test', f);
       } else if (relPath.startsWith('harness/suites/')) {
         add(
           strings.filter((s) => exactId.test(s)),
@@ -152,7 +153,7 @@ export function collectCitations(root: string): Citation[] {
       }
       if (!f.endsWith('.test.ts') && !relPath.startsWith('spec/tools/')) {
         add(
-          comments.flatMap((c) => [...c.matchAll(/@req\s+([A-Z0-9, -]+)/g)].flatMap((m) => idsIn(m[1]!))),
+          comments.flatMap((c) => [...c.matchAll(/@req\s+([A-Z0-9, -]+)/g)].flatMap((m) => idsIn(m[1]!, pattern))),
           'code',
           f,
         );
@@ -190,7 +191,7 @@ export function parseExceptions(markdown: string): { entries: Exception[]; error
 export function computeCoverage(root: string): CoverageResult {
   const reqs: Requirement[] = loadRequirements(join(root, 'spec'));
   const known = new Map(reqs.map((r) => [r.id, r]));
-  const cites = collectCitations(root);
+  const cites = collectCitations(root, areasOf(reqs));
   const excPath = join(root, 'spec', 'exceptions.md');
   const { entries, errors } = existsSync(excPath) ? parseExceptions(readFileSync(excPath, 'utf8')) : { entries: [], errors: [] };
   const exceptions = new Map<string, string>();
