@@ -1,0 +1,35 @@
+/**
+ * The `trace` suite: the model trace corpus (vectors/traces/, spec/models.md MODEL-040..042)
+ * replayed against the implementation under test, one test per trace. Noise traces need IK and XX
+ * over 25519/ChaChaPoly/SHA256; ratchet traces need x3dh sessions with export. Envelope traces
+ * exercise KEK administration (rotate, retire), which agentsec-adapter/1 does not carry: they are
+ * replayed against the reference API in npm test (harness/test/trace-replay.test.ts) and are n/a here.
+ */
+import type { Suite, TestCase } from '../conform/types.js';
+import { loadCorpus, modelOf, noiseApplies, ratchetApplies, replayNoise, replayRatchet } from '../trace/index.js';
+
+const REQ_OF_MODEL = { noise_handshake: 'MODEL-040', double_ratchet: 'MODEL-041', envelope_lifecycle: 'MODEL-042' } as const;
+
+export const traceSuite: Suite = {
+  name: 'trace',
+  description: 'model-based traces of the Quint models (Noise handshake, Double Ratchet) replayed step by step',
+  tests(): TestCase[] {
+    return loadCorpus().map((trace): TestCase => {
+      const model = modelOf(trace);
+      const id = `trace/${model}/${trace.name.replace(/\.itf\.json$/, '')}`;
+      const reqs = [REQ_OF_MODEL[model]];
+      if (model === 'noise_handshake') {
+        return { id, reqs, applies: noiseApplies, run: async (ctx) => void (await replayNoise(trace, ctx.iut)) };
+      }
+      if (model === 'double_ratchet') {
+        return { id, reqs, applies: ratchetApplies, run: async (ctx) => void (await replayRatchet(trace, ctx.iut)) };
+      }
+      return {
+        id,
+        reqs,
+        applies: () => 'KEK rotation and retirement are not part of agentsec-adapter/1 (replayed against the reference API in npm test)',
+        run: async () => {},
+      };
+    });
+  },
+};
