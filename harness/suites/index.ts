@@ -3,9 +3,12 @@
  * Each suite lives in its own file here and exports one `Suite`.
  */
 import type { Suite } from '../conform/types.js';
+import { envelopeSuite } from './envelope.js';
+import { noiseSuite } from './noise.js';
 import { primitivesSuite } from './primitives.js';
+import { sessionSuite } from './session.js';
 
-export const SUITES: readonly Suite[] = [primitivesSuite];
+export const SUITES: readonly Suite[] = [primitivesSuite, noiseSuite, sessionSuite, envelopeSuite];
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name);

@@ -14,17 +14,20 @@ const NAIVE = `"${process.execPath}" "${fileURLToPath(new URL('../../examples/na
 const FINDINGS: Record<string, Array<{ what: string; id: RegExp; message?: RegExp }>> = {
   noise: [
     { what: 'handshake bytes differ from the Noise vectors (no real handshake)', id: /^noise\/vectors\// },
-    { what: 'no interop with the reference (one DH through HKDF is not Noise)', id: /^noise\/interop\// },
+    { what: 'no interop with the reference in either role (one DH through HKDF is not Noise)', id: /^noise\/interop\// },
+    { what: 'a tampered handshake message is accepted (payloads travel in clear)', id: /^noise\/negative\/(tamper|truncate|prologue)/, message: /accepted/ },
   ],
   session: [
-    { what: 'a session does not survive export/import, replays or corrupted bundles are accepted, or no forward secrecy', id: /^session\//, message: /restor|import|export|duplicate|replay|accepted|forward|compromise|bundle|corrupt/i },
+    { what: 'sessions do not survive export/import (ratchet state not serialized)', id: /^session\/restart\//, message: /no session|refused/ },
+    { what: 'a duplicate or replayed message is accepted (no ratchet, no replay check)', id: /^session\/(state-unchanged\/duplicate|x3dh\/initial-replayed)/, message: /accepted/ },
+    { what: 'a corrupted bundle is accepted into a session the genuine peer cannot use (nothing is signed)', id: /^session\/x3dh\/bundle-corruption/ },
   ],
-  envelope: [{ what: 'an envelope it sealed does not open (the payload nonce is not stored)', id: /^envelope\//, message: /open|decrypt|auth_failure|refused/i }],
+  envelope: [{ what: 'an envelope it sealed does not open (the payload nonce is not stored)', id: /^envelope\/(roundtrip|rotation|rewrap)/, message: /envelope\.open.*auth_failure/ }],
 };
 
 describe('the naive example adapter (examples/naive-adapter)', async () => {
   const vectors = sharedVectorsDir();
-  const r = await runConformance({ suites: [...SUITES], impl: NAIVE, seed: 7, quick: true, callTimeoutMs: 30_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) });
+  const r = await runConformance({ suites: [...SUITES], impl: NAIVE, seed: 7, quick: true, callTimeoutMs: 5_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) });
   // Quick runs sample the vector files; the naive adapter's own protocols are asked for in full.
   const vectorRun = SUITES.some((s) => s.name === 'noise')
     ? await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), impl: NAIVE, seed: 7, only: ['noise/vectors/Noise_IK_25519_*_SHA256', 'noise/vectors/Noise_XX_25519_*_SHA256'], callTimeoutMs: 30_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) })
@@ -36,7 +39,9 @@ describe('the naive example adapter (examples/naive-adapter)', async () => {
     const lines = r.tests.filter(failed).map((t) => `${t.id}: ${t.message ?? ''}`);
     console.log(`naive adapter findings (${lines.length}):\n${lines.slice(0, 60).join('\n')}`);
     expect(r.run.impl_name).toBe('naive-agent-node');
-    expect(r.tests.filter((t) => t.fault !== undefined).map((t) => `${t.id}: ${t.message ?? ''}`)).toEqual([]);
+    // Its one fault is a real finding: with the KMS hanging, it hangs too (no KMS call timeout).
+    const faults = r.tests.filter((t) => t.fault !== undefined && !(t.fault === 'timeout' && t.id.startsWith('envelope/kms-faults/')));
+    expect(faults.map((t) => `${t.id}: ${t.message ?? ''}`)).toEqual([]);
     const claimed = SUITES.some((s) => s.name in FINDINGS);
     if (claimed) expect(r.exit_code).toBe(1);
   });
