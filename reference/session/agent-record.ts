@@ -32,6 +32,22 @@ const cat = (...parts: Uint8Array[]): Uint8Array => {
   }
   return out;
 };
+/** Packs fixed-size entries into one field value (fast for thousands of skipped keys). */
+function pack<T>(items: readonly T[], size: number, write: (out: Uint8Array, view: DataView, off: number, item: T) => void): Uint8Array {
+  const out = new Uint8Array(items.length * size);
+  const view = new DataView(out.buffer);
+  items.forEach((it, i) => write(out, view, i * size, it));
+  return out;
+}
+
+function unpack<T>(v: Uint8Array | undefined, size: number, name: string, read: (v: Uint8Array) => T): T[] {
+  if (!v) return [];
+  if (v.length % size !== 0) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `record field "${name}" expected a multiple of ${size} bytes, got ${v.length}`);
+  const out: T[] = [];
+  for (let o = 0; o < v.length; o += size) out.push(read(v.subarray(o, o + size)));
+  return out;
+}
+
 const reader = (b: Uint8Array, what: string): FieldReader => new FieldReader(b, what, 0, 4);
 const fixed = (b: Uint8Array, len: number, name: string): Uint8Array => {
   if (b.length !== len) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `record field "${name}" expected ${len} bytes, got ${b.length}`);
@@ -46,7 +62,8 @@ const kindFrom = (b: number): HandshakeKind => {
 
 // Ratchet state fields: 0x01 aead, 0x02 ad, 0x03 dhs public, 0x04 dhs private, 0x05 dhr?, 0x06 rk,
 // 0x07 cks?, 0x08 ckr?, 0x09 ns, 0x0a nr, 0x0b pn, 0x0c send epoch, 0x0d receiving chain?,
-// 0x0e receiving eviction mark, 0x0f old chain*, 0x10 skipped key*. Next free: 0x11.
+// 0x0e receiving eviction mark, 0x0f old chains (packed: chain 32 || end u32 || evictedBelow u32),
+// 0x10 skipped keys (packed: chain 32 || n u32 || mk 32). Next free: 0x11.
 export function encodeRatchetState(r: RatchetState): Uint8Array {
   const parts = [f(0x01, b1(AEAD_BYTE[r.aead])), f(0x02, r.ad), f(0x03, r.dhsPublic), f(0x04, r.dhsPrivate)];
   if (r.dhr) parts.push(f(0x05, r.dhr));
@@ -56,8 +73,10 @@ export function encodeRatchetState(r: RatchetState): Uint8Array {
   parts.push(f(0x09, n32(r.ns)), f(0x0a, n32(r.nr)), f(0x0b, n32(r.pn)), f(0x0c, n32(r.sendEpoch)));
   if (r.skip.recvChain !== undefined) parts.push(f(0x0d, fromHex(r.skip.recvChain)));
   parts.push(f(0x0e, n32(r.skip.recvEvictedBelow)));
-  for (const c of r.skip.oldChains) parts.push(f(0x0f, cat(fromHex(c.chain), n32(c.end), n32(c.evictedBelow))));
-  for (const k of r.skip.skipped) parts.push(f(0x10, cat(fromHex(k.chain), n32(k.n), k.mk)));
+  parts.push(
+    f(0x0f, pack(r.skip.oldChains, 40, (o, v, off, c) => (o.set(fromHex(c.chain), off), v.setUint32(off + 32, c.end), v.setUint32(off + 36, c.evictedBelow)))),
+    f(0x10, pack(r.skip.skipped, 68, (o, v, off, k) => (o.set(fromHex(k.chain), off), v.setUint32(off + 32, k.n), o.set(k.mk, off + 36)))),
+  );
   return cat(...parts);
 }
 
@@ -77,14 +96,8 @@ export function decodeRatchetState(b: Uint8Array): RatchetState {
   const sendEpoch = u32(r.read(0x0c, 'send epoch'), 'send epoch');
   const recvChain = r.optional(0x0d, 'receiving chain');
   const recvEvictedBelow = u32(r.read(0x0e, 'eviction mark'), 'eviction mark');
-  const oldChains: OldChain[] = r.all(0x0f, 'old chain').map((v) => {
-    fixed(v, 40, 'old chain');
-    return { chain: toHex(v.subarray(0, 32)), end: u32(v.subarray(32, 36), 'end'), evictedBelow: u32(v.subarray(36, 40), 'evictedBelow') };
-  });
-  const skipped: SkippedKey[] = r.all(0x10, 'skipped key').map((v) => {
-    fixed(v, 68, 'skipped key');
-    return { chain: toHex(v.subarray(0, 32)), n: u32(v.subarray(32, 36), 'n'), mk: v.slice(36, 68) };
-  });
+  const oldChains: OldChain[] = unpack(r.read(0x0f, 'old chains'), 40, 'old chains', (v) => ({ chain: toHex(v.subarray(0, 32)), end: u32(v.subarray(32, 36), 'end'), evictedBelow: u32(v.subarray(36, 40), 'evictedBelow') }));
+  const skipped: SkippedKey[] = unpack(r.read(0x10, 'skipped keys'), 68, 'skipped keys', (v) => ({ chain: toHex(v.subarray(0, 32)), n: u32(v.subarray(32, 36), 'n'), mk: v.slice(36, 68) }));
   r.end();
   return {
     aead,
@@ -154,19 +167,17 @@ function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
   return { id, peerSigning, peerAgreement, baseKey, initiator, pending: pending ? decodePrefix(pending, identity) : undefined, ratchet };
 }
 
-// Prekey fields: 0x01 first id, 0x02 next id, 0x03 spk (id || private), 0x04 one-time* (id || private),
-// 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time* (id || seed), 0x08 pq cursor,
-// 0x09 used base key digest*. Next free: 0x0a.
+// Prekey fields: 0x01 first id, 0x02 next id, 0x03 spk (id || private), 0x04 one-time (packed: id || private),
+// 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time (packed: id || seed), 0x08 pq cursor,
+// 0x09 used base key digests (packed, 16 bytes each). Next free: 0x0a.
 function encodePrekeys(s: PrekeyState): Uint8Array {
   const ec = (k: EcPrekey): Uint8Array => cat(n32(k.id), k.privateKey);
   const pq = (k: PqPrekey): Uint8Array => cat(n32(k.id), k.seed);
   const parts = [f(0x01, n32(s.firstId)), f(0x02, n32(s.nextId)), f(0x03, ec(s.signedPrekey))];
-  for (const k of s.oneTime) parts.push(f(0x04, ec(k)));
-  parts.push(f(0x05, n32(s.oneTimeCursor)));
+  parts.push(f(0x04, pack(s.oneTime, 36, (o, _v, off, k) => o.set(ec(k), off))), f(0x05, n32(s.oneTimeCursor)));
   if (s.pqLastResort) parts.push(f(0x06, pq(s.pqLastResort)));
-  for (const k of s.pqOneTime) parts.push(f(0x07, pq(k)));
-  parts.push(f(0x08, n32(s.pqCursor)));
-  for (const d of s.usedBaseKeys) parts.push(f(0x09, fromHex(d)));
+  parts.push(f(0x07, pack(s.pqOneTime, 68, (o, _v, off, k) => o.set(pq(k), off))), f(0x08, n32(s.pqCursor)));
+  parts.push(f(0x09, pack(s.usedBaseKeys, 16, (o, _v, off, d) => o.set(fromHex(d), off))));
   return cat(...parts);
 }
 
@@ -177,12 +188,12 @@ function decodePrekeys(b: Uint8Array): PrekeyState {
   const firstId = u32(r.read(0x01, 'first id'), 'first id');
   const nextId = u32(r.read(0x02, 'next id'), 'next id');
   const signedPrekey = ec(r.read(0x03, 'signed prekey'));
-  const oneTime = r.all(0x04, 'one-time prekey').map(ec);
+  const oneTime = unpack(r.read(0x04, 'one-time prekeys'), 36, 'one-time prekeys', ec);
   const oneTimeCursor = u32(r.read(0x05, 'cursor'), 'cursor');
   const last = r.optional(0x06, 'pq last resort');
-  const pqOneTime = r.all(0x07, 'pq one-time prekey').map(pq);
+  const pqOneTime = unpack(r.read(0x07, 'pq one-time prekeys'), 68, 'pq one-time prekeys', pq);
   const pqCursor = u32(r.read(0x08, 'pq cursor'), 'pq cursor');
-  const usedBaseKeys = r.all(0x09, 'used base key').map((v) => toHex(fixed(v, 16, 'used base key')));
+  const usedBaseKeys = unpack(r.read(0x09, 'used base keys'), 16, 'used base keys', (v) => toHex(v));
   r.end();
   return { firstId, nextId, signedPrekey, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, pqOneTime, pqCursor, usedBaseKeys };
 }

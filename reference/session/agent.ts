@@ -253,8 +253,11 @@ export class SessionAgent {
     const ps = this.peer(peer);
     if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
     let chosen: { entry: SessionEntry; error: AgentsecError; attempted: RatchetState | undefined } | undefined;
-    // @req SESS-006: the current session first, then older ones; a failed trial changes none of them.
-    for (const entry of [ps.current, ...ps.previous]) {
+    // @req SESS-006: sessions that know the message's chain first (no needless DH and key derivation
+    // in the others), then the current session before older ones; a failed trial changes none of them.
+    const all = [ps.current, ...ps.previous];
+    const ordered = [...all.filter((e) => knowsChain(e.ratchet, message)), ...all.filter((e) => !knowsChain(e.ratchet, message))];
+    for (const entry of ordered) {
       const res = ratchetDecrypt(this.p, entry.ratchet, message);
       if (res.ok) {
         this.st = { ...this.st, peers: this.replaceEntry(peer, entry, { ...entry, pending: undefined, ratchet: res.state }) };
