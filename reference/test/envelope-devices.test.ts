@@ -33,7 +33,7 @@ describe.skipIf(!hasHsm)('PKCS#11 KEK (SoftHSM2)', () => {
     cleanups.push(() => ring.close());
     return ring;
   };
-  kekProviderSuite('pkcs11 (SoftHSM2)', make);
+  kekProviderSuite('pkcs11 (SoftHSM2) [ENV-002 ENV-007 ENV-019 ENV-020 ENV-021 ENV-023 ENV-025 ENV-026]', make);
 
   it('ENV-019: each version is a non-extractable, sensitive AES key in the token, found again by label after a reopen', async () => {
     const prefix = `kek${++prefixes}`;
@@ -84,7 +84,7 @@ describe.skipIf(!hasTpm)('TPM KEK (swtpm)', () => {
     return tpm;
   };
   let n = 0;
-  kekProviderSuite('tpm (swtpm)', async () => {
+  kekProviderSuite('tpm (swtpm) [ENV-002 ENV-007 ENV-029 ENV-020 ENV-021 ENV-023 ENV-025 ENV-026]', async () => {
     const ring = await openTpmKekRing({ address: { path: (await instance()).socketPath }, name: `t${++n}` });
     cleanups.push(() => ring.close());
     return ring;

@@ -200,3 +200,36 @@ describe('KEK id check', () => {
     await expect(open(b, env, ctx)).rejects.toMatchObject({ kind: 'state_failure', reason: 'UNKNOWN_KEK' });
   });
 });
+
+describe('derivations as specified', () => {
+  it('ENV-005 ENV-015: the payload decrypts with HKDF-derived keys and the AAD of the spec, the wrap with the ring file key', async () => {
+    const { mkdtempSync, readFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { gcm } = await import('@noble/ciphers/aes.js');
+    const { hkdf } = await import('@noble/hashes/hkdf.js');
+    const { sha256 } = await import('@noble/hashes/sha2.js');
+    const path = join(mkdtempSync(join(tmpdir(), 'agentsec-kat-')), 'ring.json');
+    const kek = LocalKekRing.open({ path, kekId: 'local:kat' });
+    const context = { b: '2', a: '1' };
+    const env = await seal(kek, utf8('known answer'), context);
+    const e = decodeEnvelope(env);
+    const kekKey = Buffer.from((JSON.parse(readFileSync(path, 'utf8')) as { ring: { versions: { key: string }[] } }).ring.versions[0]!.key, 'hex');
+    // C = u32(n) || lp(k) || lp(v) ... sorted by key.
+    const lp = (s: string): Uint8Array => {
+      const b = utf8(s);
+      return new Uint8Array([0, 0, 0, b.length, ...b]);
+    };
+    const C = new Uint8Array([0, 0, 0, 2, ...lp('a'), ...lp('1'), ...lp('b'), ...lp('2')]);
+    expect(canonicalContext(context)).toEqual(C);
+    const digest = sha256(new Uint8Array([...utf8('agentsec/envelope/v1 context'), ...C]));
+    expect(e.contextDigest).toEqual(digest);
+    const hexDigest = Buffer.from(digest).toString('hex');
+    const wrapAad = canonicalContext({ 'agentsec:context': hexDigest, 'agentsec:kek-id': 'local:kat', 'agentsec:kek-version': '1' }, true);
+    const dk = gcm(kekKey, e.wrapped.subarray(0, 12), wrapAad).decrypt(e.wrapped.subarray(12));
+    const K = hkdf(sha256, dk, e.salt, utf8('agentsec/envelope/v1 payload-key'), 32);
+    expect(hkdf(sha256, dk, e.salt, utf8('agentsec/envelope/v1 commitment'), 32)).toEqual(e.commitment);
+    const aad = new Uint8Array([...utf8('agentsec/envelope/v1 payload'), 1, 1, ...digest, ...e.salt, ...e.commitment, ...e.nonce, ...C]);
+    expect(gcm(K, e.nonce, aad).decrypt(e.payload)).toEqual(utf8('known answer'));
+  });
+});

@@ -95,4 +95,4 @@ describe('ENV-026: random interleavings of seal / rotate / rewrap / retire / ope
   }
 });
 
-kekProviderSuite('local ring', async () => LocalKekRing.open({ kekId: 'local:suite' }));
+kekProviderSuite('local ring [ENV-002 ENV-007 ENV-015 ENV-020 ENV-021 ENV-023 ENV-025 ENV-026]', async () => LocalKekRing.open({ kekId: 'local:suite' }));
