@@ -218,20 +218,21 @@ export class Pkcs11KeyStore implements KeyStore {
     const o = this.objects(handle);
     const { p11, session } = this.t;
     const sealed = this.sealedValue(handle, o.data);
+    const out = Buffer.alloc(64);
     let xPriv: Uint8Array | undefined;
     try {
-      xPriv = new Uint8Array(
-        this.call('C_Decrypt(AES-GCM)', () => {
-          p11.C_DecryptInit(session, this.gcm(sealed.iv, this.sealAad(handle, sealed.agreementPublic)), o.aes);
-          return p11.C_Decrypt(session, Buffer.from(sealed.ct), Buffer.alloc(64));
-        }),
-      );
+      // A view, not a copy: wiping `out` wipes the only copy of the unsealed key.
+      xPriv = this.call('C_Decrypt(AES-GCM)', () => {
+        p11.C_DecryptInit(session, this.gcm(sealed.iv, this.sealAad(handle, sealed.agreementPublic)), o.aes);
+        const r = p11.C_Decrypt(session, Buffer.from(sealed.ct), out);
+        return new Uint8Array(r.buffer, r.byteOffset, r.length);
+      });
       if (xPriv.length !== 32 || !equalBytes(this.provider.x25519.publicKey(xPriv), sealed.agreementPublic)) {
         throw new AgentsecError('auth_failure', 'PKCS11_SEALED_MISMATCH', `sealed X25519 key of ${handle} does not match its public key`);
       }
       return this.provider.x25519.dh(xPriv, peerPublic);
     } finally {
-      wipe(xPriv); // @req KEY-031
+      wipe(xPriv, out); // @req KEY-031
     }
   }
 

@@ -23,6 +23,8 @@ function authArea(auths: TpmAuth[]): Uint8Array {
 export interface TpmResponse {
   handles: number[];
   params: TpmReader;
+  /** The whole response, for callers that must wipe it (Unseal). */
+  raw: Uint8Array;
 }
 
 /** PCR selection bitmap for SHA-256 PCRs (3 octets, PCR 0..23). */
@@ -93,9 +95,10 @@ export class TpmClient {
     for (let i = 0; i < responseHandles; i++) hs.push(r.u32());
     if (tag === TPM_ST_SESSIONS) {
       const paramSize = r.u32();
-      return { handles: hs, params: new TpmReader(r.take(paramSize), name) };
+      const body = r.take(paramSize);
+      return { handles: hs, params: new TpmReader(body, name), raw: resp };
     }
-    return { handles: hs, params: r };
+    return { handles: hs, params: r, raw: resp };
   }
 
   /** TPM2_Startup(CLEAR); a TPM already started (TPM_RC_INITIALIZE) is fine. */
@@ -144,9 +147,15 @@ export class TpmClient {
     return handles[0]!;
   }
 
+  /** The sealed data; every other copy of it in the response is zeroed before returning. */
   async unseal(item: number, auth: TpmAuth): Promise<Uint8Array> {
-    const { params } = await this.command(TPM_CC.Unseal, [item], [auth], new Uint8Array(0));
-    return params.b2();
+    const res = await this.command(TPM_CC.Unseal, [item], [auth], new Uint8Array(0));
+    try {
+      return res.params.b2();
+    } finally {
+      res.params.b.fill(0);
+      res.raw.fill(0);
+    }
   }
 
   async flush(handle: number): Promise<void> {

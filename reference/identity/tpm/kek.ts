@@ -124,6 +124,10 @@ export class TpmKek {
     return { kind: 'tpm-kek', address: 'path' in this.address ? this.address.path : `${this.address.host}:${this.address.port}` };
   }
 
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `TpmKek(${this.toJSON().address})`;
+  }
+
   /** @internal used by createTpmKek / loadTpmKek */
   static make(tpm: TpmLease, objects: KekObjects, provider: CryptoProvider, address: TpmAddress): TpmKek {
     return new TpmKek(tpm, objects, provider, address);

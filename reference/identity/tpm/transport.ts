@@ -1,6 +1,7 @@
 /**
  * Raw TPM 2.0 command transport over swtpm's data socket (UNIX or TCP): one command in flight, the
- * response framed by the size field of its header. A closed connection or a timeout fails the
+ * response framed by the size field of its header; the caller owns (and may wipe) the response
+ * bytes, and the transport zeroes its own intermediate buffers. A closed connection or a timeout fails the
  * pending command with state_failure and marks the transport dead; callers reconnect.
  */
 import { connect, type Socket } from 'node:net';
@@ -57,6 +58,9 @@ export async function connectTpm(address: TpmAddress, timeoutMs = 30_000): Promi
     const next = new Uint8Array(buf.length + chunk.length);
     next.set(buf);
     next.set(chunk, buf.length);
+    // Responses can carry unsealed secrets: no stale copy is left behind in the buffers we drop.
+    buf.fill(0);
+    chunk.fill(0);
     buf = next;
     if (buf.length < 10 || !pending) return;
     const size = new DataView(buf.buffer, buf.byteOffset + 2, 4).getUint32(0, false);
@@ -67,7 +71,9 @@ export async function connectTpm(address: TpmAddress, timeoutMs = 30_000): Promi
     }
     if (buf.length < size) return;
     const resp = buf.slice(0, size);
-    buf = buf.slice(size);
+    const rest = buf.slice(size);
+    buf.fill(0);
+    buf = rest;
     const p = pending;
     pending = undefined;
     clearTimeout(p.timer);
