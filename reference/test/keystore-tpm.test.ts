@@ -150,6 +150,20 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
     expect(provider.ed25519.verify(id.signingPublic, msg, await again.sign(msg))).toBe(true);
   });
 
+  it('KEY-024 KEY-022: a TPM that stops answering times out with a clear error; the store recovers and flushes what the dead connection left loaded', async () => {
+    const t = await tpm();
+    const store = await TpmKeyStore.open({ address: { path: t.socketPath }, dir: await tempDir(), provider, timeoutMs: 300 });
+    const id = await createIdentity(store, provider);
+    t.pause();
+    const e = await expectRejects(id.sign(new Uint8Array([1])), 'state_failure', 'TPM_TIMEOUT');
+    expect(e.message).toMatch(/no response from the TPM within 300 ms/);
+    t.resume();
+    const msg = new Uint8Array([2]);
+    expect(provider.ed25519.verify(id.signingPublic, msg, await id.sign(msg))).toBe(true);
+    expect(await store.transientHandles()).toEqual([]);
+    await store.close();
+  });
+
   it('KEY-025: keys sealed to PCR values refuse to unseal after the PCR changes', async () => {
     const t = await tpm();
     const dir = await tempDir();

@@ -58,8 +58,25 @@ export class TpmClient {
   static async connect(address: TpmAddress, opts: { timeoutMs?: number } = {}): Promise<TpmClient> {
     const timeoutMs = opts.timeoutMs ?? 30_000;
     const c = new TpmClient(await connectTpm(address, timeoutMs), address, timeoutMs);
-    await c.startup();
+    try {
+      await c.startup();
+      await c.flushOrphans();
+    } catch (e) {
+      c.close();
+      throw e;
+    }
     return c;
+  }
+
+  /**
+   * swtpm has no resource manager: objects and sessions loaded by a connection that died (a timeout,
+   * a crashed process) stay loaded and would fill the three object slots. The client assumes sole
+   * use of the TPM, so at every (re)connect whatever is loaded is an orphan and is flushed.
+   */
+  async flushOrphans(): Promise<void> {
+    for (const first of [0x80000000, 0x02000000, 0x03000000]) {
+      for (const h of await this.handles(first)) await this.flush(h);
+    }
   }
 
   get alive(): boolean {
@@ -71,6 +88,7 @@ export class TpmClient {
     this.transport.close();
     this.transport = await connectTpm(this.address, this.timeoutMs);
     await this.startup();
+    await this.flushOrphans(); // @req KEY-022
   }
 
   close(): void {
@@ -214,13 +232,21 @@ export class TpmClient {
 
   /** Transient object handles currently loaded (TPM_CAP_HANDLES from 0x80000000). */
   async transientHandles(): Promise<number[]> {
-    const p = new TpmWriter().u32(0x00000001).u32(0x80000000).u32(64).done();
+    return this.handles(0x80000000);
+  }
+
+  /** TPM_CAP_HANDLES of one handle type (first handle of the range), e.g. loaded sessions 0x02000000. */
+  async handles(first: number): Promise<number[]> {
+    const p = new TpmWriter().u32(0x00000001).u32(first).u32(64).done();
     const { params } = await this.command(TPM_CC.GetCapability, [], null, p);
     params.u8(); // moreData
     params.u32(); // capability
     const n = params.u32();
     const out: number[] = [];
-    for (let i = 0; i < n; i++) out.push(params.u32());
+    for (let i = 0; i < n; i++) {
+      const h = params.u32();
+      if (h >>> 24 === first >>> 24) out.push(h);
+    }
     return out;
   }
 }
