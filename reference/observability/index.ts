@@ -3,3 +3,4 @@ export { scrubValue, redactString, normalizeFieldName, makeScrubPolicy, isStripp
 export { scrubAttributes, type Attributes, type AttributeValue } from './attributes.js';
 export { createSampler, SAMPLER_MAX_NAMES, type Sampler } from './sampler.js';
 export { createScrubbingLogger, scrubPolicyFrom, pruneExpired, type LogLevel, type LogRecord, type LogSink, type LoggerStats, type ScrubbingLogger, type ScrubbingLoggerOptions } from './logger.js';
+export { createSecretBook, LEAK_WINDOW, type Leak, type LeakForm, type SecretBook } from './leak-scan.js';
