@@ -204,3 +204,36 @@ describe('PQXDH downgrade', () => {
     expect(dec(alice.decrypt('bob', bob.encrypt('alice', enc('back'))))).toBe('back');
   });
 });
+
+describe('secret hygiene', () => {
+  it('X3DH-007: after initiate the ephemeral private key and the handshake DH outputs are wiped', () => {
+    const base = seededProvider('wipe');
+    const bob = SessionAgent.create(base, { kind: 'x3dh', oneTimePrekeys: 1 });
+    const keys: Uint8Array[] = [];
+    const outs: Uint8Array[] = [];
+    const spy = {
+      ...base,
+      x25519: {
+        ...base.x25519,
+        generateKeyPair: () => {
+          const k = base.x25519.generateKeyPair();
+          keys.push(k.privateKey);
+          return k;
+        },
+        dh: (a: Uint8Array, b: Uint8Array) => {
+          const o = base.x25519.dh(a, b);
+          outs.push(o);
+          return o;
+        },
+      },
+    };
+    const alice = SessionAgent.create(spy, { kind: 'x3dh', oneTimePrekeys: 0 });
+    keys.length = 0;
+    outs.length = 0;
+    const m = alice.initiate('bob', bob.bundle(), enc('x'));
+    const zero = (b: Uint8Array): boolean => b.every((x) => x === 0);
+    expect(zero(keys[0]!)).toBe(true);
+    expect(outs.slice(0, 4).every(zero)).toBe(true);
+    expect(dec(bob.decrypt('alice', m))).toBe('x');
+  });
+});
