@@ -20,11 +20,20 @@ class InProcessAdapter implements Adapter {
     private readonly dispatcher: ReferenceDispatcher,
   ) {}
 
+  private inFlight: string | undefined;
+
   async call(method: string, params: Record<string, unknown>): Promise<unknown> {
-    const wire = JSON.parse(JSON.stringify(params)) as Record<string, unknown>;
-    const response = await this.dispatcher.respond(method, wire);
-    if ('error' in response) throw errorFromRpc(method, JSON.parse(JSON.stringify(response.error)));
-    return validateResult(method, JSON.parse(JSON.stringify(response.result ?? null)));
+    // One request in flight, as over the wire (CONF-005): a suite that overlaps calls fails here too.
+    if (this.inFlight) throw new Error(`harness bug: "${method}" sent while "${this.inFlight}" is in flight`);
+    this.inFlight = method;
+    try {
+      const wire = JSON.parse(JSON.stringify(params)) as Record<string, unknown>;
+      const response = await this.dispatcher.respond(method, wire);
+      if ('error' in response) throw errorFromRpc(method, JSON.parse(JSON.stringify(response.error)));
+      return validateResult(method, JSON.parse(JSON.stringify(response.result ?? null)));
+    } finally {
+      this.inFlight = undefined;
+    }
   }
 
   stderr(): string {

@@ -78,3 +78,14 @@ describe('reference dispatcher', () => {
     expect(validateResult('unlisted.method', 5)).toBe(5);
   });
 });
+
+describe('in-process adapter', () => {
+  it('CONF-005: keeps one request in flight, like the wire', async () => {
+    const { startReferenceAdapter } = await import('../adapters/in-process.js');
+    const a = await startReferenceAdapter();
+    const first = a.call('free', { id: 'x' }).catch((e: unknown) => e);
+    await expect(a.call('free', { id: 'y' })).rejects.toThrow(/sent while "free" is in flight/);
+    expect(await first).toMatchObject({ kind: 'state_failure' });
+    await expect(a.call('free', { id: 'z' })).rejects.toMatchObject({ kind: 'state_failure' });
+  });
+});
