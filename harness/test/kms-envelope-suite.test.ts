@@ -118,4 +118,24 @@ describe('envelope suite', () => {
     const child = await runConformance({ suites: [envelopeSuite], seed: 3, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
     expect(child.tests.map((r) => [r.id, r.outcome])).toEqual(inProc.tests.map((r) => [r.id, 'pass']));
   }, 120_000);
+
+  it('KMS-020 ENV-016: every test also passes with the endpoint in LocalStack-compatible mode', async () => {
+    const ls = await startEnvelopeServices('localstack');
+    try {
+      expect(ls.server.mode).toBe('localstack');
+      for (const t of await envelopeSuite.tests({ quick: true })) {
+        const iut = await startReferenceAdapter({ services: ls.services });
+        const c = { ...context(iut, t.id), services: ls.services };
+        let r = 'pass';
+        try {
+          await t.run(c);
+        } catch (e) {
+          r = `fail: ${(e as Error).message}`;
+        }
+        expect([t.id, r]).toEqual([t.id, 'pass']);
+      }
+    } finally {
+      await ls.teardown();
+    }
+  }, 60_000);
 });

@@ -120,6 +120,10 @@ export class DataKeyCache {
     }
   }
 
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `DataKeyCache(${this.entries.size} entries)`;
+  }
+
   toJSON(): unknown {
     return { policy: { maxMessages: this.policy.maxMessages, maxAgeMs: this.policy.maxAgeMs }, entries: this.entries.size };
   }

@@ -287,4 +287,9 @@ export class AwsKmsKek implements KekProvider {
   toJSON(): unknown {
     return { kind: this.kind, kekId: this.kekId, versions: this.version(), retired: [...this.st.retired] };
   }
+
+  /** The SDK client holds credentials: never print it. */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `AwsKmsKek(${this.kekId}, ${this.version()} versions)`;
+  }
 }

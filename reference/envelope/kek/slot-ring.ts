@@ -182,6 +182,10 @@ export class SlotKekRing<H> implements KekProvider {
   toJSON(): unknown {
     return { kind: this.kind, kekId: this.kekId, versions: this.slots.length };
   }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `SlotKekRing(${this.kind}, ${this.kekId}, ${this.slots.length} versions)`;
+  }
 }
 
 function readMeta(path: string, kekId: string, kind: string): Omit<Slot<never>, 'handle'>[] {
