@@ -47,12 +47,6 @@ export function nodeEd25519PublicKeyJwk(raw: Uint8Array): nodeCrypto.KeyObject {
   return nodeCrypto.createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: b64u(raw) }, format: 'jwk' });
 }
 
-/** Raw public key bytes of a KeyObject through JWK export (well under a microsecond on Node 20). */
-export function nodeRawPublic(key: nodeCrypto.KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  return new Uint8Array(Buffer.from(String(jwk.x), 'base64url'));
-}
-
 export type NodeAeadAlgorithm = 'aes-256-gcm' | 'chacha20-poly1305';
 
 export function nodeAeadSeal(alg: NodeAeadAlgorithm, key: Uint8Array, nonce: Uint8Array, pt: Uint8Array, ad: Uint8Array): Uint8Array {

@@ -30,7 +30,6 @@ import {
   nodeEd25519PublicKey,
   nodeEd25519PublicKeyJwk,
   nodeKem,
-  nodeRawPublic,
   nodeX25519PrivateKey,
   nodeX25519PublicKey,
   nodeX25519PublicKeyJwk,
@@ -250,12 +249,14 @@ function x25519KeygenCases(providers: { name: string; provider: CryptoProvider }
     },
   });
   gens.push({
-    name: 'node:crypto generateKeyPairSync + JWK export',
+    name: 'node:crypto generateKeyPairSync, DER out',
     kind: 'peer',
+    // Encoded inside the call: on Node 20, exporting (JWK) the KeyObjects generateKeyPairSync returns
+    // can deadlock the process when a GC runs during the export (the finished key-generation job's
+    // destructor waits on the mutex the export holds). Raw keys are the DER's last 32 bytes.
     gen: () => {
-      const kp = nodeCrypto.generateKeyPairSync('x25519');
-      const jwk = kp.privateKey.export({ format: 'jwk' });
-      return { publicKey: nodeRawPublic(kp.publicKey), privateKey: new Uint8Array(Buffer.from(String(jwk.d), 'base64url')) };
+      const kp = nodeCrypto.generateKeyPairSync('x25519', { publicKeyEncoding: { type: 'spki', format: 'der' }, privateKeyEncoding: { type: 'pkcs8', format: 'der' } });
+      return { publicKey: kp.publicKey.subarray(kp.publicKey.length - 32), privateKey: kp.privateKey.subarray(kp.privateKey.length - 32) };
     },
   });
   if (sodium) {
