@@ -34,7 +34,7 @@ export interface RunOptions {
   readonly onGroup?: (g: GroupResult) => void;
 }
 
-export const DEFAULT_OPTIONS: RunOptions = { timeMs: 600, rounds: 3, warmupMs: 100, minIterations: 8, targetSampleUs: 50 };
+export const DEFAULT_OPTIONS: RunOptions = { timeMs: 500, rounds: 3, warmupMs: 100, minIterations: 5, targetSampleUs: 50 };
 
 export interface CaseResult {
   /** "group/name": what --filter matches. */
