@@ -12,8 +12,9 @@ export class ObjectTable {
   }
 
   get<T>(id: unknown, kind: string): T {
-    const item = typeof id === 'string' ? this.items.get(id) : undefined;
-    if (!item || item.kind !== kind) throw new AgentsecError('state_failure', 'UNKNOWN_ID', `no ${kind} with id ${String(id)}`);
+    if (typeof id !== 'string') throw new AgentsecError('decode_failure', 'BAD_PARAM', `"id" must be a string naming a ${kind}`);
+    const item = this.items.get(id);
+    if (!item || item.kind !== kind) throw new AgentsecError('state_failure', 'UNKNOWN_ID', `no ${kind} with id ${JSON.stringify(id.slice(0, 64))}`);
     return item.value as T;
   }
 
@@ -23,6 +24,7 @@ export class ObjectTable {
   }
 
   free(id: unknown): void {
-    if (typeof id !== 'string' || !this.items.delete(id)) throw new AgentsecError('state_failure', 'UNKNOWN_ID', `no object with id ${String(id)}`);
+    if (typeof id !== 'string') throw new AgentsecError('decode_failure', 'BAD_PARAM', '"id" must be a string');
+    if (!this.items.delete(id)) throw new AgentsecError('state_failure', 'UNKNOWN_ID', `no object with id ${JSON.stringify(id.slice(0, 64))}`);
   }
 }
