@@ -1,0 +1,181 @@
+/**
+ * Secrets in conformance reports. A quick run (fixed seed) against the reference in process, whose
+ * randomness is a recorded deterministic stream, so every key the implementation under test draws
+ * -- static, ephemeral, prekey, ratchet, KEM seed, DEK, KEK, storage key -- is known; the harness's
+ * own per-test randomness is SeededRng(seed, test id), so the keys the suites generate are known
+ * too. results.json, junit.xml and index.html are then searched for any 16-byte stretch of those
+ * in hex, base64/base64url or printed bytes.
+ *
+ * What this does NOT cover: the interop peer (ctx.reference) and the KMS service draw from the
+ * system RNG, so their keys are unknown here; they are covered only by the "no unexplained long
+ * hex" check below.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNobleProvider, createSecretBook, deterministicRandomForTestingOnly, toHex, type SecretBook } from '../../reference/index.js';
+import { startReferenceAdapter } from '../adapters/in-process.js';
+import { SeededRng } from '../conform/rng.js';
+import { runConformance, type RunResult } from '../conform/runner.js';
+import type { Adapter } from '../conform/types.js';
+import { writeReports } from '../report/index.js';
+import { SUITES } from '../suites/index.js';
+
+const SEED = 20261129;
+/** Bytes of each test's harness stream registered as secret (keys are drawn first; 4 KiB covers them). */
+const HARNESS_STREAM_BYTES = 4096;
+
+interface Recorded {
+  /** Every draw of 32+ bytes by the IUT's provider. */
+  draws: Uint8Array[];
+  /** Hex text of every result the IUT returned: what it made public to the harness. */
+  results: string[];
+}
+
+/** The reference as IUT, on a recorded deterministic provider, with its results recorded. */
+function recordingIut(label: string, rec: Recorded): () => Promise<Adapter> {
+  const base = deterministicRandomForTestingOnly(label);
+  const provider = createNobleProvider((n) => {
+    const b = base(n);
+    if (n >= 32) rec.draws.push(b.slice());
+    return b;
+  }, `recorded-${label}`);
+  return async () => {
+    const a = await startReferenceAdapter({ provider });
+    return {
+      get hello() {
+        return a.hello;
+      },
+      get healthy() {
+        return a.healthy;
+      },
+      async call(method, params) {
+        const r = await a.call(method, params);
+        rec.results.push(JSON.stringify(r) ?? '');
+        return r;
+      },
+      stderr: () => a.stderr(),
+      ...(a.drainStderr ? { drainStderr: () => a.drainStderr!() } : {}),
+      close: () => a.close(),
+    } satisfies Adapter;
+  };
+}
+
+/** Secrets of a run: IUT draws not returned to the harness, and the first bytes of each test's stream. */
+function secretsOf(rec: Recorded, result: RunResult, seed: number, withHarnessStreams: boolean): SecretBook {
+  const book = createSecretBook();
+  const published = rec.results.join('\n');
+  let kept = 0;
+  for (const [i, d] of rec.draws.entries()) {
+    // A draw the IUT returned (a public key is derived, not drawn; this catches salts and prim.* keygen outputs).
+    if (published.includes(toHex(d))) continue;
+    book.add(`IUT draw #${i} (${d.length} bytes)`, d);
+    kept++;
+  }
+  if (withHarnessStreams) for (const t of result.tests) book.add(`harness stream of ${t.id}`, new SeededRng(seed, t.id).bytes(HARNESS_STREAM_BYTES));
+  expect(kept).toBeGreaterThan(100);
+  return book;
+}
+
+interface Reports {
+  dir: string;
+  files: Record<'results.json' | 'junit.xml' | 'index.html', string>;
+}
+
+function readReports(dir: string): Reports {
+  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
+  return { dir, files: { 'results.json': read('results.json'), 'junit.xml': read('junit.xml'), 'index.html': read('index.html') } };
+}
+
+function scanAll(book: SecretBook, reports: Reports): string[] {
+  return Object.entries(reports.files).flatMap(([f, text]) => book.scan(text).map((l) => `${f}: ${l.secret} as ${l.form} near "${l.near}"`));
+}
+
+/** Hex runs of 32+ characters (16+ bytes) in the text, for the unknown-key check. */
+function longHexRuns(text: string): string[] {
+  return [...text.matchAll(/(?<![0-9a-fA-F])[0-9a-fA-F]{32,}(?![0-9a-fA-F])/g)].map((m) => m[0]);
+}
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
+
+describe('OBS-016: conformance reports hold no secret of the run', () => {
+  const rec: Recorded = { draws: [], results: [] };
+  let result: RunResult;
+  let reports: Reports;
+
+  beforeAll(async () => {
+    const prev = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+    try {
+      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, startIut: recordingIut('report-audit', rec) });
+    } finally {
+      if (prev === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
+      else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = prev;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
+    dirs.push(dir);
+    writeReports(dir, result);
+    reports = readReports(dir);
+  }, 180_000);
+
+  it('OBS-016: the quick run used the recorded IUT and wrote all three reports', () => {
+    expect(result.run.seed).toBe(SEED);
+    expect(result.run.quick).toBe(true);
+    expect(result.tests.length).toBeGreaterThan(50);
+    expect(result.tests.filter((t) => t.outcome === 'pass').length).toBeGreaterThan(50);
+    expect(rec.draws.length).toBeGreaterThan(100);
+    for (const text of Object.values(reports.files)) expect(text.length).toBeGreaterThan(1000);
+  });
+
+  it('OBS-016: no key drawn by the IUT and no stretch of any test\'s harness stream appears in results.json, junit.xml or index.html', () => {
+    const book = secretsOf(rec, result, SEED, true);
+    // Self-check: the detector sees a registered secret when it is put into a report text.
+    const probe = rec.draws.find((d) => !rec.results.join('').includes(toHex(d)))!;
+    expect(book.scan(reports.files['results.json'].replace('"seed"', `"${toHex(probe)}"`)).length).toBeGreaterThan(0);
+    expect(scanAll(book, reports)).toEqual([]);
+  });
+
+  it('OBS-016: every long hex run in the reports is explained (keys of the interop peer and KMS are unknown here)', () => {
+    // A passing run's reports carry no byte strings at all; any long hex would be unexplained output.
+    const runs = Object.entries(reports.files).flatMap(([f, t]) => longHexRuns(t).map((h) => `${f}: ${h.slice(0, 16)}... (${h.length} chars)`));
+    expect(runs).toEqual([]);
+  });
+});
+
+describe('OBS-016: failure messages and logs of a failing run hold no secret either', () => {
+  const rec: Recorded = { draws: [], results: [] };
+  let result: RunResult;
+  let reports: Reports;
+
+  beforeAll(async () => {
+    // A deliberate bug makes tests fail, so the reports carry failure messages, logs and reproduction lines.
+    const prev = process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
+    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'noise-nonce-advance-on-failure';
+    try {
+      result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], startIut: recordingIut('report-audit-failing', rec) });
+    } finally {
+      if (prev === undefined) delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
+      else process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = prev;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
+    dirs.push(dir);
+    writeReports(dir, result);
+    reports = readReports(dir);
+  }, 180_000);
+
+  it('OBS-016: the failing run failed and its reports carry failure messages and reproduction lines', () => {
+    const failed = result.tests.filter((t) => t.outcome === 'fail');
+    expect(failed.length).toBeGreaterThan(0);
+    expect(reports.files['results.json']).toContain('"reproduction"');
+    expect(failed.every((t) => (t.message ?? '').length > 0)).toBe(true);
+    expect(reports.files['junit.xml']).toContain('<failure');
+  });
+
+  it('OBS-016: no IUT key or harness stream stretch appears in the failing run\'s reports', () => {
+    expect(scanAll(secretsOf(rec, result, SEED + 1, true), reports)).toEqual([]);
+  });
+});
