@@ -77,7 +77,7 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
 
 /**
  * The authenticated data of the payload AEAD: every header field that a rewrap keeps (version,
- * suite, salt, commitment, nonce) and the canonical context. The wrapped key and KEK version are
+ * suite, context digest, salt, commitment, nonce) and the canonical context. The wrapped key and KEK version are
  * left out so a rewrap leaves the payload bytes untouched; they are authenticated by the KEK
  * provider's wrap instead (ENV-007), and a wrong data key fails the commitment.
  */
