@@ -11,7 +11,7 @@ import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import { decodeBundle, encodeBundle } from './bundle.js';
 import type { SessionIdentity } from './identity.js';
 import { softwareIdentity } from './identity.js';
-import { decodeInitial, encodeInitial, isInitial, type InitialPrefix } from './initial-message.js';
+import { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialPrefix } from './initial-message.js';
 import { DEFAULT_ONE_TIME_PREKEYS, MAX_PREVIOUS_SESSIONS } from './limits.js';
 import { consumePrekeys, generatePrekeys, lookupPrekeys, nextBundle, seenBaseKey, type PrekeyState } from './prekeys.js';
 import { pqDecapsulate, pqEncapsulate } from './pqxdh.js';
@@ -193,7 +193,9 @@ export class SessionAgent {
     } else if (this.staleSendForTesting.get(key)?.epoch !== r.sendEpoch) {
       this.staleSendForTesting.set(key, { epoch: r.sendEpoch, cks: r.cks, ns: r.ns });
     }
-    const out = ratchetEncrypt(this.p, r, plaintext);
+    // @req X3DH-015: a message carried in an initial message authenticates the whole prefix.
+    const prefix = entry.pending ? encodeInitialPrefix(entry.pending) : undefined;
+    const out = ratchetEncrypt(this.p, r, plaintext, prefix);
     // @req SESS-010
     if (!counterNotPersisted) this.watermarks.advance(key, { epoch: out.state.sendEpoch, chain: toHex(out.state.dhsPublic), next: out.state.ns });
     const message = entry.pending ? encodeInitial({ ...entry.pending, ratchetMessage: out.message }) : out.message;
@@ -203,6 +205,8 @@ export class SessionAgent {
   private decryptInitial(peer: string, message: Uint8Array): Uint8Array {
     const p = this.p;
     const im = decodeInitial(message);
+    // Strict parsing makes the encoding canonical: re-encoding gives the received prefix bytes.
+    const prefix = encodeInitialPrefix(im);
     const ps = this.peer(peer);
     if (ps && !(equalBytes(ps.current.peerSigning, im.identitySigning) && equalBytes(ps.current.peerAgreement, im.identityAgreement))) {
       throw new AgentsecError('policy_reject', 'IDENTITY_CHANGED', `the initial message's identity keys differ from the ones pinned for peer "${peer}"`);
@@ -210,7 +214,7 @@ export class SessionAgent {
     // A repeated prefix (R-DR-18) or a replay: the session it created already exists.
     const existing = ps ? [ps.current, ...ps.previous].find((e) => !e.initiator && equalBytes(e.baseKey, im.baseKey)) : undefined;
     if (existing) {
-      const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage);
+      const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage, prefix);
       if (!res.ok) {
         if (res.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.attempted }) };
         throw res.error;
@@ -235,7 +239,7 @@ export class SessionAgent {
     wipe(...km);
     const ad = associatedData({ signing: im.identitySigning, agreement: im.identityAgreement }, { signing: this.identity.signingPublic, agreement: this.identity.agreementPublic });
     const ratchet = initBob(sk, ad, { publicKey: p.x25519.publicKey(keys.spk.privateKey), privateKey: keys.spk.privateKey }, im.aead);
-    const res = ratchetDecrypt(p, ratchet, im.ratchetMessage);
+    const res = ratchetDecrypt(p, ratchet, im.ratchetMessage, prefix);
     // @req X3DH-010: a failed initial message creates no session and consumes no prekey.
     if (!res.ok) throw res.error;
     const entry: SessionEntry = { id: p.randomBytes(16), peerSigning: im.identitySigning, peerAgreement: im.identityAgreement, baseKey: im.baseKey, initiator: false, pending: undefined, ratchet: res.state };

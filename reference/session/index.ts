@@ -4,7 +4,7 @@ export { SessionAgent, type AgentOptions, type AgentState, type PeerSessions, ty
 export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody, encodeRatchetState, decodeRatchetState } from './agent-record.js';
 export { decodeBundle, encodeBundle, signBundle, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
 export { softwareIdentity, type SessionIdentity } from './identity.js';
-export { decodeInitial, encodeInitial, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';
+export { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';
 export * from './limits.js';
 export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from './record.js';
 export { selectHandshake, type Selection, type SelectorInput, type HandshakeChoice } from './selector.js';

@@ -5,7 +5,8 @@
  *   0x03 EncodeKey(IK_A sig)  0x04 EncodeKey(IK_A dh)  0x05 EncodeKey(EK_A)  0x06 u32 SPK id
  *   0x07 u32 OPK id (optional)   0x08 u32 PQPK id || KEM ciphertext (PQXDH only)
  *   0x09 the first Double Ratchet message
- * Every field feeds SK, the AD or the message key derivation, so any change fails decryption.
+ * The prefix (fields 0x01-0x08) is appended to the AD of the ratchet message it carries, so any
+ * change to any byte fails decryption, also when the session already exists (a repeated prefix).
  */
 import { concatBytes, u32be } from '../bytes.js';
 import type { AeadName } from '../crypto/provider.js';
@@ -39,7 +40,8 @@ export function aeadFromByte(b: number): AeadName {
   return name;
 }
 
-export function encodeInitial(m: InitialMessage): Uint8Array {
+/** The prefix bytes: everything of the initial message before field 0x09 (also the AD suffix of the ratchet message it carries). */
+export function encodeInitialPrefix(m: InitialPrefix): Uint8Array {
   const parts = [
     new Uint8Array([WIRE_VERSION, TYPE_INITIAL]),
     field(0x01, new Uint8Array([KIND_BYTE[m.kind]])),
@@ -51,8 +53,11 @@ export function encodeInitial(m: InitialMessage): Uint8Array {
   ];
   if (m.oneTimePrekeyId !== undefined) parts.push(field(0x07, u32be(m.oneTimePrekeyId)));
   if (m.pq) parts.push(field(0x08, concatBytes(u32be(m.pq.id), m.pq.ciphertext)));
-  parts.push(field(0x09, m.ratchetMessage));
   return concatBytes(...parts);
+}
+
+export function encodeInitial(m: InitialMessage): Uint8Array {
+  return concatBytes(encodeInitialPrefix(m), field(0x09, m.ratchetMessage));
 }
 
 export function isInitial(msg: Uint8Array): boolean {

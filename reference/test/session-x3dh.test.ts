@@ -168,6 +168,25 @@ describe.each(KINDS)('%s handshake', (kind) => {
     expect(alice.encrypt('bob', enc('plain'))[1]).toBe(2);
   });
 
+  it('X3DH-015: every byte of a repeated prefix is authenticated, also once the session exists', () => {
+    const p = seededProvider(`prefix-auth-${kind}`);
+    const bob = SessionAgent.create(p, { kind, oneTimePrekeys: 1 });
+    const alice = SessionAgent.create(p, { kind, oneTimePrekeys: 0 });
+    expect(dec(bob.decrypt('alice', alice.initiate('bob', bob.bundle(), enc('first'))))).toBe('first');
+    const second = alice.encrypt('bob', enc('second'));
+    const prefixLength = second.length - decodeInitial(second).ratchetMessage.length - 3;
+    const step = kind === 'pqxdh' ? 7 : 1;
+    let count = 0;
+    for (let i = 0; i < prefixLength; i += step) {
+      const t = second.slice();
+      t[i]! ^= 0x10;
+      refused(() => bob.decrypt('alice', t), bob);
+      count++;
+    }
+    expect(count).toBeGreaterThan(40);
+    expect(dec(bob.decrypt('alice', second))).toBe('second');
+  });
+
   it('X3DH-014: a peer address is pinned to its identity keys', () => {
     const p = seededProvider(`pin-${kind}`);
     const bob = SessionAgent.create(p, { kind, oneTimePrekeys: 2 });

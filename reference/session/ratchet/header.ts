@@ -36,8 +36,12 @@ export function decodeMessage(msg: Uint8Array): { header: Header; headerBytes: U
   };
 }
 
-/** The AEAD associated data: lp(session AD) || header. */
-export function messageAd(ad: Uint8Array, headerBytes: Uint8Array): Uint8Array {
+/**
+ * The AEAD associated data: lp(session AD) || header [|| prefix]. `prefix` is the initial-message
+ * prefix when the ratchet message travels inside an initial message, so every prefix byte is
+ * authenticated by the message it carries (X3DH-015).
+ */
+export function messageAd(ad: Uint8Array, headerBytes: Uint8Array, prefix?: Uint8Array): Uint8Array {
   // @req DR-004
-  return concatBytes(lp(ad), headerBytes);
+  return prefix ? concatBytes(lp(ad), headerBytes, prefix) : concatBytes(lp(ad), headerBytes);
 }

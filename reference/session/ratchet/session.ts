@@ -49,14 +49,14 @@ export function initBob(sk: Uint8Array, ad: Uint8Array, spk: { publicKey: Uint8A
   return { aead, ad, dhsPublic: spk.publicKey.slice(), dhsPrivate: spk.privateKey.slice(), dhr: undefined, rk: sk, cks: undefined, ckr: undefined, ns: 0, nr: 0, pn: 0, sendEpoch: 0, skip: EMPTY_SKIP };
 }
 
-export function ratchetEncrypt(p: CryptoProvider, s: RatchetState, plaintext: Uint8Array): { state: RatchetState; message: Uint8Array } {
+export function ratchetEncrypt(p: CryptoProvider, s: RatchetState, plaintext: Uint8Array, prefix?: Uint8Array): { state: RatchetState; message: Uint8Array } {
   if (!s.cks) throw new AgentsecError('state_failure', 'NO_SENDING_CHAIN', 'this session cannot send before it has received the initiator\'s first message');
   if (s.ns >= MAX_CHAIN_MESSAGES) throw new AgentsecError('state_failure', 'CHAIN_EXHAUSTED', 'the sending chain has carried 2^32-1 messages; a new session is needed');
   // @req DR-005
   const { ck, mk } = kdfChain(p, s.cks);
   const headerBytes = encodeHeader({ dh: s.dhsPublic, pn: s.pn, n: s.ns });
   const { key, nonce } = messageKeys(p, mk, s.aead);
-  const ct = p.aead(s.aead).seal(key, nonce, plaintext, messageAd(s.ad, headerBytes));
+  const ct = p.aead(s.aead).seal(key, nonce, plaintext, messageAd(s.ad, headerBytes, prefix));
   const message = new Uint8Array(headerBytes.length + ct.length);
   message.set(headerBytes);
   message.set(ct, headerBytes.length);
@@ -72,9 +72,9 @@ export function skipSending(p: CryptoProvider, s: RatchetState, count: number): 
   return { ...s, cks: ck, ns: s.ns + count };
 }
 
-function open(p: CryptoProvider, s: RatchetState, mk: Uint8Array, headerBytes: Uint8Array, ct: Uint8Array): Uint8Array {
+function open(p: CryptoProvider, s: RatchetState, mk: Uint8Array, headerBytes: Uint8Array, ct: Uint8Array, prefix: Uint8Array | undefined): Uint8Array {
   const { key, nonce } = messageKeys(p, mk, s.aead);
-  return p.aead(s.aead).open(key, nonce, ct, messageAd(s.ad, headerBytes));
+  return p.aead(s.aead).open(key, nonce, ct, messageAd(s.ad, headerBytes, prefix));
 }
 
 /** Derives the keys of `chain` from index `from` up to (not including) `until`. */
@@ -112,7 +112,8 @@ export function knowsChain(s: RatchetState, message: Uint8Array): boolean {
 }
 
 // @req DR-006
-export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint8Array): DecryptResult {
+/** `prefix`: the initial-message prefix the message arrived in, if any (it is part of the AD). */
+export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint8Array, prefix?: Uint8Array): DecryptResult {
   let attempted: RatchetState | undefined;
   try {
     const { header, headerBytes, ciphertext } = decodeMessage(message);
@@ -121,7 +122,7 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
     // 1. A key skipped earlier: use it once, then delete it (R-DR-9 step 1, R-DR-15).
     const idx = findSkipped(s.skip, chain, header.n);
     if (idx >= 0) {
-      const plaintext = open(p, s, s.skip.skipped[idx]!.mk, headerBytes, ciphertext);
+      const plaintext = open(p, s, s.skip.skipped[idx]!.mk, headerBytes, ciphertext, prefix);
       return { ok: true, state: { ...s, skip: removeSkipped(s.skip, idx) }, plaintext };
     }
 
@@ -132,7 +133,7 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
       const sk = skipKeys(p, s.ckr, chain, s.nr, header.n);
       const { ck, mk } = kdfChain(p, sk.ck);
       attempted = { ...s, ckr: ck, nr: header.n + 1, skip: addSkipped(s.skip, sk.keys) };
-      const plaintext = open(p, s, mk, headerBytes, ciphertext);
+      const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
       return { ok: true, state: attempted, plaintext };
     }
 
@@ -171,7 +172,7 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
       sendEpoch: s.sendEpoch + 1,
       skip: addSkipped(skip, sk.keys),
     };
-    const plaintext = open(p, s, mk, headerBytes, ciphertext);
+    const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
     return { ok: true, state: attempted, plaintext };
   } catch (e) {
     // @req DR-008: every failure discards the computed state; the caller keeps `s` untouched.
