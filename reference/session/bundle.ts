@@ -121,7 +121,8 @@ export function decodeBundle(p: CryptoProvider, bytes: Uint8Array): Bundle {
     checks.push(['pqPrekey', pqv, pqPrekey.signature]);
   }
   r.end();
-  for (const [role, value, sig] of checks) {
+  // Largest field first: a corrupted bundle is most likely corrupted there, and fails after one verify.
+  for (const [role, value, sig] of checks.reverse()) {
     // @req X3DH-003
     if (!p.ed25519.verify(identitySigning, prekeySignedMessage(role, value, identitySigning, identityAgreement), sig)) {
       throw new AgentsecError('auth_failure', 'BAD_SIGNATURE', `bundle ${role} signature does not verify under the identity signing key`);
