@@ -19,8 +19,10 @@ export interface ProcessAdapterOptions {
   /** A shell command line (run with `sh -c`) or an argv array (run directly). */
   command: string | readonly string[];
   services?: Services;
-  /** Per-call timeout (hello included). */
+  /** Per-call timeout. */
   callTimeoutMs?: number;
+  /** Time to start and answer `hello` (default: the larger of 30 s and the call timeout). */
+  startTimeoutMs?: number;
   /** Longest response line accepted, in bytes. */
   maxLineBytes?: number;
   /** Stderr kept (the tail), in bytes. */
@@ -239,6 +241,11 @@ export class ProcessAdapter implements Adapter {
   }
 
   call(method: string, params: Record<string, unknown>): Promise<unknown> {
+    return this.send(method, params, this.callTimeoutMs);
+  }
+
+  /** Sends one request with its own timeout. */
+  send(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
     if (this.fault) return Promise.reject(new AdapterFault(this.fault.fault, `adapter unusable after an earlier fault: ${this.fault.message}`));
     if (this.pending) return Promise.reject(new Error(`harness bug: "${method}" sent while "${this.pending.method}" is in flight`));
     const id = this.nextId++;
@@ -246,8 +253,8 @@ export class ProcessAdapter implements Adapter {
     return new Promise((resolve, reject) => {
       // @req CONF-005
       const timer = setTimeout(() => {
-        this.setFault(new AdapterFault('timeout', `adapter did not answer "${method}" within ${this.callTimeoutMs} ms`));
-      }, this.callTimeoutMs);
+        this.setFault(new AdapterFault('timeout', `adapter did not answer "${method}" within ${timeoutMs} ms`));
+      }, timeoutMs);
       this.pending = { id, method, resolve, reject, timer };
       this.child.stdin?.write(line);
     });
@@ -284,7 +291,9 @@ export async function startProcessAdapter(opts: ProcessAdapterOptions): Promise<
   const params: Record<string, unknown> = { protocol: 1 };
   if (opts.services && Object.keys(opts.services).length > 0) params.services = opts.services;
   try {
-    a.hello = (await a.call('hello', params)) as HelloResult;
+    // Starting a process (an interpreter, a JIT) can take far longer than answering a call.
+    const startTimeout = opts.startTimeoutMs ?? Math.max(30_000, opts.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS);
+    a.hello = (await a.send('hello', params, startTimeout)) as HelloResult;
   } catch (e) {
     await a.close();
     throw e;

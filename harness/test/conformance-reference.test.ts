@@ -34,7 +34,7 @@ describe('the reference against every registered suite (--quick)', async () => {
     console.log(`reference through agentsec adapter, seed ${SEED}: ${JSON.stringify(countOutcomes(child.tests))}`);
     expect(child.run.impl_name).toBe('agentsec-reference');
     expect(child.run.capabilities).toEqual(inProcess.run.capabilities);
-    expect(outcomes(child)).toEqual(outcomes(inProcess));
+    expect(outcomes(child), failures(child)).toEqual(outcomes(inProcess));
     expect(countOutcomes(child.tests)).toEqual(countOutcomes(inProcess.tests));
   });
 });
