@@ -20,8 +20,9 @@ export function formatLatency(ns: number): string {
   return `${sig3(ns)} ns`;
 }
 
-export function formatRatio(r: number): string {
-  if (r >= 0.9995) return '1.00 (best)';
+/** "1.00 (best)" for the group's fastest case only; a tie within rounding shows as a plain 1.00. */
+export function formatRatio(r: number, best: boolean): string {
+  if (best) return '1.00 (best)';
   return r >= 0.1 ? r.toFixed(2) : r.toPrecision(2);
 }
 
@@ -43,7 +44,7 @@ export function formatGroup(g: GroupResult): string {
       formatLatency(c.latencyMedianNs),
       formatOps(c.opsPerSecMedian),
       ...(sized ? [c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''] : []),
-      c.ratioToBest !== undefined ? formatRatio(c.ratioToBest) : '',
+      c.ratioToBest !== undefined ? formatRatio(c.ratioToBest, c.name === g.best) : '',
       formatSpread(c.opsPerSecRounds, c.opsPerSecMedian),
       `${c.samples ?? 0} x ${c.batch ?? 1}`,
     ];
@@ -65,7 +66,7 @@ export function formatEnvironment(env: Environment): string {
 
 export function formatSummary(r: BenchReport): string {
   const lines = [
-    `${r.summary.cases} cases in ${r.groups.length} groups: ${r.summary.timed} timed, ${r.summary.failed} failed; ${(r.durationMs / 1000).toFixed(1)} s; load average ${r.environment.loadAverage1m.toFixed(2)} -> ${(r.environment.loadAverage1mAtEnd ?? 0).toFixed(2)}`,
+    `${r.summary.cases} cases in ${r.groups.length} groups: ${r.summary.timed} timed, ${r.summary.failed} failed; ${r.options.clock} clock; ${(r.durationMs / 1000).toFixed(1)} s; load average ${r.environment.loadAverage1m.toFixed(2)} -> ${(r.environment.loadAverage1mAtEnd ?? 0).toFixed(2)}`,
   ];
   for (const u of r.unavailable) lines.push(`not measured: ${u.implementation}${u.groups.length ? ` [${u.groups.join(', ')}]` : ''}: ${u.reason}`);
   for (const g of r.groups) for (const c of g.cases) if (c.error !== undefined) lines.push(`FAILED ${c.id}: ${c.error}`);
@@ -88,7 +89,7 @@ export function formatMarkdown(r: BenchReport): string {
         .map(([k, v]) => `${k} ${v}`)
         .join(', ')}.`,
     '',
-    `${r.summary.cases} cases in ${r.groups.length} groups, ${r.summary.timed} timed, ${r.summary.failed} failed; ${r.options.rounds} rounds x ${r.options.timeMs / r.options.rounds} ms per case; ` +
+    `${r.summary.cases} cases in ${r.groups.length} groups, ${r.summary.timed} timed, ${r.summary.failed} failed; ${r.options.rounds} rounds x ${(r.options.timeMs / r.options.rounds).toFixed(0)} ms per case, ${r.options.clock === 'cpu' ? 'CPU-time clock (process.cpuUsage)' : 'wall clock'}; ` +
       `run took ${(r.durationMs / 1000).toFixed(0)} s; load average (1 min) ${e.loadAverage1m.toFixed(2)} at the start, ${(e.loadAverage1mAtEnd ?? 0).toFixed(2)} at the end.`,
     '',
   ];
@@ -104,9 +105,9 @@ export function formatMarkdown(r: BenchReport): string {
         out.push(`| ${c.name} | FAILED | |${sized ? ' |' : ''} | |`);
         continue;
       }
-      const ratio = c.ratioToBest !== undefined ? formatRatio(c.ratioToBest) : '';
+      const ratio = c.ratioToBest !== undefined ? formatRatio(c.ratioToBest, c.name === g.best) : '';
       out.push(
-        `| ${c.name} | ${formatLatency(c.latencyMedianNs)} | ${formatOps(c.opsPerSecMedian)} |${sized ? ` ${c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''} |` : ''} ${ratio.startsWith('1.00') ? `**${ratio}**` : ratio} | ${formatSpread(c.opsPerSecRounds, c.opsPerSecMedian)} |`,
+        `| ${c.name} | ${formatLatency(c.latencyMedianNs)} | ${formatOps(c.opsPerSecMedian)} |${sized ? ` ${c.mbPerSecMedian !== undefined ? sig3(c.mbPerSecMedian) : ''} |` : ''} ${c.name === g.best ? `**${ratio}**` : ratio} | ${formatSpread(c.opsPerSecRounds, c.opsPerSecMedian)} |`,
       );
     }
     out.push('');

@@ -110,7 +110,7 @@ describe('bench runner', () => {
     verify: () => ['ok'],
     fn: () => new Uint8Array(8).fill(1),
   });
-  const opts = { timeMs: 6, rounds: 2, warmupMs: 1, minIterations: 4, targetSampleUs: 5 };
+  const opts = { timeMs: 6, rounds: 2, clock: 'wall' as const, warmupMs: 1, minIterations: 4, targetSampleUs: 5 };
 
   it('does not time a case whose verification fails, and counts it as failed', async () => {
     let called = 0;
@@ -143,6 +143,16 @@ describe('bench runner', () => {
     const c = report.groups[0]!.cases[0]!;
     expect(c.error).toMatch(/state lost/);
     expect(report.summary.failed).toBe(1);
+  });
+
+  it('with the CPU clock, times the same cases and records the clock', async () => {
+    const report = await runBench({ cases: [good('a'), good('b')], groups: [], unavailable: [] }, { ...opts, clock: 'cpu' });
+    expect(report.options.clock).toBe('cpu');
+    for (const c of report.groups[0]!.cases) {
+      expect(c.error).toBeUndefined();
+      expect(c.latencyMedianNs!).toBeGreaterThan(0);
+      expect(c.opsPerSecRounds).toHaveLength(2);
+    }
   });
 
   it('filters on "group/name" and reports ratios to the fastest case of the group', async () => {

@@ -5,7 +5,7 @@ import { SUITES } from '../../bench/suites.js';
 import { environment } from '../../bench/environment.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, UsageError, parseFlags, type Command } from './command.js';
 
-const USAGE = `Usage: agentsec bench [--filter RE] [--json FILE] [--markdown FILE] [--time MS] [--rounds N] [--list]
+const USAGE = `Usage: agentsec bench [--filter RE] [--json FILE] [--markdown FILE] [--time MS] [--rounds N] [--clock wall|cpu] [--list]
 
 Benchmarks the hot paths (crypto primitives per provider, Noise, Double Ratchet, X3DH/PQXDH,
 envelopes) against peers measured in the same run, and prints one table per group
@@ -17,6 +17,8 @@ Every case is checked for correctness before it is timed; a failed check exits 1
   --markdown FILE  also write the tables as Markdown (as in bench/README.md)
   --time MS     time budget per case in milliseconds (default ${DEFAULT_OPTIONS.timeMs}; a full run takes ~2 minutes)
   --rounds N    split each case's time into N interleaved rounds (default ${DEFAULT_OPTIONS.rounds}; 1 when --time < 300)
+  --clock C     what a sample measures: wall (elapsed time, default) or cpu (this process's CPU
+                time: use it on a busy shared machine, where other load inflates wall times)
   --list        print the "group/name" of the cases that would run, and exit`;
 
 export const benchCommand: Command = {
@@ -24,7 +26,7 @@ export const benchCommand: Command = {
   summary: 'benchmark hot paths against peers',
   usage: USAGE,
   async run(args) {
-    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'time', 'rounds'], booleans: ['list'] });
+    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'time', 'rounds', 'clock'], booleans: ['list'] });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
     let filter: RegExp | undefined;
     if (typeof flags.filter === 'string') {
@@ -44,6 +46,8 @@ export const benchCommand: Command = {
       rounds = Number(flags.rounds);
       if (!/^\d+$/.test(flags.rounds) || rounds < 1 || rounds > 10) throw new UsageError('--rounds needs a whole number from 1 to 10');
     }
+    const clock = flags.clock ?? 'wall';
+    if (clock !== 'wall' && clock !== 'cpu') throw new UsageError('--clock must be wall or cpu');
     const suite = await loadSuites(SUITES);
     const selected = selectCases(suite.cases, filter);
     if (flags.list === true) {
@@ -60,6 +64,7 @@ export const benchCommand: Command = {
       ...DEFAULT_OPTIONS,
       timeMs,
       rounds,
+      clock,
       // Short budgets (tests, quick looks) warm up proportionally less.
       warmupMs: Math.min(DEFAULT_OPTIONS.warmupMs, Math.ceil(timeMs / 5)),
       minIterations: timeMs < DEFAULT_OPTIONS.timeMs ? 4 : DEFAULT_OPTIONS.minIterations,
