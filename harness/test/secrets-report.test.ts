@@ -80,12 +80,12 @@ function secretsOf(rec: Recorded, result: RunResult, seed: number, withHarnessSt
 
 interface Reports {
   dir: string;
-  files: Record<'results.json' | 'junit.xml' | 'index.html', string>;
+  files: Record<'results.json' | 'junit.xml' | 'index.html' | 'terminal output', string>;
 }
 
-function readReports(dir: string): Reports {
+function readReports(dir: string, terminal: readonly string[]): Reports {
   const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  return { dir, files: { 'results.json': read('results.json'), 'junit.xml': read('junit.xml'), 'index.html': read('index.html') } };
+  return { dir, files: { 'results.json': read('results.json'), 'junit.xml': read('junit.xml'), 'index.html': read('index.html'), 'terminal output': terminal.join('\n') } };
 }
 
 function scanAll(book: SecretBook, reports: Reports): string[] {
@@ -102,8 +102,9 @@ afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
-describe('OBS-016: conformance reports hold no secret of the run', () => {
+describe('OBS-016: conformance reports and terminal output hold no secret of the run', () => {
   const rec: Recorded = { draws: [], results: [] };
+  const terminal: string[] = [];
   let result: RunResult;
   let reports: Reports;
 
@@ -111,7 +112,7 @@ describe('OBS-016: conformance reports hold no secret of the run', () => {
     const prev = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     try {
-      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, startIut: recordingIut('report-audit', rec) });
+      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, out: (l) => terminal.push(l), startIut: recordingIut('report-audit', rec) });
     } finally {
       if (prev === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
       else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = prev;
@@ -119,7 +120,7 @@ describe('OBS-016: conformance reports hold no secret of the run', () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
     dirs.push(dir);
     writeReports(dir, result);
-    reports = readReports(dir);
+    reports = readReports(dir, terminal);
   }, 180_000);
 
   it('OBS-016: the quick run used the recorded IUT and wrote all three reports', () => {
@@ -128,7 +129,7 @@ describe('OBS-016: conformance reports hold no secret of the run', () => {
     expect(result.tests.length).toBeGreaterThan(50);
     expect(result.tests.filter((t) => t.outcome === 'pass').length).toBeGreaterThan(50);
     expect(rec.draws.length).toBeGreaterThan(100);
-    for (const text of Object.values(reports.files)) expect(text.length).toBeGreaterThan(1000);
+    for (const f of ['results.json', 'junit.xml', 'index.html'] as const) expect(reports.files[f].length).toBeGreaterThan(1000);
   });
 
   it('OBS-016: no key drawn by the IUT and no stretch of any test\'s harness stream appears in results.json, junit.xml or index.html', () => {
@@ -148,6 +149,7 @@ describe('OBS-016: conformance reports hold no secret of the run', () => {
 
 describe('OBS-016: failure messages and logs of a failing run hold no secret either', () => {
   const rec: Recorded = { draws: [], results: [] };
+  const terminal: string[] = [];
   let result: RunResult;
   let reports: Reports;
 
@@ -156,7 +158,7 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
     const prev = process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
     process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'noise-nonce-advance-on-failure';
     try {
-      result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], startIut: recordingIut('report-audit-failing', rec) });
+      result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], out: (l) => terminal.push(l), startIut: recordingIut('report-audit-failing', rec) });
     } finally {
       if (prev === undefined) delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
       else process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = prev;
@@ -164,7 +166,7 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
     dirs.push(dir);
     writeReports(dir, result);
-    reports = readReports(dir);
+    reports = readReports(dir, terminal);
   }, 180_000);
 
   it('OBS-016: the failing run failed and its reports carry failure messages and reproduction lines', () => {
@@ -173,6 +175,7 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
     expect(reports.files['results.json']).toContain('"reproduction"');
     expect(failed.every((t) => (t.message ?? '').length > 0)).toBe(true);
     expect(reports.files['junit.xml']).toContain('<failure');
+    expect(reports.files['terminal output']).toContain('reproduce: ');
   });
 
   it('OBS-016: no IUT key or harness stream stretch appears in the failing run\'s reports', () => {
