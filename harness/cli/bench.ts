@@ -12,14 +12,14 @@ envelopes) against peers measured in the same run, and prints one table per grou
 (operation x size): median latency, median ops/s, MB/s where sized, ratio to the best in the group.
 Every case is checked for correctness before it is timed; a failed check exits 1.
 
-  --filter RE   run only cases whose "group/name" matches the regular expression RE
-  --json FILE   also write the machine-readable result (schema: bench/README.md)
-  --markdown FILE  also write the tables as Markdown (as in bench/README.md)
-  --time MS     time budget per case in milliseconds (default ${DEFAULT_OPTIONS.timeMs}; a full run takes ~2 minutes)
-  --rounds N    split each case's time into N interleaved rounds (default ${DEFAULT_OPTIONS.rounds}; 1 when --time < 300)
-  --clock C     what a sample measures: wall (elapsed time, default) or cpu (this process's CPU
-                time: use it on a busy shared machine, where other load inflates wall times)
-  --list        print the "group/name" of the cases that would run, and exit`;
+  --filter RE        run only cases whose "group/name" matches the regular expression RE
+  --json FILE        also write the machine-readable result (schema: bench/README.md)
+  --markdown FILE    also write the tables as Markdown (as in bench/README.md)
+  --time MS          time budget per case in milliseconds (default ${DEFAULT_OPTIONS.timeMs}; a full run takes ~2 minutes)
+  --rounds N         split each case's time into N interleaved rounds (default ${DEFAULT_OPTIONS.rounds}; 1 when --time < 300)
+  --clock wall|cpu   what a sample measures: elapsed time (default) or this process's CPU time
+                     (use cpu on a busy shared machine, where other load inflates wall times)
+  --list             print the "group/name" of the cases that would run, and exit`;
 
 export const benchCommand: Command = {
   name: 'bench',
