@@ -21,19 +21,19 @@ export const MODELS: readonly ModelSpec[] = [
   {
     name: 'noise_handshake',
     invariants: ['nonceNeverReused', 'noNonceWrap', 'turnTaking', 'failedIsTerminal', 'refusalChangesNothing', 'tamperedChangesNothing', 'agreement'],
-    samples: 1000,
+    samples: 600,
     steps: 20,
   },
   {
     name: 'double_ratchet',
     invariants: ['noDoubleAccept', 'tamperedChangesNothing', 'refusalChangesNothing', 'keyNeverReused', 'inOrderAccepted', 'skippedKeysSound'],
-    samples: 400,
+    samples: 300,
     steps: 20,
   },
   {
     name: 'envelope_lifecycle',
     invariants: ['currentNeverRetired', 'liveAlwaysReadable', 'staleUnreadable', 'genuineOpens', 'tamperedNeverOpens', 'rewrapPreservesPayload', 'retiredAfterGrace'],
-    samples: 1000,
+    samples: 600,
     steps: 20,
   },
 ];
@@ -91,7 +91,8 @@ export async function checkModel(dir: string, m: ModelSpec, opts: CheckOptions =
   const seed = opts.seed ?? DEFAULT_SEED;
   const samples = Math.max(1, Math.round(m.samples * (opts.scale ?? 1)));
   const s = await quint(
-    ['run', '--backend', 'typescript', '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(m.steps), '--invariants', ...m.invariants, '--verbosity', '2', file],
+    // The file comes first: --invariants and --hide take every argument that follows them.
+    ['run', file, '--backend', 'typescript', '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(m.steps), '--verbosity', '2', '--invariants', ...m.invariants, '--hide', 'prev'],
     dir,
   );
   const simulation = { ...s, samples, steps: m.steps, seed, invariants: m.invariants };
