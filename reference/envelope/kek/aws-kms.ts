@@ -10,22 +10,22 @@
  * AWS keeps old key material forever; retirement is therefore this provider's policy, enforced on
  * that authenticated number.
  */
-import {
-  DecryptCommand,
-  DescribeKeyCommand,
-  EncryptCommand,
-  KMSClient,
-  ListKeyRotationsCommand,
-  ReEncryptCommand,
-  RotateKeyOnDemandCommand,
-  type KMSClientConfig,
-} from '@aws-sdk/client-kms';
+import type * as SdkModule from '@aws-sdk/client-kms';
+import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { abytes } from '../../bytes.js';
 import { AgentsecError } from '../../errors.js';
 import type { EncryptionContext } from '../format.js';
 import { checkVersionArg, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
 
 export const VERSION_CONTEXT_KEY = 'agentsec:kek-version';
+
+type Sdk = typeof SdkModule;
+let sdkLoading: Promise<Sdk> | undefined;
+/** The SDK is loaded on first use: everything else that imports the reference starts without it. */
+function loadSdk(): Promise<Sdk> {
+  sdkLoading ??= import('@aws-sdk/client-kms');
+  return sdkLoading;
+}
 
 export interface AwsKmsKekState {
   /** Key material ids, oldest first (index + 1 = version); synthetic ids where the endpoint reports none. */
@@ -94,7 +94,13 @@ export class AwsKmsKek implements KekProvider {
   private lastSync = -Infinity;
   private listRotations = true;
 
-  private constructor(kekId: string, client: KMSClient, st: AwsKmsKekState, o: AwsKmsKekOptions) {
+  private constructor(
+    private readonly sdk: Sdk,
+    kekId: string,
+    client: KMSClient,
+    st: AwsKmsKekState,
+    o: AwsKmsKekOptions,
+  ) {
     this.kekId = kekId;
     this.client = client;
     this.st = st;
@@ -107,9 +113,10 @@ export class AwsKmsKek implements KekProvider {
   /** Resolves the key (the envelope stores its ARN, stable when aliases move) and reads its versions. */
   static async connect(o: AwsKmsKekOptions): Promise<AwsKmsKek> {
     if (typeof o.keyId !== 'string' || o.keyId.length === 0) throw new AgentsecError('decode_failure', 'BAD_KEY_ID', 'AWS KMS key id is required');
+    const sdk = await loadSdk();
     const client =
       o.client ??
-      new KMSClient({
+      new sdk.KMSClient({
         ...(o.endpoint ? { endpoint: o.endpoint } : {}),
         region: o.region ?? 'us-east-1',
         ...(o.credentials ? { credentials: o.credentials } : {}),
@@ -118,7 +125,7 @@ export class AwsKmsKek implements KekProvider {
     const timeoutMs = o.timeoutMs ?? 10_000;
     let arn: string | undefined;
     try {
-      const d = await client.send(new DescribeKeyCommand({ KeyId: o.keyId }), { abortSignal: AbortSignal.timeout(timeoutMs) });
+      const d = await client.send(new sdk.DescribeKeyCommand({ KeyId: o.keyId }), { abortSignal: AbortSignal.timeout(timeoutMs) });
       arn = d.KeyMetadata?.Arn;
     } catch (e) {
       throw mapKmsError('DescribeKey', e);
@@ -127,7 +134,7 @@ export class AwsKmsKek implements KekProvider {
     const st: AwsKmsKekState = o.state
       ? { materials: [...o.state.materials], createdAt: [...o.state.createdAt], supersededAt: [...o.state.supersededAt], retired: [...o.state.retired] }
       : { materials: [], createdAt: [], supersededAt: [], retired: [] };
-    const kek = new AwsKmsKek(arn, client, st, o);
+    const kek = new AwsKmsKek(sdk, arn, client, st, o);
     await kek.sync();
     return kek;
   }
@@ -163,7 +170,7 @@ export class AwsKmsKek implements KekProvider {
         const ids: { id: string; at?: number }[] = [];
         let marker: string | undefined;
         do {
-          const page = await this.client.send(new ListKeyRotationsCommand({ KeyId: this.kekId, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', ...(marker ? { Marker: marker } : {}) }), {
+          const page = await this.client.send(new this.sdk.ListKeyRotationsCommand({ KeyId: this.kekId, IncludeKeyMaterial: 'ALL_KEY_MATERIAL', ...(marker ? { Marker: marker } : {}) }), {
             abortSignal: AbortSignal.timeout(this.timeoutMs),
           });
           for (const r of page.Rotations ?? []) if (r.KeyMaterialId) ids.push({ id: r.KeyMaterialId });
@@ -179,7 +186,7 @@ export class AwsKmsKek implements KekProvider {
         this.listRotations = false;
       }
     }
-    const d = await this.call('DescribeKey', (abortSignal) => this.client.send(new DescribeKeyCommand({ KeyId: this.kekId }), { abortSignal }));
+    const d = await this.call('DescribeKey', (abortSignal) => this.client.send(new this.sdk.DescribeKeyCommand({ KeyId: this.kekId }), { abortSignal }));
     const cur = d.KeyMetadata?.CurrentKeyMaterialId;
     if (cur) this.addMaterial(cur);
     else if (this.st.materials.length === 0) this.addMaterial('initial');
@@ -204,7 +211,7 @@ export class AwsKmsKek implements KekProvider {
     abytes(dek, 'dek', 32);
     const v = await this.currentVersion();
     const out = await this.call('Encrypt', (abortSignal) =>
-      this.client.send(new EncryptCommand({ KeyId: this.kekId, Plaintext: dek, EncryptionContext: this.bound(context, v) }), { abortSignal }),
+      this.client.send(new this.sdk.EncryptCommand({ KeyId: this.kekId, Plaintext: dek, EncryptionContext: this.bound(context, v) }), { abortSignal }),
     );
     if (!out.CiphertextBlob) throw new AgentsecError('internal', 'KMS_BAD_RESPONSE', 'KMS Encrypt returned no ciphertext');
     return { wrapped: out.CiphertextBlob, kekId: this.kekId, kekVersion: v };
@@ -213,7 +220,7 @@ export class AwsKmsKek implements KekProvider {
   async unwrap(key: WrappedKey, context: EncryptionContext): Promise<Uint8Array> {
     this.checkUsable(key);
     const out = await this.call('Decrypt', (abortSignal) =>
-      this.client.send(new DecryptCommand({ KeyId: this.kekId, CiphertextBlob: key.wrapped, EncryptionContext: this.bound(context, key.kekVersion) }), { abortSignal }),
+      this.client.send(new this.sdk.DecryptCommand({ KeyId: this.kekId, CiphertextBlob: key.wrapped, EncryptionContext: this.bound(context, key.kekVersion) }), { abortSignal }),
     );
     const pt = out.Plaintext;
     if (!pt || pt.length !== 32) {
@@ -235,7 +242,7 @@ export class AwsKmsKek implements KekProvider {
     const v = await this.currentVersion();
     const out = await this.call('ReEncrypt', (abortSignal) =>
       this.client.send(
-        new ReEncryptCommand({
+        new this.sdk.ReEncryptCommand({
           CiphertextBlob: key.wrapped,
           SourceKeyId: this.kekId,
           SourceEncryptionContext: this.bound(context, key.kekVersion),
@@ -250,7 +257,7 @@ export class AwsKmsKek implements KekProvider {
   }
 
   async rotate(): Promise<number> {
-    await this.call('RotateKeyOnDemand', (abortSignal) => this.client.send(new RotateKeyOnDemandCommand({ KeyId: this.kekId }), { abortSignal }));
+    await this.call('RotateKeyOnDemand', (abortSignal) => this.client.send(new this.sdk.RotateKeyOnDemandCommand({ KeyId: this.kekId }), { abortSignal }));
     const before = this.version();
     await this.sync();
     // An endpoint reporting no material ids: count this provider's own rotation.
