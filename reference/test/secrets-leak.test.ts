@@ -12,7 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { startKmsServer } from '../../harness/services/kms/index.js';
 import {
+  AwsKmsKek,
   createIdentity,
   createNobleProvider,
   createNodeProvider,
@@ -117,6 +119,7 @@ function harvest(label: string, x: unknown, seen = new Set<object>()): void {
 }
 
 const PASSPHRASE = 'leak-audit passphrase 7f3c';
+let AWS_SECRET = '';
 const ctx = { tenant: 'audit', purpose: 'leak-test' };
 const tmp = mkdtempSync(join(tmpdir(), 'agentsec-leak-'));
 const consoleText: string[] = [];
@@ -289,6 +292,34 @@ async function envelopeRuns(p: CryptoProvider): Promise<void> {
   out('LocalKekRing after rotation and retirement', kek);
 }
 
+/** AWS KMS KEK against the local KMS endpoint, with static credentials whose secret the audit knows. */
+async function awsRuns(p: CryptoProvider): Promise<void> {
+  const kms = await startKmsServer({ mode: 'aws' });
+  const credentials = { accessKeyId: 'AKIDLEAKAUDIT', secretAccessKey: Buffer.from(p.randomBytes(30)).toString('base64') };
+  AWS_SECRET = credentials.secretAccessKey;
+  try {
+    const kek = await AwsKmsKek.connect({ keyId: 'alias/leak-audit', endpoint: kms.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 }).catch(async (e: unknown) => {
+      onError('aws: connect to a missing alias', e);
+      failures++;
+      const { KMSClient, CreateKeyCommand, CreateAliasCommand } = await import('@aws-sdk/client-kms');
+      const client = new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+      const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+      await client.send(new CreateAliasCommand({ AliasName: 'alias/leak-audit', TargetKeyId: keyId }));
+      return AwsKmsKek.connect({ keyId: 'alias/leak-audit', endpoint: kms.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
+    });
+    const env = await seal(kek, secretBytes('aws envelope plaintext', p.randomBytes(48)), ctx, { crypto: p });
+    wire.push(env);
+    out('AwsKmsKek', kek);
+    await failing('aws: wrong context', () => open(kek, env, { ...ctx, tenant: 'x' }, { crypto: p }));
+    await failing('aws: tampered wrapped key', () => open(kek, Uint8Array.from(env, (b, k) => (k === 70 ? b ^ 1 : b)), ctx, { crypto: p }));
+    const wrongCreds = await AwsKmsKek.connect({ keyId: 'alias/leak-audit', endpoint: kms.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: `${credentials.secretAccessKey}x` }, maxAttempts: 1 }).catch((e: unknown) => e);
+    if (wrongCreds instanceof AwsKmsKek) out('AwsKmsKek (other credentials)', wrongCreds);
+    else onError('aws: other credentials', wrongCreds);
+  } finally {
+    await kms.close();
+  }
+}
+
 function harvestRingFile(x: unknown): void {
   const walk = (v: unknown, label: string): void => {
     if (typeof v === 'string' && /^[A-Za-z0-9+/_=-]{40,}$/.test(v)) {
@@ -334,6 +365,7 @@ beforeAll(async () => {
     agents = [...(await sessionRuns(noble, 'x3dh')), ...(await sessionRuns(node, 'pqxdh'))];
     await identityRuns(noble);
     await envelopeRuns(node);
+    await awsRuns(node);
     await configRuns();
     out('noble provider', noble);
     out('node provider', node);
@@ -353,6 +385,7 @@ beforeAll(async () => {
   const wireHex = wire.map((w) => toHex(w)).join('|');
   for (const c of candidates) if (!wireHex.includes(toHex(c.bytes))) book.add(c.label, c.bytes);
   book.addText('key store passphrase', PASSPHRASE);
+  book.addText('AWS secret access key', AWS_SECRET);
   leaks = outputs.flatMap((o) => book.scan(o.text).map((leak) => ({ where: o.where, leak })));
 }, 120_000);
 
@@ -381,6 +414,8 @@ describe('secrets never leave through errors, inspect, JSON or the console', () 
     expect(candidates.some((c) => /\.cks$/.test(c.label))).toBe(true);
     expect(candidates.some((c) => /KEK ring file/.test(c.label))).toBe(true);
     expect(outputs.length).toBeGreaterThan(200);
+    expect(AWS_SECRET.length).toBe(40);
+    expect(outputs.some((o) => o.where.startsWith('object: AwsKmsKek'))).toBe(true);
   });
 
   it('OBS-013: the detector finds a secret in every form it scans for (self-check)', () => {
