@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
+import { resolveImpl } from '../cli/conform.js';
 import { CheckFailure } from '../conform/assert.js';
 import { countOutcomes, runConformance } from '../conform/runner.js';
 import type { Adapter } from '../conform/types.js';
@@ -61,6 +62,14 @@ describe('trace corpus replayed against the reference', () => {
     expect(counts.pass).toBe(corpus.length - envelope);
     expect(counts['n/a']).toBe(envelope);
     expect(r.tests.every((x) => x.reqs.length === 1 && x.reqs[0]!.startsWith('MODEL-04'))).toBe(true);
+  });
+
+  it('MODEL-040 MODEL-041: the same replay runs over agentsec-adapter/1 against a child process', async () => {
+    const r = await runConformance({ suites: [traceSuite], seed: 1, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
+    const counts = countOutcomes(r.tests);
+    expect(r.run.impl_name).toBe('agentsec-reference');
+    expect(counts.fail).toBe(0);
+    expect(counts.pass).toBe(corpus.filter((t) => modelOf(t) !== 'envelope_lifecycle').length);
   });
 });
 
