@@ -8,13 +8,14 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getProvider, type ProviderName } from '../../reference/index.js';
 import { REPO_ROOT, sharedVectorsDir } from '../../vectors/external.js';
-import { loadVectorFile } from '../../vectors/noise/format.js';
+import { loadVectorFile, type NoiseVector } from '../../vectors/noise/format.js';
 import { DEFAULT_SEED, generateNoiseVectors, renderVectorFile } from '../../vectors/noise/generate.js';
 import { referenceParties } from '../../vectors/noise/reference-party.js';
 import { adapterParties, runVector, type PartyFactory } from '../../vectors/noise/run.js';
 import { NOISE_VECTOR_SCHEMA } from '../../vectors/noise/schema.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import type { Adapter } from '../conform/types.js';
+import { claims } from '../suites/noise.js';
 import { EXIT_FAILURES, EXIT_OK, parseFlags, UsageError, type Command } from './command.js';
 
 export const VECTOR_FILE = 'agentsec-noise.json';
@@ -63,7 +64,8 @@ export interface VerifyCounts {
   failures: string[];
 }
 
-export async function verifyFile(path: string, parties: PartyFactory): Promise<VerifyCounts> {
+/** `applies` returns a reason when the implementation does not claim what a vector needs (counted as unsupported). */
+export async function verifyFile(path: string, parties: PartyFactory, applies?: (v: NoiseVector) => true | string): Promise<VerifyCounts> {
   let file;
   try {
     file = loadVectorFile(path);
@@ -72,6 +74,10 @@ export async function verifyFile(path: string, parties: PartyFactory): Promise<V
   }
   const c: VerifyCounts = { pass: 0, fail: 0, unsupported: 0, failures: [] };
   for (const [k, v] of file.vectors.entries()) {
+    if (applies && applies(v) !== true) {
+      c.unsupported++;
+      continue;
+    }
     const r = await runVector(v, parties);
     c[r.status]++;
     if (r.status === 'fail') c.failures.push(`#${k} ${v.protocol_name}${v.description ? ` (${v.description})` : ''}: ${r.reason}`);
@@ -90,7 +96,8 @@ when present, ../shared/vectors/noise/cacophony.txt.
   --impl "<cmd>"   an implementation speaking agentsec-adapter/1 (needs fixed_ephemeral);
                    default: the reference in process
   --provider P     crypto provider of the in-process reference (default noble)
-Vectors the implementation refuses as unsupported (e.g. curve 448) are counted, not failed.
+Vectors the implementation does not claim in hello, or refuses as unsupported (e.g. curve 448),
+are counted as unsupported, not failed.
 Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
   async run(args) {
     const { flags, positionals } = parseFlags(args, { strings: ['impl', 'provider'] });
@@ -99,20 +106,28 @@ Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
     const paths = positionals.length ? positionals.map((p) => resolve(p)) : [join(DEFAULT_OUT, VECTOR_FILE), ...((d) => (d ? [join(d, 'noise/cacophony.txt')] : []))(sharedVectorsDir())];
     let adapter: Adapter | undefined;
     let parties: PartyFactory;
+    let applies: ((v: NoiseVector) => true | string) | undefined;
     if (typeof flags.impl === 'string') {
       try {
         adapter = await startProcessAdapter({ command: flags.impl });
       } catch (e) {
         throw new UsageError(`--impl "${flags.impl}" did not start or answer hello: ${(e as Error).message}`);
       }
+      const caps = adapter.hello.capabilities;
+      if (!caps.noise?.fixed_ephemeral) {
+        await adapter.close();
+        throw new UsageError(`--impl "${flags.impl}" does not claim noise.fixed_ephemeral: vectors need fixed ephemeral keys to be reproduced`);
+      }
       parties = adapterParties(adapter);
+      applies = (v) =>
+        claims(caps, v.protocol_name, { rekey: v.messages.some((m) => m.rekey_before), setNonce: v.messages.some((m) => m.set_nonce_before !== undefined) });
     } else {
       parties = referenceParties(getProvider(provider as ProviderName));
     }
     let failed = 0;
     try {
       for (const path of paths) {
-        const c = await verifyFile(path, parties);
+        const c = await verifyFile(path, parties, applies);
         failed += c.fail;
         process.stdout.write(`${path}: ${c.pass} pass, ${c.unsupported} unsupported, ${c.fail} fail (${typeof flags.impl === 'string' ? flags.impl : `reference, ${provider}`})\n`);
         for (const f of c.failures.slice(0, 10)) process.stdout.write(`  FAIL ${f}\n`);

@@ -6,6 +6,7 @@ import { getProvider, PROVIDER_NAMES } from '../../reference/index.js';
 import { startReferenceAdapter } from '../../harness/adapters/in-process.js';
 import { main } from '../../harness/cli/main.js';
 import { DEFAULT_OUT, SCHEMA_FILE, VECTOR_FILE, verifyFile } from '../../harness/cli/vectors.js';
+import { REPO_ROOT } from '../external.js';
 import { checkVectorFile, loadVectorFile, type NoiseVectorFile } from './format.js';
 import { DEFAULT_SEED, generateNoiseVectors, renderVectorFile } from './generate.js';
 import { referenceParties } from './reference-party.js';
@@ -85,6 +86,12 @@ describe('project Noise vectors', () => {
       const file = join(dir, VECTOR_FILE);
       expect(readFileSync(file, 'utf8')).toBe(renderVectorFile(generateNoiseVectors(9)));
       expect(await main(['vectors', 'verify', file])).toBe(0);
+      // Through agentsec-adapter/1: the reference served by a child process.
+      const small = join(dir, 'small.json');
+      const all = JSON.parse(readFileSync(file, 'utf8')) as NoiseVectorFile;
+      writeFileSync(small, JSON.stringify({ vectors: all.vectors.filter((v) => /^(rekey|hfs\/XXhfs|failure\/tampered-transport)/.test(v.description ?? '')) }));
+      expect(await main(['vectors', 'verify', '--impl', `node ${join(REPO_ROOT, 'bin/agentsec.mjs')} adapter`, small])).toBe(0);
+      expect(out.join('')).toMatch(/small\.json: 7 pass, 0 unsupported, 0 fail/);
       const f = JSON.parse(readFileSync(file, 'utf8')) as NoiseVectorFile;
       f.vectors[0]!.messages[0]!.ciphertext = 'ff' + f.vectors[0]!.messages[0]!.ciphertext!.slice(2);
       writeFileSync(file, JSON.stringify(f));
