@@ -18,6 +18,7 @@ import {
 } from '../reference/index.js';
 import { benchBytes } from './_fixtures.js';
 import { expectBytes, expectTrue, VerificationError, type BenchCase, type GroupInfo, type Suite } from './case.js';
+import { libsignalCases } from './libsignal.js';
 import { availableProviders, type NamedProvider } from './providers.js';
 
 const MSG = 64;
@@ -193,10 +194,16 @@ export const RATCHET_GROUPS: GroupInfo[] = [
   { id: 'ratchet-64B-alternating', title: 'Double Ratchet, 64 B messages alternating direction (DH ratchet step each)', op: 'one encrypt and one decrypt' },
 ];
 
-export function ratchetSuite(): Suite {
+export async function ratchetSuite(): Promise<Suite> {
   const { providers, unavailable } = availableProviders(RATCHET_GROUPS.map((g) => g.id));
   return {
-    cases: [...setupCases('x3dh', providers), ...setupCases('pqxdh', providers), ...ratchetCases(false, providers), ...ratchetCases(true, providers)],
+    cases: [
+      ...setupCases('x3dh', providers),
+      ...setupCases('pqxdh', providers),
+      ...ratchetCases(false, providers),
+      ...ratchetCases(true, providers),
+      ...(await libsignalCases(unavailable)),
+    ],
     groups: RATCHET_GROUPS,
     unavailable,
   };

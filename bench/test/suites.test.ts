@@ -11,10 +11,10 @@ import { loadSuites } from '../run.js';
 import { SUITES } from '../suites.js';
 
 describe('bench suites', () => {
-  it('load with both providers and sodium-native, and every case verifies', async () => {
+  it('load with both providers and every peer, and every case verifies', async () => {
     const suite = await loadSuites(SUITES);
     // Whole-suite failures and missing providers would silently shrink the benchmark.
-    const missing = suite.unavailable.filter((u) => u.groups.length === 0 || u.implementation.startsWith('provider:') || u.implementation === 'sodium-native' || u.implementation === 'noise-handshake');
+    const missing = suite.unavailable.filter((u) => u.groups.length === 0 || u.implementation.startsWith('provider:') || ['sodium-native', 'noise-handshake', 'libsignal-client'].includes(u.implementation));
     expect(missing).toEqual([]);
     const groups = new Set(suite.cases.map((c) => c.group));
     for (const g of suite.groups) expect(groups.has(g.id), `group ${g.id} has cases`).toBe(true);
