@@ -61,6 +61,19 @@ function context(req: Req, name: string): Record<string, string> {
   return out;
 }
 
+function tagsParam(req: Req): { TagKey: string; TagValue: string }[] {
+  const v = req.Tags;
+  if (v === undefined || v === null) return [];
+  if (!Array.isArray(v)) throw new KmsError('SerializationException', 'Tags must be a list');
+  return v.map((t: unknown) => {
+    const o = t as { TagKey?: unknown; TagValue?: unknown } | null;
+    if (typeof o !== 'object' || o === null || typeof o.TagKey !== 'string' || typeof o.TagValue !== 'string') {
+      throw new KmsError('SerializationException', 'each tag needs string TagKey and TagValue');
+    }
+    return { TagKey: o.TagKey, TagValue: o.TagValue };
+  });
+}
+
 const lower = (s: string): string => s[0]!.toLowerCase() + s.slice(1);
 
 /** Resolves a key id, key ARN, alias name or alias ARN. */
@@ -175,7 +188,7 @@ export const OPS: Record<string, Op> = {
     if (usage !== 'ENCRYPT_DECRYPT' || spec !== 'SYMMETRIC_DEFAULT') {
       throw new KmsError('UnsupportedOperationException', `only SYMMETRIC_DEFAULT ENCRYPT_DECRYPT keys are supported by this endpoint (got ${spec} ${usage})`);
     }
-    const tags = Array.isArray(req.Tags) ? (req.Tags as { TagKey: string; TagValue: string }[]) : [];
+    const tags = tagsParam(req);
     let keyId: string = randomUUID();
     let material: Buffer | undefined;
     if (c.mode === 'localstack') {
@@ -186,7 +199,10 @@ export const OPS: Record<string, Op> = {
         if (c.state.keys.has(id)) throw new KmsError('ValidationException', `A key with the custom id ${id} already exists`);
         keyId = id;
       }
-      if (mat) material = Buffer.from(mat, 'base64');
+      if (mat) {
+        material = Buffer.from(mat, 'base64');
+        if (material.length !== 32) throw new KmsError('ValidationException', `_custom_key_material_ must be 32 bytes (base64), got ${material.length}`);
+      }
     }
     const k: KmsKey = {
       keyId,
