@@ -233,3 +233,28 @@ describe('derivations as specified', () => {
     expect(gcm(K, e.nonce, aad).decrypt(e.payload)).toEqual(utf8('known answer'));
   });
 });
+
+describe('random input', () => {
+  it('ENV-009: arbitrary bytes (and mutations of a real envelope) are refused with an AgentsecError, never a crash', async () => {
+    const fc = (await import('fast-check')).default;
+    const kek = ring(3);
+    const env = await seal(kek, utf8('fuzz'), ctx);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 400 }),
+          fc.tuple(fc.nat(env.length - 1), fc.uint8Array({ minLength: 1, maxLength: 8 })).map(([at, junk]) => {
+            const x = env.slice();
+            x.set(junk.subarray(0, env.length - at), at);
+            return x;
+          }),
+        ),
+        async (bytes) => {
+          if (bytes.length === env.length && bytes.every((b, i) => b === env[i])) return;
+          await expect(open(kek, bytes, ctx)).rejects.toBeInstanceOf(AgentsecError);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+});
