@@ -9,7 +9,7 @@ import { AgentsecError } from '../errors.js';
 import type { AgentState, PeerSessions, SessionEntry } from './agent.js';
 import { SessionAgent } from './agent.js';
 import { field32, FieldReader, u32, u8 } from './encoding.js';
-import { softwareIdentity, type SessionIdentity } from './identity.js';
+import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
 import type { EcPrekey, PqPrekey, PrekeyState } from './prekeys.js';
 import type { RatchetState } from './ratchet/session.js';
@@ -249,12 +249,12 @@ export function importAgent(
   p: CryptoProvider,
   record: Uint8Array,
   storageKey: Uint8Array,
-  opts: { identity?: SessionIdentity; watermarks?: WatermarkStore } = {},
+  opts: { identity?: SessionIdentity; keyStoreIdentity?: AsyncSessionIdentity; watermarks?: WatermarkStore } = {},
 ): SessionAgent {
   const body = openRecord(p, storageKey, 'agent', record);
   let decoded: { state: AgentState; identity: SessionIdentity };
   try {
-    decoded = decodeAgentBody(p, body, opts.identity);
+    decoded = decodeAgentBody(p, body, opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : opts.identity);
   } catch (e) {
     if (e instanceof AgentsecError) throw e;
     throw new AgentsecError('decode_failure', 'BAD_RECORD', 'agent record body is malformed');

@@ -8,12 +8,11 @@ import { concatBytes, equalBytes, toHex, u32be, utf8, wipe } from '../bytes.js';
 import type { AeadName, CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { mutationActiveForTestingOnly } from '../testing/mutations.js';
-import { decodeBundle, encodeBundle } from './bundle.js';
-import type { SessionIdentity } from './identity.js';
-import { softwareIdentity } from './identity.js';
+import { bundleSignedMessages, decodeBundle, encodeBundle } from './bundle.js';
+import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialPrefix } from './initial-message.js';
 import { DEFAULT_ONE_TIME_PREKEYS, MAX_PREVIOUS_SESSIONS } from './limits.js';
-import { consumePrekeys, generatePrekeys, lookupPrekeys, nextBundle, seenBaseKey, type PrekeyState } from './prekeys.js';
+import { consumePrekeys, generatePrekeys, lookupPrekeys, nextBundle, nextUnsignedBundle, seenBaseKey, type PrekeyState } from './prekeys.js';
 import { pqDecapsulate, pqEncapsulate } from './pqxdh.js';
 import { initAlice, initBob, knowsChain, ratchetDecrypt, ratchetEncrypt, skipSending, type RatchetState } from './ratchet/session.js';
 import { MemoryWatermarkStore, type WatermarkStore } from './watermark.js';
@@ -52,7 +51,10 @@ export interface AgentOptions {
   readonly aead?: AeadName;
   readonly oneTimePrekeys?: number;
   readonly pqOneTimePrekeys?: number;
+  /** A synchronous identity (software); a new software identity when neither this nor keyStoreIdentity is given. */
   readonly identity?: SessionIdentity;
+  /** An identity held in a key store; handshakes then go through bundleAsync / initiateAsync / decryptAsync. */
+  readonly keyStoreIdentity?: AsyncSessionIdentity;
   /** Where rollback watermarks live, outside the agent record; in memory when omitted. */
   readonly watermarks?: WatermarkStore;
 }
@@ -79,7 +81,8 @@ export class SessionAgent {
     if (!Number.isSafeInteger(count) || count < 0 || count > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `one-time prekey count must be 0..100000, got ${count}`);
     const pqCount = opts.pqOneTimePrekeys ?? count;
     if (!Number.isSafeInteger(pqCount) || pqCount < 0 || pqCount > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `PQ one-time prekey count must be 0..100000, got ${pqCount}`);
-    const identity = opts.identity ?? softwareIdentity(p);
+    if (opts.identity && opts.keyStoreIdentity) throw new AgentsecError('policy_reject', 'TWO_IDENTITIES', 'give identity or keyStoreIdentity, not both');
+    const identity = opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : (opts.identity ?? softwareIdentity(p));
     const state: AgentState = { kind: opts.kind, aead: opts.aead ?? 'AES-256-GCM', prekeys: generatePrekeys(p, opts.kind, count, pqCount), peers: [] };
     return new SessionAgent(p, identity, state, opts.watermarks);
   }
@@ -152,6 +155,43 @@ export class SessionAgent {
   decrypt(peer: string, message: Uint8Array): Uint8Array {
     if (!(message instanceof Uint8Array)) throw new AgentsecError('decode_failure', 'NOT_BYTES', '"message" expected Uint8Array');
     return isInitial(message) ? this.decryptInitial(peer, message) : this.decryptRatchet(peer, message);
+  }
+
+  // ---- key-store identities: the same operations, with the store's signatures and DH values fetched first ----
+
+  async bundleAsync(): Promise<Uint8Array> {
+    const id = this.identity;
+    if (!(id instanceof PreparedIdentity)) return this.bundle();
+    await id.prepare([], bundleSignedMessages(nextUnsignedBundle(this.p, this.st.prekeys, id).unsigned));
+    try {
+      return this.bundle();
+    } finally {
+      id.clear();
+    }
+  }
+
+  async initiateAsync(peer: string, bundleBytes: Uint8Array, plaintext: Uint8Array): Promise<Uint8Array> {
+    const id = this.identity;
+    if (!(id instanceof PreparedIdentity)) return this.initiate(peer, bundleBytes, plaintext);
+    // DH1 = DH(IK_A, SPK_B) is the only identity operation of the initiator.
+    await id.prepare([decodeBundle(this.p, bundleBytes).signedPrekey.publicKey], []);
+    try {
+      return this.initiate(peer, bundleBytes, plaintext);
+    } finally {
+      id.clear();
+    }
+  }
+
+  async decryptAsync(peer: string, message: Uint8Array): Promise<Uint8Array> {
+    const id = this.identity;
+    if (!(id instanceof PreparedIdentity) || !isInitial(message)) return this.decrypt(peer, message);
+    // DH2 = DH(IK_B, EK_A) is the only identity operation of the responder.
+    await id.prepare([decodeInitial(message).baseKey], []);
+    try {
+      return this.decrypt(peer, message);
+    } finally {
+      id.clear();
+    }
   }
 
   // ---- internals ----

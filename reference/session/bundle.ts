@@ -55,6 +55,14 @@ export interface UnsignedBundle {
   pqPrekey?: { id: number; kind: PqKind; publicKey: Uint8Array };
 }
 
+/** The messages `signBundle` will ask the identity to sign. */
+export function bundleSignedMessages(b: UnsignedBundle): Uint8Array[] {
+  const out = [prekeySignedMessage('signedPrekey', ecValue(b.signedPrekey.id, b.signedPrekey.publicKey), b.identitySigning, b.identityAgreement)];
+  if (b.oneTimePrekey) out.push(prekeySignedMessage('oneTimePrekey', ecValue(b.oneTimePrekey.id, b.oneTimePrekey.publicKey), b.identitySigning, b.identityAgreement));
+  if (b.pqPrekey) out.push(prekeySignedMessage('pqPrekey', pqValue(b.pqPrekey.kind, b.pqPrekey.id, b.pqPrekey.publicKey), b.identitySigning, b.identityAgreement));
+  return out;
+}
+
 /** Signs every prekey of a bundle with `sign` (the identity's Ed25519 key). */
 export function signBundle(b: UnsignedBundle, sign: (m: Uint8Array) => Uint8Array): Bundle {
   const s = (role: keyof typeof ROLE, value: Uint8Array): Uint8Array => sign(prekeySignedMessage(role, value, b.identitySigning, b.identityAgreement));

@@ -2,8 +2,8 @@
 // session agents with versioned records, rollback watermarks and the handshake selector.
 export { SessionAgent, type AgentOptions, type AgentState, type PeerSessions, type SessionEntry } from './agent.js';
 export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody, encodeRatchetState, decodeRatchetState } from './agent-record.js';
-export { decodeBundle, encodeBundle, signBundle, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
-export { softwareIdentity, type SessionIdentity } from './identity.js';
+export { decodeBundle, encodeBundle, signBundle, bundleSignedMessages, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
+export { softwareIdentity, keyStoreIdentity, PreparedIdentity, type SessionIdentity, type AsyncSessionIdentity, type SessionKeyStore } from './identity.js';
 export { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';
 export * from './limits.js';
 export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from './record.js';

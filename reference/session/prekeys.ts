@@ -66,6 +66,12 @@ export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeC
 
 /** Builds the next bundle: one one-time prekey not handed out before while any remain (R-X3DH-5). */
 export function nextBundle(p: CryptoProvider, s: PrekeyState, identity: SessionIdentity): { state: PrekeyState; bundle: Bundle } {
+  const { state, unsigned } = nextUnsignedBundle(p, s, identity);
+  return { state, bundle: signBundle(unsigned, (m) => identity.sign(m)) };
+}
+
+/** The next bundle before signing (what a key-store identity must sign: bundleSignedMessages). */
+export function nextUnsignedBundle(p: CryptoProvider, s: PrekeyState, identity: { signingPublic: Uint8Array; agreementPublic: Uint8Array }): { state: PrekeyState; unsigned: UnsignedBundle } {
   const opk = s.oneTime.find((k) => k.id >= s.oneTimeCursor);
   const pq = s.pqOneTime.find((k) => k.id >= s.pqCursor);
   const unsigned: UnsignedBundle = {
@@ -78,7 +84,7 @@ export function nextBundle(p: CryptoProvider, s: PrekeyState, identity: SessionI
   if (pq) unsigned.pqPrekey = { id: pq.id, kind: 'oneTime', publicKey: pqPublicKey(p, pq.seed) };
   else if (s.pqLastResort) unsigned.pqPrekey = { id: s.pqLastResort.id, kind: 'lastResort', publicKey: pqPublicKey(p, s.pqLastResort.seed) };
   const state = { ...s, oneTimeCursor: opk ? opk.id + 1 : s.oneTimeCursor, pqCursor: pq ? pq.id + 1 : s.pqCursor };
-  return { state, bundle: signBundle(unsigned, (m) => identity.sign(m)) };
+  return { state, unsigned };
 }
 
 function wasIssued(s: PrekeyState, id: number): boolean {
