@@ -26,6 +26,7 @@ import {
   deterministicRandomForTestingOnly,
   exportAgent,
   importAgent,
+  keyStoreIdentity,
   LocalKekRing,
   loadSecurityConfig,
   open,
@@ -236,6 +237,20 @@ async function identityRuns(p: CryptoProvider): Promise<void> {
   wire.push(sig);
   out('SoftwareKeyStore (passphrase)', store);
   out('StoredIdentity', ident);
+  // A session agent whose identity lives in the key store: DH outputs are prepared in memory first.
+  const stored = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 1, keyStoreIdentity: await keyStoreIdentity(store, ident.handle) });
+  const soft = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 1 });
+  const first = await stored.initiateAsync('soft', soft.bundle(), secretBytes('key-store agent plaintext', p.randomBytes(40)));
+  wire.push(first);
+  soft.decrypt('stored', first);
+  const back = soft.encrypt('stored', utf8('back'));
+  wire.push(back);
+  await failing('key-store agent: tampered reply', () => stored.decryptAsync('soft', Uint8Array.from(back, (b, k) => (k === back.length - 1 ? b ^ 1 : b))));
+  await stored.decryptAsync('soft', back);
+  harvest('key-store agent state', stored.state);
+  harvest('software agent state', soft.state);
+  out('SessionAgent (key-store identity)', stored);
+  out('PreparedIdentity', stored.identity);
   const wrong = new SoftwareKeyStore({ dir, provider: p, passphrase: 'not the passphrase', scryptLogN: 10 });
   await failing('key file with the wrong passphrase', async () => (await openIdentity(wrong, ident.handle, p)).sign(utf8('x')));
   out('SoftwareKeyStore (wrong passphrase)', wrong);
