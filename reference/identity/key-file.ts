@@ -38,7 +38,7 @@ export class Reader {
     private readonly name: string,
   ) {}
   take(n: number): Uint8Array {
-    if (this.off + n > this.b.length) throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `key file ${this.name} is corrupted: truncated`);
+    if (this.off + n > this.b.length) throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `${this.name} is corrupted: truncated`);
     const out = this.b.subarray(this.off, this.off + n);
     this.off += n;
     return out;
@@ -58,7 +58,7 @@ export class Reader {
     return this.take(this.u16());
   }
   end(): void {
-    if (this.off !== this.b.length) throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `key file ${this.name} is corrupted: trailing bytes`);
+    if (this.off !== this.b.length) throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `${this.name} is corrupted: trailing bytes`);
   }
 }
 

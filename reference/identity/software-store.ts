@@ -134,7 +134,7 @@ export class SoftwareKeyStore implements KeyStore {
     const name = handle + KEYFILE_SUFFIX;
     const kind = readKeyFileHeader(file, name);
     if (kind !== KIND_SCRYPT && kind !== KIND_RAW_KEY) throw new AgentsecError('decode_failure', 'KEYFILE_KIND', `key file ${name} is not a software key file (kind ${kind})`);
-    const r = new Reader(file, name);
+    const r = new Reader(file, `key file ${name}`);
     r.take(6);
     const logN = r.u8();
     const rr = r.u8();

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { startSwtpm, SWTPM_INSTALL, swtpmAvailable, type SwtpmInstance } from '../../harness/services/swtpm.js';
 import { requireService } from '../../vectors/external.js';
 import { toHex } from '../bytes.js';
-import { createIdentity, createTpmKek, decodeRc, loadTpmKek, openIdentity, TpmClient, TpmKeyStore } from '../identity/index.js';
+import { createIdentity, createTpmKek, decodeRc, loadTpmKek, objectName, openIdentity, sealedTemplate, startSaltedSession, TpmClient, TpmKeyStore, unsealEncrypted } from '../identity/index.js';
 import { expectRejects, identityStoreSuite, provider } from './identity-suite.js';
 
 const hasSwtpm = requireService('swtpm', swtpmAvailable(), SWTPM_INSTALL);
@@ -112,6 +112,44 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
     const s3 = await openStore(t, dir);
     await expectRejects(s3.publicKeys(id.handle), 'decode_failure', 'KEYFILE_CORRUPT');
     await s3.close();
+  });
+
+  it('KEY-027: the unsealed bytes cross the socket encrypted, and a modified response is refused', async () => {
+    const t = await tpm();
+    const c = await TpmClient.connect({ path: t.socketPath });
+    const secret = new TextEncoder().encode('sealed-secret-0123456789abcdef!!');
+    const srk = await c.createPrimaryWithPublic();
+    const blob = await c.create(srk.handle, sealedTemplate(), { data: secret });
+    const seen: Uint8Array[] = [];
+    let tamper = false;
+    const real = c.command.bind(c);
+    c.command = async (...args: Parameters<TpmClient['command']>) => {
+      const res = await real(...args);
+      if (args[0] === 0x15e) {
+        seen.push(new Uint8Array(res.raw));
+        if (tamper) res.params.b[res.params.b.length - 1]! ^= 1;
+      }
+      return res;
+    };
+    for (const tampered of [false, true]) {
+      tamper = tampered;
+      const obj = await c.load(srk.handle, blob.priv, blob.pub);
+      const enc = await startSaltedSession(c, srk);
+      const p = unsealEncrypted(c, obj, objectName(blob.pub), { password: new Uint8Array(0) }, enc);
+      if (tampered) await expectRejects(p, 'auth_failure', 'TPM_RESPONSE_HMAC');
+      else expect(new TextDecoder().decode(await p)).toBe('sealed-secret-0123456789abcdef!!');
+      await c.flushQuietly(obj, enc.handle);
+    }
+    // What crossed the socket never held the secret in the clear.
+    expect(seen).toHaveLength(2);
+    for (const raw of seen) expect(Buffer.from(raw).includes(Buffer.from(secret))).toBe(false);
+    // The plain Unseal, for contrast, does carry it in the clear.
+    const obj = await c.load(srk.handle, blob.priv, blob.pub);
+    await c.unseal(obj, { password: new Uint8Array(0) });
+    expect(Buffer.from(seen[2]!).includes(Buffer.from(secret))).toBe(true);
+    await c.flushQuietly(obj, srk.handle);
+    expect(await c.transientHandles()).toEqual([]);
+    c.close();
   });
 
   it('KEY-021 KEY-022: a sealed blob fails to load on another TPM, with a clear error', async () => {

@@ -7,12 +7,13 @@ import { COMMAND_NAMES, TPM_ALG, TPM_CC, TPM_ECC_NIST_P256, TPM_RH_NULL, TPM_RH_
 import { tpmError } from './rc.js';
 import { connectTpm, type TpmAddress, type TpmTransport } from './transport.js';
 
-export type TpmAuth = { password: Uint8Array } | { policySession: number; nonce: Uint8Array };
+export type TpmAuth = { password: Uint8Array } | { policySession: number; nonce: Uint8Array } | { raw: Uint8Array };
 
 function authArea(auths: TpmAuth[]): Uint8Array {
   const w = new TpmWriter();
   for (const a of auths) {
     if ('password' in a) w.u32(TPM_RS_PW).b2(new Uint8Array(0)).u8(0x01).b2(a.password);
+    else if ('raw' in a) w.bytes(a.raw);
     // continueSession clear: the TPM flushes the policy session once the command succeeds.
     else w.u32(a.policySession).b2(a.nonce).u8(0x00).b2(new Uint8Array(0));
   }
@@ -25,6 +26,8 @@ export interface TpmResponse {
   params: TpmReader;
   /** The whole response, for callers that must wipe it (Unseal). */
   raw: Uint8Array;
+  /** The response authorization area (sessions responses), when the command had sessions. */
+  authArea?: Uint8Array;
 }
 
 /** PCR selection bitmap for SHA-256 PCRs (3 octets, PCR 0..23). */
@@ -114,7 +117,7 @@ export class TpmClient {
     if (tag === TPM_ST_SESSIONS) {
       const paramSize = r.u32();
       const body = r.take(paramSize);
-      return { handles: hs, params: new TpmReader(body, name), raw: resp };
+      return { handles: hs, params: new TpmReader(body, name), raw: resp, authArea: r.take(resp.length - r.off) };
     }
     return { handles: hs, params: r, raw: resp };
   }
@@ -143,10 +146,23 @@ export class TpmClient {
 
   /** The storage primary key (deterministic from the owner seed + template: same key after restarts). */
   async createPrimary(): Promise<number> {
+    return (await this.createPrimaryWithPublic()).handle;
+  }
+
+  /** The storage primary key and its public point (for salting sessions to it). */
+  async createPrimaryWithPublic(): Promise<{ handle: number; x: Uint8Array; y: Uint8Array }> {
     const sensitive = new TpmWriter().b2(new Uint8Array(0)).b2(new Uint8Array(0));
     const p = new TpmWriter().sized(sensitive).sized(srkTemplate()).b2(new Uint8Array(0)).u32(0).done();
-    const { handles } = await this.command(TPM_CC.CreatePrimary, [TPM_RH_OWNER], [{ password: new Uint8Array(0) }], p, 1);
-    return handles[0]!;
+    const { handles, params } = await this.command(TPM_CC.CreatePrimary, [TPM_RH_OWNER], [{ password: new Uint8Array(0) }], p, 1);
+    // outPublic: TPM2B_PUBLIC of the ECC template above; x and y are the last two fields.
+    const pub = new TpmReader(params.b2(), 'TPM2_CreatePrimary');
+    pub.take(2 + 2 + 4);
+    pub.b2(); // authPolicy
+    pub.take(6 + 2 + 2 + 2); // symmetric, scheme, curve, kdf
+    const x = pub.b2();
+    const y = pub.b2();
+    if (x.length !== 32 || y.length !== 32) throw new AgentsecError('decode_failure', 'TPM_SRK_PUBLIC', 'storage key public point is not P-256');
+    return { handle: handles[0]!, x, y };
   }
 
   /** TPM2_Create under `parent`; returns the TPM2B_PRIVATE and TPM2B_PUBLIC blobs (size prefixes kept). */

@@ -15,6 +15,7 @@ import { checkHandle } from '../identity.js';
 import { KIND_TPM_SEALED, Reader, keyFileHeader, lp16, readKeyFileHeader } from '../key-file.js';
 import type { IdentityPublicKeys, KeyStore } from '../keystore.js';
 import { sealedTemplate, type TpmAuth, type TpmClient } from './client.js';
+import { objectName, startSaltedSession, unsealEncrypted } from './encrypted-session.js';
 import { acquireTpm, type TpmLease } from './shared.js';
 import { TPM_SE } from './marshal.js';
 import type { TpmAddress } from './transport.js';
@@ -121,7 +122,7 @@ export class TpmKeyStore implements KeyStore {
     await checkPrivateFile(path);
     const name = handle + SUFFIX;
     if (readKeyFileHeader(b, name) !== KIND_TPM_SEALED) throw new AgentsecError('decode_failure', 'KEYFILE_KIND', `key file ${name} is not a TPM sealed key file`);
-    const r = new Reader(b, name);
+    const r = new Reader(b, `key file ${name}`);
     r.take(6);
     const signingPublic = new Uint8Array(r.take(32));
     const agreementPublic = new Uint8Array(r.take(32));
@@ -142,9 +143,14 @@ export class TpmKeyStore implements KeyStore {
       let obj: number | undefined;
       let session: number | undefined;
       let secret: Uint8Array | undefined;
+      let encSession: number | undefined;
       try {
-        srk = await c.createPrimary();
+        const primary = await c.createPrimaryWithPublic();
+        srk = primary.handle;
         obj = await c.load(srk, s.tpmPrivate, s.tpmPublic);
+        // The response carrying the keys is encrypted under a session salted to the storage key.
+        const enc = await startSaltedSession(c, primary); // @req KEY-027
+        encSession = enc.handle;
         await c.flush(srk);
         srk = undefined;
         let auth: TpmAuth = { password: new Uint8Array(0) };
@@ -154,8 +160,9 @@ export class TpmKeyStore implements KeyStore {
           await c.policyPcr(session, s.pcrs);
           auth = { policySession: session, nonce: sess.nonce };
         }
-        secret = await c.unseal(obj, auth);
-        session = undefined; // consumed: continueSession was clear
+        secret = await unsealEncrypted(c, obj, objectName(s.tpmPublic), auth, enc);
+        session = undefined; // both sessions consumed: continueSession was clear
+        encSession = undefined;
         if (secret.length !== 64) throw new AgentsecError('decode_failure', 'TPM_SEALED_LENGTH', `sealed object for ${handle} holds ${secret.length} bytes, expected 64`);
         const seed = secret.subarray(0, 32);
         const xPriv = secret.subarray(32, 64);
@@ -166,7 +173,7 @@ export class TpmKeyStore implements KeyStore {
         return use(seed, xPriv);
       } finally {
         wipe(secret); // @req KEY-020
-        await c.flushQuietly(session, obj, srk); // @req KEY-022
+        await c.flushQuietly(encSession, session, obj, srk); // @req KEY-022
       }
     });
   }
