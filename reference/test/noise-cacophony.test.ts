@@ -11,7 +11,7 @@ const dir = requireSharedVectors('cacophony Noise vectors');
 describe.skipIf(!dir)('cacophony vectors (rev 34, 25519 byte-exact, 448 unsupported)', async () => {
   const file = loadVectorFile(join(dir ?? '', 'noise/cacophony.txt'));
   for (const name of PROVIDER_NAMES) {
-    it(`NOISE-060: every 25519 vector passes with the ${name} provider; 448 reported unsupported`, async () => {
+    it(`NOISE-050: every 25519 vector passes with the ${name} provider; 448 reported unsupported`, async () => {
       const counts = { pass: 0, fail: 0, unsupported: 0 };
       const failures: string[] = [];
       const factory = referenceParties(getProvider(name));
