@@ -203,7 +203,10 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     results.push(r);
     if (r.outcome === 'fail' || r.outcome === 'xpass') {
       status?.('');
-      out(`  ${r.outcome.toUpperCase()} ${r.id}: ${r.message ?? ''}`);
+      // Findings can quote what the implementation sent: no terminal escapes reach the terminal.
+      // eslint-disable-next-line no-control-regex -- control characters are what is being neutralized
+      const shown = (r.message ?? '').replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+      out(`  ${r.outcome.toUpperCase()} ${r.id}: ${shown}`);
       out(`    reproduce: ${r.reproduction ?? ''}`);
     }
     return r;

@@ -17,6 +17,16 @@ export function snippet(text: string, max = 120): string {
   return JSON.stringify(cut);
 }
 
+/**
+ * Text from the implementation made safe to print: control characters (terminal escapes, newlines)
+ * shown as \uXXXX, and at most `max` characters.
+ */
+export function clean(s: string, max: number): string {
+  // eslint-disable-next-line no-control-regex -- control characters are what is being neutralized
+  const t = s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return t.length > max ? `${t.slice(0, max)}...` : t;
+}
+
 /** A JSON value as it arrived, truncated (JSON text is already quoted and escaped). */
 export function shown(v: unknown, max = 120): string {
   const t = JSON.stringify(v) ?? 'undefined';
@@ -70,7 +80,7 @@ export function validateHello(r: unknown): HelloResult {
   if (typeof r.name !== 'string' || r.name.length === 0) bad('hello: "name" must be a non-empty string');
   if (typeof r.version !== 'string') bad('hello: "version" must be a string');
   if (r.protocol !== 1) bad(`hello: "protocol" must be 1, got ${shown(r.protocol)}`);
-  return { name: r.name, version: r.version, protocol: 1, capabilities: validateCapabilities(r.capabilities) };
+  return { name: clean(r.name, 200), version: clean(r.version, 100), protocol: 1, capabilities: validateCapabilities(r.capabilities) };
 }
 
 type Field = 'hex' | 'string' | 'bool' | 'opt-hex' | 'any';
@@ -123,14 +133,14 @@ export function errorFromRpc(method: string, e: unknown): AdapterCallError {
   if (!isObject(e) || typeof e.code !== 'number' || !Number.isInteger(e.code) || typeof e.message !== 'string') {
     bad(`${method}: malformed error object ${shown(e)}`);
   }
-  const message = e.message.length > 500 ? `${e.message.slice(0, 500)}...` : e.message;
+  const message = clean(e.message, 500);
   if (e.code === -32601) return new AdapterCallError(method, 'unsupported', message || 'method not found');
   if (e.code === -32602) return new AdapterCallError(method, 'decode_failure', message);
   if (e.code === -32000) {
     const data = e.data;
     const kind = isObject(data) ? data.kind : undefined;
     if (!isErrorKind(kind)) bad(`${method}: error -32000 without a valid data.kind (got ${shown(kind)}; kinds: auth_failure, decode_failure, state_failure, policy_reject, duplicate, unsupported, internal)`);
-    const reason = isObject(data) && typeof data.reason === 'string' ? data.reason : undefined;
+    const reason = isObject(data) && typeof data.reason === 'string' ? clean(data.reason, 100) : undefined;
     return new AdapterCallError(method, kind, message, reason);
   }
   return new AdapterCallError(method, 'internal', `JSON-RPC error ${e.code}: ${message}`);

@@ -66,6 +66,11 @@ describe('reference dispatcher', () => {
     expect(errorFromRpc('m', { code: -1, message: 'odd' }).kind).toBe('internal');
     expect(() => errorFromRpc('m', { code: -32000, message: 'x', data: { kind: 'oops' } })).toThrow(AdapterFault);
     expect(() => errorFromRpc('m', { code: 'x', message: 'x' })).toThrow(/malformed error object/);
+    // Terminal escapes and newlines from the implementation never reach the terminal raw.
+    const sneaky = errorFromRpc('m', { code: -32000, message: 'bad\u001b[2J\nFAKE PASS', data: { kind: 'auth_failure', reason: 'R\r' } });
+    expect(sneaky.message).toBe('bad\\u001b[2J\\u000aFAKE PASS');
+    expect(sneaky.reason).toBe('R\\u000d');
+    expect(errorFromRpc('m', { code: -32000, message: 'x'.repeat(2000), data: { kind: 'internal' } }).message).toHaveLength(503);
   });
 
   it('CONF-002: hello and method results are validated (hex is lowercase, fields present)', () => {
