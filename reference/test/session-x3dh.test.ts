@@ -1,9 +1,12 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { AgentsecError } from '../errors.js';
 import { toHex, utf8 } from '../bytes.js';
 import {
   associatedData,
   decodeBundle,
   decodeInitial,
+  decodeMessage,
   encodeInitial,
   handshakeKdf,
   PQXDH_INFO,
@@ -254,5 +257,49 @@ describe('secret hygiene', () => {
     expect(zero(keys[0]!)).toBe(true);
     expect(outs.slice(0, 4).every(zero)).toBe(true);
     expect(dec(bob.decrypt('alice', m))).toBe('x');
+  });
+});
+
+describe('parsers under arbitrary input', () => {
+  it('X3DH-001 X3DH-015 DR-015: arbitrary and mutated bytes only ever give AgentsecErrors (never a crash)', () => {
+    const p = seededProvider('fuzz');
+    const bob = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 4 });
+    const alice = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    const bundle = bob.bundle();
+    const initial = alice.initiate('bob', bob.bundle(), enc('x'));
+    const seeds = [bundle, initial, decodeInitial(initial).ratchetMessage];
+    let runs = 0;
+    const only = (f: () => unknown): void => {
+      try {
+        f();
+      } catch (e) {
+        if (!(e instanceof AgentsecError)) throw e;
+      }
+    };
+    fc.assert(
+      fc.property(
+        fc.oneof(
+          fc.uint8Array({ maxLength: 300 }),
+          fc.tuple(fc.constantFrom(...seeds), fc.nat(), fc.nat(), fc.uint8Array({ maxLength: 8 })).map(([s, cut, at, junk]) => {
+            const b = s.slice(0, s.length - (cut % 40));
+            if (b.length > 0) b[at % b.length]! ^= junk[0] ?? 1;
+            const out = new Uint8Array(b.length + junk.length);
+            out.set(b);
+            out.set(junk, b.length);
+            return out;
+          }),
+        ),
+        (bytes) => {
+          only(() => decodeBundle(p, bytes));
+          only(() => decodeInitial(bytes));
+          only(() => decodeMessage(bytes));
+          only(() => bob.decrypt('alice', bytes));
+          runs++;
+        },
+      ),
+      { seed: 77, numRuns: 400 },
+    );
+    console.log(`[session-x3dh] parser fuzz seed=77: ${runs} inputs, only AgentsecErrors`);
+    expect(runs).toBe(400);
   });
 });
