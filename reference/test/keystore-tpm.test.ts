@@ -173,10 +173,11 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
     const store = await openStore(t, dir);
     const id = await createIdentity(store, provider);
     t.pause(); // the next command hangs inside the TPM...
-    const pending = id.sign(new Uint8Array([7]));
+    // The expectation is attached at once: the rejection may arrive before kill() returns.
+    const pending = expectRejects(id.sign(new Uint8Array([7])), 'state_failure', 'TPM_CONNECTION_LOST');
     await new Promise((r) => setTimeout(r, 50));
     await t.kill(); // ...and the TPM dies before answering
-    const e = await expectRejects(pending, 'state_failure', 'TPM_CONNECTION_LOST');
+    const e = await pending;
     expect(e.message).toMatch(/closed before the response to TPM2_\w+ arrived/);
     await expectRejects(id.sign(new Uint8Array([7])), 'state_failure', 'TPM_UNREACHABLE');
     await t.restart();
@@ -225,15 +226,30 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
     await s3.close();
   });
 
-  it('KEY-026: the TPM KEK wraps and unwraps a DEK, binds the aad, and only loads on its own TPM', async () => {
+  it('KEY-026 KEY-027: the TPM KEK wraps and unwraps a DEK (never in the clear on the wire), binds the aad, and only loads on its own TPM', async () => {
     const [a, b] = [await tpm(), await tpm()];
     const kek = await createTpmKek({ address: { path: a.socketPath }, provider });
     const dek = provider.randomBytes(32);
     const aad = new TextEncoder().encode('tenant=7');
-    const wrapped = await kek.wrap(dek, aad);
+    // Record what TPM2_EncryptDecrypt2 sends and receives (KEY-027: the DEK is never on the wire).
+    const wire: Uint8Array[] = [];
+    const real = TpmClient.prototype.command;
+    TpmClient.prototype.command = async function (this: TpmClient, ...args: Parameters<TpmClient['command']>) {
+      const res = await real.apply(this, args);
+      if (args[0] === 0x193) wire.push(new Uint8Array(args[3]), new Uint8Array(res.raw));
+      return res;
+    };
+    let wrapped: Uint8Array;
+    try {
+      wrapped = await kek.wrap(dek, aad);
+      expect(toHex(await kek.unwrap(wrapped, aad))).toBe(toHex(dek));
+    } finally {
+      TpmClient.prototype.command = real;
+    }
+    expect(wire).toHaveLength(4);
+    for (const w of wire) expect(toHex(w)).not.toContain(toHex(dek));
     expect(wrapped.length).toBe(1 + 16 + 32 + 32);
     expect(toHex(wrapped)).not.toContain(toHex(dek));
-    expect(toHex(await kek.unwrap(wrapped, aad))).toBe(toHex(dek));
     await expectRejects(kek.unwrap(wrapped, new TextEncoder().encode('tenant=8')), 'auth_failure', 'TPM_KEK_TAG');
     for (const i of [0, 5, 20, 60, 80]) {
       const bad = new Uint8Array(wrapped);

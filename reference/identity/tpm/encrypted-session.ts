@@ -12,7 +12,7 @@ import { sha256 } from '@noble/hashes/sha2.js';
 import { randomBytes } from 'node:crypto';
 import { concatBytes, equalBytes, u32be, utf8, wipe } from '../../bytes.js';
 import { AgentsecError } from '../../errors.js';
-import { TPM_ALG, TPM_CC, TPM_RH_NULL, TPM_SE, TpmReader, TpmWriter } from './marshal.js';
+import { COMMAND_NAMES, TPM_ALG, TPM_CC, TPM_RH_NULL, TPM_SE, TpmReader, TpmWriter } from './marshal.js';
 import type { TpmClient, TpmAuth } from './client.js';
 
 const ATTR_ENCRYPT = 0x40;
@@ -65,40 +65,85 @@ export async function startSaltedSession(c: TpmClient, srk: { handle: number; x:
   return { handle: res.handles[0]!, sessionKey, nonceTpm };
 }
 
+const ATTR_DECRYPT = 0x20;
+
+/** Replaces the data of the TPM2B at the start of `params` with `f(data)`; returns a new array. */
+function mapFirstTpm2b(params: Uint8Array, f: (data: Uint8Array) => Uint8Array, what: string): Uint8Array {
+  const r = new TpmReader(params, what);
+  const data = r.b2();
+  const out = new Uint8Array(params);
+  out.set(f(data), 2);
+  wipe(data);
+  return out;
+}
+
 /**
- * TPM2_Unseal with `auth` as the authorization session and `enc` as a second session that encrypts
- * the response. Checks the response HMAC before decrypting. The session is closed by the TPM
- * (continueSession clear) once the command succeeds.
+ * Runs one command with `auth` as its authorization session and `enc` as a second session that
+ * encrypts the response's first parameter and, with `encryptCommand`, the command's first
+ * parameter (both must be TPM2Bs). The response HMAC is checked before anything is decrypted.
+ * The session is closed by the TPM (continueSession clear) once the command succeeds.
+ * Returns the response parameters with the first one decrypted; the caller wipes them.
  */
-export async function unsealEncrypted(c: TpmClient, item: number, itemName: Uint8Array, auth: TpmAuth, enc: SaltedSession): Promise<Uint8Array> {
+export async function commandEncrypted(
+  c: TpmClient,
+  cc: number,
+  handles: { handle: number; name: Uint8Array }[],
+  auth: TpmAuth,
+  params: Uint8Array,
+  enc: SaltedSession,
+  opts: { encryptCommand?: boolean } = {},
+): Promise<Uint8Array> {
+  const name = COMMAND_NAMES[cc] ?? 'TPM command';
+  const attrs = ATTR_ENCRYPT | (opts.encryptCommand ? ATTR_DECRYPT : 0);
   const nonceCaller = new Uint8Array(randomBytes(32));
-  const cpHash = sha256(concatBytes(u32be(TPM_CC.Unseal), itemName));
-  const cmdHmac = hmac(sha256, enc.sessionKey, concatBytes(cpHash, nonceCaller, enc.nonceTpm, new Uint8Array([ATTR_ENCRYPT])));
-  const encEntry = new TpmWriter().u32(enc.handle).b2(nonceCaller).u8(ATTR_ENCRYPT).b2(cmdHmac).done();
-  const res = await c.command(TPM_CC.Unseal, [item], [auth, { raw: encEntry }], new Uint8Array(0));
-  const paramBytes = res.params.b;
+  let sent = params;
+  if (opts.encryptCommand) {
+    // Command direction: nonceNewer = nonceCaller, nonceOlder = nonceTPM.
+    const k = kdfa(enc.sessionKey, 'CFB', nonceCaller, enc.nonceTpm, 256);
+    sent = mapFirstTpm2b(params, (d) => cfb(k.subarray(0, 16), k.subarray(16, 32)).encrypt(d), name);
+    wipe(k);
+  }
+  const cpHash = sha256(concatBytes(u32be(cc), ...handles.map((h) => h.name), sent));
+  const cmdHmac = hmac(sha256, enc.sessionKey, concatBytes(cpHash, nonceCaller, enc.nonceTpm, new Uint8Array([attrs])));
+  const encEntry = new TpmWriter().u32(enc.handle).b2(nonceCaller).u8(attrs).b2(cmdHmac).done();
   try {
-    // Response auth area: one entry per command session, ours second.
-    const r = new TpmReader(res.authArea ?? new Uint8Array(0), 'TPM2_Unseal');
-    r.b2();
-    r.u8();
-    r.b2();
-    const nonceTpm = r.b2();
-    const attrs = r.u8();
-    const rHmac = r.b2();
-    const rpHash = sha256(concatBytes(u32be(0), u32be(TPM_CC.Unseal), paramBytes));
-    const expect = hmac(sha256, enc.sessionKey, concatBytes(rpHash, nonceTpm, nonceCaller, new Uint8Array([attrs])));
-    if (!equalBytes(expect, rHmac)) {
-      throw new AgentsecError('auth_failure', 'TPM_RESPONSE_HMAC', 'TPM2_Unseal response failed its session HMAC check (response modified in transit?)');
+    const res = await c.command(cc, handles.map((h) => h.handle), [auth, { raw: encEntry }], sent);
+    const paramBytes = res.params.b;
+    try {
+      // Response auth area: one entry per command session, ours second.
+      const r = new TpmReader(res.authArea ?? new Uint8Array(0), name);
+      r.b2();
+      r.u8();
+      r.b2();
+      const nonceTpm = r.b2();
+      const rAttrs = r.u8();
+      const rHmac = r.b2();
+      const rpHash = sha256(concatBytes(u32be(0), u32be(cc), paramBytes));
+      const expect = hmac(sha256, enc.sessionKey, concatBytes(rpHash, nonceTpm, nonceCaller, new Uint8Array([rAttrs])));
+      if (!equalBytes(expect, rHmac)) {
+        throw new AgentsecError('auth_failure', 'TPM_RESPONSE_HMAC', `${name} response failed its session HMAC check (response modified in transit?)`);
+      }
+      // Response direction: nonceNewer = nonceTPM, nonceOlder = nonceCaller.
+      const k = kdfa(enc.sessionKey, 'CFB', nonceTpm, nonceCaller, 256);
+      const out = mapFirstTpm2b(paramBytes, (d) => cfb(k.subarray(0, 16), k.subarray(16, 32)).decrypt(d), name);
+      wipe(k);
+      return out;
+    } finally {
+      paramBytes.fill(0);
+      res.raw.fill(0);
     }
-    const data = new TpmReader(paramBytes, 'TPM2_Unseal').b2();
-    const keyIv = kdfa(enc.sessionKey, 'CFB', nonceTpm, nonceCaller, 256);
-    const out = cfb(keyIv.subarray(0, 16), keyIv.subarray(16, 32)).decrypt(data);
-    wipe(keyIv, data);
-    return out;
   } finally {
-    paramBytes.fill(0);
-    res.raw.fill(0);
+    if (sent !== params) wipe(sent);
     wipe(enc.sessionKey);
+  }
+}
+
+/** TPM2_Unseal whose response (the sealed data) is encrypted by `enc`. */
+export async function unsealEncrypted(c: TpmClient, item: number, itemName: Uint8Array, auth: TpmAuth, enc: SaltedSession): Promise<Uint8Array> {
+  const params = await commandEncrypted(c, TPM_CC.Unseal, [{ handle: item, name: itemName }], auth, new Uint8Array(0), enc);
+  try {
+    return new TpmReader(params, 'TPM2_Unseal').b2();
+  } finally {
+    wipe(params);
   }
 }

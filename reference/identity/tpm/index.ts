@@ -5,4 +5,4 @@ export { TpmClient, pcrSelection, sealedTemplate, aesTemplate, hmacTemplate, typ
 export { TpmKeyStore, type TpmKeyStoreOptions } from './tpm-store.js';
 export { TpmKek, createTpmKek, loadTpmKek } from './kek.js';
 export { acquireTpm, type TpmLease } from './shared.js';
-export { kdfa, kdfe, objectName, startSaltedSession, unsealEncrypted, type SaltedSession } from './encrypted-session.js';
+export { commandEncrypted, kdfa, kdfe, objectName, startSaltedSession, unsealEncrypted, type SaltedSession } from './encrypted-session.js';

@@ -4,13 +4,16 @@
  * authenticated mode, so a data key is wrapped encrypt-then-MAC, both halves computed by the TPM:
  *   wrapped = 01 || iv[16] || AES-256-CFB(K_enc, iv, dek) || HMAC-SHA-256(K_mac, "agentsec/tpm-kek/v1\0" || lp32(aad) || iv || ct)
  * The KEK blob (what the caller stores) holds the two TPM-encrypted objects; it loads only on the
- * TPM that made it.
+ * TPM that made it. EncryptDecrypt2 runs with a session salted to the storage key that encrypts its
+ * data parameter both ways, so the DEK is never on the wire in the clear.
  */
-import { abytes, concatBytes, equalBytes, u32be, utf8 } from '../../bytes.js';
+import { abytes, concatBytes, equalBytes, u32be, utf8, wipe } from '../../bytes.js';
 import type { CryptoProvider } from '../../crypto/provider.js';
 import { AgentsecError } from '../../errors.js';
 import { Reader, lp16 } from '../key-file.js';
 import { aesTemplate, hmacTemplate, type TpmClient } from './client.js';
+import { commandEncrypted, objectName, startSaltedSession, type SaltedSession } from './encrypted-session.js';
+import { TPM_ALG, TPM_CC, TpmReader, TpmWriter } from './marshal.js';
 import { acquireTpm, type TpmLease } from './shared.js';
 import type { TpmAddress } from './transport.js';
 
@@ -48,18 +51,40 @@ export class TpmKek {
     return this.tpm.run(fn);
   }
 
-  private async withObject<T>(c: TpmClient, pub: Uint8Array, priv: Uint8Array, use: (h: number) => Promise<T>): Promise<T> {
+  /** Loads one object (and, for `withSession`, a session salted to the storage key), runs `use`, flushes all. */
+  private async withObject<T>(c: TpmClient, pub: Uint8Array, priv: Uint8Array, use: (h: number) => Promise<T>): Promise<T>;
+  private async withObject<T>(c: TpmClient, pub: Uint8Array, priv: Uint8Array, use: (h: number, enc: SaltedSession) => Promise<T>, withSession: true): Promise<T>;
+  private async withObject<T>(c: TpmClient, pub: Uint8Array, priv: Uint8Array, use: (h: number, enc: SaltedSession) => Promise<T>, withSession = false): Promise<T> {
     let srk: number | undefined;
     let h: number | undefined;
+    let enc: SaltedSession | undefined;
     try {
-      srk = await c.createPrimary();
+      const primary = await c.createPrimaryWithPublic();
+      srk = primary.handle;
       h = await c.load(srk, priv, pub);
+      if (withSession) enc = await startSaltedSession(c, primary);
       await c.flush(srk);
       srk = undefined;
-      return await use(h);
+      const out = await use(h, enc as SaltedSession);
+      enc = undefined; // consumed by the command (continueSession clear)
+      return out;
     } finally {
-      await c.flushQuietly(h, srk);
+      await c.flushQuietly(enc?.handle, h, srk); // @req KEY-022
     }
+  }
+
+  /** EncryptDecrypt2 with the data encrypted on the wire in both directions (KEY-027). */
+  private async cipher(c: TpmClient, data: Uint8Array, decrypt: boolean, iv: Uint8Array): Promise<Uint8Array> {
+    return this.withObject(c, this.objects.aesPub, this.objects.aesPriv, async (h, enc) => {
+      const p = new TpmWriter().b2(data).u8(decrypt ? 1 : 0).u16(TPM_ALG.NULL).b2(iv).done();
+      const out = await commandEncrypted(c, TPM_CC.EncryptDecrypt2, [{ handle: h, name: objectName(this.objects.aesPub) }], { password: new Uint8Array(0) }, p, enc, { encryptCommand: true });
+      wipe(p);
+      try {
+        return new TpmReader(out, 'TPM2_EncryptDecrypt2').b2();
+      } finally {
+        wipe(out);
+      }
+    }, true);
   }
 
   private macInput(aad: Uint8Array, iv: Uint8Array, ct: Uint8Array): Uint8Array {
@@ -70,13 +95,13 @@ export class TpmKek {
   async encrypt(data: Uint8Array, iv: Uint8Array): Promise<Uint8Array> {
     abytes(iv, 'iv', 16);
     this.checkSize(data, 'data');
-    return this.exclusive((c) => this.withObject(c, this.objects.aesPub, this.objects.aesPriv, (h) => c.encryptDecrypt2(h, data, false, iv)));
+    return this.exclusive((c) => this.cipher(c, data, false, iv));
   }
 
   async decrypt(data: Uint8Array, iv: Uint8Array): Promise<Uint8Array> {
     abytes(iv, 'iv', 16);
     this.checkSize(data, 'data');
-    return this.exclusive((c) => this.withObject(c, this.objects.aesPub, this.objects.aesPriv, (h) => c.encryptDecrypt2(h, data, true, iv)));
+    return this.exclusive((c) => this.cipher(c, data, true, iv));
   }
 
   private checkSize(b: Uint8Array, name: string): void {
@@ -90,7 +115,7 @@ export class TpmKek {
     abytes(aad, 'aad');
     const iv = this.provider.randomBytes(16);
     return this.exclusive(async (c) => {
-      const ct = await this.withObject(c, this.objects.aesPub, this.objects.aesPriv, (h) => c.encryptDecrypt2(h, dek, false, iv));
+      const ct = await this.cipher(c, dek, false, iv);
       const tag = await this.withObject(c, this.objects.macPub, this.objects.macPriv, (h) => c.hmac(h, this.macInput(aad, iv, ct)));
       return concatBytes(new Uint8Array([WRAP_VERSION]), iv, ct, tag);
     });
@@ -110,7 +135,7 @@ export class TpmKek {
     return this.exclusive(async (c) => {
       const expect = await this.withObject(c, this.objects.macPub, this.objects.macPriv, (h) => c.hmac(h, this.macInput(aad, iv, ct)));
       if (!equalBytes(expect, tag)) throw new AgentsecError('auth_failure', 'TPM_KEK_TAG', 'wrapped key failed authentication (wrong KEK, aad or modified bytes)');
-      return this.withObject(c, this.objects.aesPub, this.objects.aesPriv, (h) => c.encryptDecrypt2(h, ct, true, iv));
+      return this.cipher(c, ct, true, iv);
     });
   }
 
