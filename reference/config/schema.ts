@@ -4,6 +4,7 @@
  * full field path, the value given and the fix (spec/config.md CONFIG-002, CONFIG-003).
  */
 import { AgentsecError, type ErrorKind } from '../errors.js';
+import { redactString } from '../observability/scrub.js';
 
 /** A value that is recognised but refused on policy grounds, with the fix. */
 export interface Refusal {
@@ -29,7 +30,8 @@ export interface ObjectSpec {
 
 export function describeValue(v: unknown): string {
   if (v === undefined) return 'nothing';
-  const s = typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v));
+  // @req OBS-013: a secret typed into the wrong field (the PIN instead of pinEnv) must not come back in the refusal.
+  const s = redactString(typeof v === 'string' ? `'${v}'` : (JSON.stringify(v) ?? String(v)));
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
