@@ -7,8 +7,9 @@ import { envelopeSuite } from './envelope.js';
 import { noiseSuite } from './noise.js';
 import { primitivesSuite } from './primitives.js';
 import { sessionSuite } from './session.js';
+import { traceSuite } from './trace.js';
 
-export const SUITES: readonly Suite[] = [primitivesSuite, noiseSuite, sessionSuite, envelopeSuite];
+export const SUITES: readonly Suite[] = [primitivesSuite, noiseSuite, sessionSuite, envelopeSuite, traceSuite];
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name);

@@ -22,6 +22,7 @@ const FINDINGS: Record<string, Array<{ what: string; id: RegExp; message?: RegEx
     { what: 'a duplicate or replayed message is accepted (no ratchet, no replay check)', id: /^session\/(state-unchanged\/duplicate|x3dh\/initial-replayed)/, message: /accepted/ },
     { what: 'a corrupted bundle is accepted into a session the genuine peer cannot use (nothing is signed)', id: /^session\/x3dh\/bundle-corruption/ },
   ],
+  trace: [{ what: 'Double Ratchet model traces diverge (duplicates accepted, sessions lost on restart)', id: /^trace\/double_ratchet\//, message: /the model/ }],
   envelope: [{ what: 'an envelope it sealed does not open (the payload nonce is not stored)', id: /^envelope\/(roundtrip|rotation|rewrap)/, message: /envelope\.open.*auth_failure/ }],
 };
 
