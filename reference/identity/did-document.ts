@@ -227,8 +227,12 @@ function verifyProof(doc: DidDocument, signingPublic: Uint8Array, provider: Cryp
   }
 }
 
+// An agent document is under 2 KiB; the bound stops a hostile store from feeding huge JSON.
+export const MAX_DID_DOCUMENT_BYTES = 16 * 1024;
+
 /** Parses canonical or plain JSON bytes, then validates. */
 export function parseDidDocument(bytes: Uint8Array, provider: CryptoProvider): ValidatedDidDocument {
+  if (bytes.length > MAX_DID_DOCUMENT_BYTES) bad('DID_DOC_TOO_LARGE', `${bytes.length} bytes; at most ${MAX_DID_DOCUMENT_BYTES}`);
   let json: unknown;
   try {
     json = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));

@@ -19,6 +19,7 @@ import {
   DirectoryContentStore,
   encodeDidKey,
   parseCid,
+  parseDidDocument,
   publishDidDocument,
   resolvePublishedDocument,
   unsignedDidDocument,
@@ -256,6 +257,9 @@ describe('DID documents', () => {
     }
     expectError(() => validateDidDocument({ ...doc, verificationMethod: [{ ...doc.verificationMethod[0]!, type: 'JsonWebKey2020' }, doc.verificationMethod[1]!] }, provider), 'unsupported', 'DID_DOC_METHOD_TYPE');
     expectError(() => validateDidDocument('{}', provider), 'decode_failure', 'DID_DOC_NOT_OBJECT');
+    expectError(() => parseDidDocument(new TextEncoder().encode('{"id": '), provider), 'decode_failure', 'DID_DOC_JSON');
+    expectError(() => parseDidDocument(new Uint8Array([0xff, 0xfe]), provider), 'decode_failure', 'DID_DOC_JSON');
+    expectError(() => parseDidDocument(new Uint8Array(16 * 1024 + 1).fill(0x20), provider), 'decode_failure', 'DID_DOC_TOO_LARGE');
   });
 });
 
