@@ -18,9 +18,10 @@ import { createNobleProvider, createSecretBook, deterministicRandomForTestingOnl
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { SeededRng } from '../conform/rng.js';
 import { runConformance, type RunResult } from '../conform/runner.js';
-import type { Adapter } from '../conform/types.js';
+import type { Adapter, Services } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
 import { SUITES } from '../suites/index.js';
+import { sharedVectorsDir } from '../../vectors/external.js';
 
 const SEED = 20261129;
 /** Bytes of each test's harness stream registered as secret (keys are drawn first; 4 KiB covers them). */
@@ -34,15 +35,15 @@ interface Recorded {
 }
 
 /** The reference as IUT, on a recorded deterministic provider, with its results recorded. */
-function recordingIut(label: string, rec: Recorded): () => Promise<Adapter> {
+function recordingIut(label: string, rec: Recorded): (services: Services) => Promise<Adapter> {
   const base = deterministicRandomForTestingOnly(label);
   const provider = createNobleProvider((n) => {
     const b = base(n);
     if (n >= 32) rec.draws.push(b.slice());
     return b;
   }, `recorded-${label}`);
-  return async () => {
-    const a = await startReferenceAdapter({ provider });
+  return async (services) => {
+    const a = await startReferenceAdapter({ provider, services });
     return {
       get hello() {
         return a.hello;
@@ -112,7 +113,7 @@ describe('OBS-016: conformance reports and terminal output hold no secret of the
     const prev = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     try {
-      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, out: (l) => terminal.push(l), startIut: recordingIut('report-audit', rec) });
+      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}), out: (l) => terminal.push(l), startIut: recordingIut('report-audit', rec) });
     } finally {
       if (prev === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
       else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = prev;
@@ -129,6 +130,8 @@ describe('OBS-016: conformance reports and terminal output hold no secret of the
     expect(result.tests.length).toBeGreaterThan(50);
     expect(result.tests.filter((t) => t.outcome === 'pass').length).toBeGreaterThan(50);
     expect(rec.draws.length).toBeGreaterThan(100);
+    // Every suite ran against the recorded IUT, the envelope suite with its KMS service.
+    for (const suite of ['noise', 'session', 'envelope']) expect(result.tests.filter((t) => t.suite === suite && t.outcome === 'pass').length, suite).toBeGreaterThan(5);
     for (const f of ['results.json', 'junit.xml', 'index.html'] as const) expect(reports.files[f].length).toBeGreaterThan(1000);
   });
 
