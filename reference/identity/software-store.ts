@@ -7,14 +7,13 @@
 import { scrypt as scryptCb } from 'node:crypto';
 import { readdir, readFile, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { abytes, concatBytes, equalBytes, utf8, wipe } from '../bytes.js';
+import { abytes, concatBytes, equalBytes, toHex, utf8, wipe } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { checkPrivateFile, ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
 import { checkHandle } from './identity.js';
 import { KIND_RAW_KEY, KIND_SCRYPT, Reader, keyFileHeader, readKeyFileHeader } from './key-file.js';
 import type { IdentityPublicKeys, KeyStore } from './keystore.js';
-import { toHex } from '../bytes.js';
 
 export interface SoftwareKeyStoreOptions {
   dir: string;

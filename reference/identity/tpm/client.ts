@@ -77,9 +77,7 @@ export class TpmClient {
    * use of the TPM, so at every (re)connect whatever is loaded is an orphan and is flushed.
    */
   async flushOrphans(): Promise<void> {
-    for (const first of [0x80000000, 0x02000000, 0x03000000]) {
-      for (const h of await this.handles(first)) await this.flush(h);
-    }
+    for (const h of [...(await this.handles(0x80000000)), ...(await this.loadedSessions())]) await this.flush(h);
   }
 
   get alive(): boolean {
@@ -251,8 +249,13 @@ export class TpmClient {
     return this.handles(0x80000000);
   }
 
-  /** TPM_CAP_HANDLES of one handle type (first handle of the range), e.g. loaded sessions 0x02000000. */
-  async handles(first: number): Promise<number[]> {
+  /** Loaded sessions, HMAC (0x02......) and policy (0x03......): TPM_HT_LOADED_SESSION lists both. */
+  async loadedSessions(): Promise<number[]> {
+    return this.handles(0x02000000, [0x02, 0x03]);
+  }
+
+  /** TPM_CAP_HANDLES from `first` (the first handle of a handle type's range). */
+  async handles(first: number, types: number[] = [first >>> 24]): Promise<number[]> {
     const p = new TpmWriter().u32(0x00000001).u32(first).u32(64).done();
     const { params } = await this.command(TPM_CC.GetCapability, [], null, p);
     params.u8(); // moreData
@@ -261,7 +264,7 @@ export class TpmClient {
     const out: number[] = [];
     for (let i = 0; i < n; i++) {
       const h = params.u32();
-      if (h >>> 24 === first >>> 24) out.push(h);
+      if (types.includes(h >>> 24)) out.push(h);
     }
     return out;
   }

@@ -215,9 +215,9 @@ export class TpmKeyStore implements KeyStore {
     }
   }
 
-  /** Transient handles loaded right now (for checks that nothing leaks). */
+  /** Transient objects and sessions loaded right now (for checks that nothing leaks). */
   async transientHandles(): Promise<number[]> {
-    return this.exclusive((c) => c.transientHandles());
+    return this.exclusive(async (c) => [...(await c.transientHandles()), ...(await c.loadedSessions())]);
   }
 
   async close(): Promise<void> {
