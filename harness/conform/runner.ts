@@ -225,7 +225,10 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       unlisted.push(suite.name);
       if (only.length > 0 && !only.some((p) => p.startsWith(`${suite.name}/`) || p.startsWith('*'))) continue;
       if (ci && !ciExempt) finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'fail', duration_ms: 0, message: `skipped: ${reason}; under CI=true a missing service is a failure` });
-      else finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'skip', duration_ms: 0, message: reason });
+      else {
+        finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'skip', duration_ms: 0, message: reason });
+        out(`  ${suite.name}: skipped: ${reason}`);
+      }
       continue;
     }
     let tests: TestCase[];
@@ -283,7 +286,11 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     const caps = firstHello?.capabilities ?? {};
     let restartFailures = 0;
     const bySuite = new Map<Suite, Planned[]>();
-    for (const p of plan) bySuite.set(p.suite, [...(bySuite.get(p.suite) ?? []), p]);
+    for (const p of plan) {
+      const list = bySuite.get(p.suite);
+      if (list) list.push(p);
+      else bySuite.set(p.suite, [p]);
+    }
     let suiteIndex = 0;
     for (const [suite, planned] of bySuite) {
       suiteIndex++;
