@@ -13,6 +13,8 @@ import { join } from 'node:path';
 import { inspect } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startKmsServer } from '../../harness/services/kms/index.js';
+import { noiseFunctions } from '../noise/functions.js';
+import { initialize, readMessage as hsRead, writeMessage as hsWrite, type HandshakeState } from '../noise/handshake-state.js';
 import {
   AwsKmsKek,
   createIdentity,
@@ -31,6 +33,7 @@ import {
   loadSecurityConfig,
   open,
   openIdentity,
+  parseProtocolName,
   parseSecurityConfig,
   rewrap,
   scrubAttributes,
@@ -129,39 +132,83 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 // ---- the run ---------------------------------------------------------------------------------
 
+/**
+ * Runs the same handshake through the pure HandshakeState functions with the same keys, fixed
+ * ephemerals and payloads, checks it produces the channel's exact messages, and records every
+ * chaining key, handshake cipher key and Split() transport key on the way: the keys a channel
+ * holds privately.
+ */
+function mirrorHandshake(p: CryptoProvider, protocol: string, keys: { iS: Uint8Array; rS: Uint8Array; rsKnown: boolean; ie: Uint8Array; re: Uint8Array; kemSeed?: Uint8Array; kemEnc?: Uint8Array }, payloads: Uint8Array[], messages: Uint8Array[]): number {
+  const f = noiseFunctions(parseProtocolName(protocol), p);
+  const kp = (sk: Uint8Array) => ({ privateKey: sk, publicKey: p.x25519.publicKey(sk) });
+  let hi: HandshakeState = initialize(f, { initiator: true, prologue: new Uint8Array(0), s: kp(keys.iS), ...(keys.rsKnown ? { rs: p.x25519.publicKey(keys.rS) } : {}), seams: { ephemeral: keys.ie, ...(keys.kemSeed ? { kemSeed: keys.kemSeed } : {}) } });
+  let hr: HandshakeState = initialize(f, { initiator: false, prologue: new Uint8Array(0), s: kp(keys.rS), seams: { ephemeral: keys.re, ...(keys.kemEnc ? { kemEncapsulation: keys.kemEnc } : {}) } });
+  let recorded = 0;
+  const take = (label: string, hs: HandshakeState, split?: readonly [{ k: Uint8Array | null }, { k: Uint8Array | null }]): void => {
+    candidates.push({ label: `${label} ck`, bytes: hs.symmetric.ck.slice() });
+    if (hs.symmetric.cs.k) candidates.push({ label: `${label} handshake k`, bytes: hs.symmetric.cs.k.slice() });
+    for (const [i, c] of (split ?? []).entries()) if (c.k) candidates.push({ label: `${label} transport k${i + 1}`, bytes: c.k.slice() });
+    recorded++;
+  };
+  for (const [n, m] of messages.entries()) {
+    const initiatorWrites = n % 2 === 0;
+    const w = hsWrite(f, initiatorWrites ? hi : hr, payloads[n]!);
+    if (toHex(w.message) !== toHex(m)) throw new Error(`${protocol}: the mirror diverged at message ${n}`);
+    const r = hsRead(f, initiatorWrites ? hr : hi, m);
+    if (initiatorWrites) [hi, hr] = [w.state, r.state];
+    else [hr, hi] = [w.state, r.state];
+    take(`${protocol} message ${n} writer`, w.state, w.split);
+    take(`${protocol} message ${n} reader`, r.state, r.split);
+  }
+  return recorded;
+}
+
+let mirrored = 0;
+
 async function noiseRuns(p: CryptoProvider): Promise<NoiseChannel[]> {
   const channels: NoiseChannel[] = [];
   for (const protocol of ['Noise_IK_25519_ChaChaPoly_SHA256', 'Noise_XX_25519_AESGCM_SHA256', 'Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256']) {
     const iS = p.x25519.generateKeyPair();
     const rS = p.x25519.generateKeyPair();
     const hfs = protocol.includes('hfs');
+    const ie = secretBytes(`${protocol} initiator fixed ephemeral`, p.randomBytes(32));
+    const re = secretBytes(`${protocol} responder fixed ephemeral`, p.randomBytes(32));
+    const kemSeed = hfs ? secretBytes(`${protocol} fixed KEM seed`, p.randomBytes(64)) : undefined;
+    const kemEnc = hfs ? secretBytes(`${protocol} fixed KEM encapsulation`, p.randomBytes(32)) : undefined;
+    const rsKnown = protocol.includes('_IK_');
     const i = createNoiseChannel({
       protocol,
       initiator: true,
       provider: p,
       staticPrivateKey: iS.privateKey,
-      ...(protocol.includes('_IK_') ? { remoteStaticKey: rS.publicKey } : {}),
-      fixedEphemeralForTestingOnly: secretBytes(`${protocol} initiator fixed ephemeral`, p.randomBytes(32)),
-      ...(hfs ? { fixedKemSeedForTestingOnly: secretBytes(`${protocol} fixed KEM seed`, p.randomBytes(64)) } : {}),
+      ...(rsKnown ? { remoteStaticKey: rS.publicKey } : {}),
+      fixedEphemeralForTestingOnly: ie,
+      ...(kemSeed ? { fixedKemSeedForTestingOnly: kemSeed } : {}),
     });
     const r = createNoiseChannel({
       protocol,
       initiator: false,
       provider: p,
       staticPrivateKey: rS.privateKey,
-      fixedEphemeralForTestingOnly: secretBytes(`${protocol} responder fixed ephemeral`, p.randomBytes(32)),
-      ...(hfs ? { fixedKemEncapsulationForTestingOnly: secretBytes(`${protocol} fixed KEM encapsulation`, p.randomBytes(32)) } : {}),
+      fixedEphemeralForTestingOnly: re,
+      ...(kemEnc ? { fixedKemEncapsulationForTestingOnly: kemEnc } : {}),
     });
+    const payloads: Uint8Array[] = [];
+    const messages: Uint8Array[] = [];
     wire.push(iS.publicKey, rS.publicKey);
     out(`${protocol} channel before the handshake`, i);
     while (!i.isHandshakeComplete || !r.isHandshakeComplete) {
       const [w, rd] = i.isMyTurn ? [i, r] : [r, i];
-      const m = w.writeMessage(secretBytes(`${protocol} handshake payload`, p.randomBytes(32)));
+      const pl = secretBytes(`${protocol} handshake payload`, p.randomBytes(32));
+      payloads.push(pl);
+      const m = w.writeMessage(pl);
+      messages.push(m);
       wire.push(m);
       out(`${protocol} channel mid-handshake`, w);
       // A tampered handshake message fails the reader for good: use a throw-away twin for that path.
       rd.readMessage(m);
     }
+    mirrored += mirrorHandshake(p, protocol, { iS: iS.privateKey, rS: rS.privateKey, rsKnown, ie, re, ...(kemSeed ? { kemSeed } : {}), ...(kemEnc ? { kemEnc } : {}) }, payloads, messages);
     const ct = i.writeMessage(secretBytes(`${protocol} transport plaintext`, p.randomBytes(40)));
     wire.push(ct);
     await failing(`${protocol} tampered transport message`, () => r.readMessage(Uint8Array.from(ct, (b, k) => (k === 3 ? b ^ 1 : b))));
@@ -374,6 +421,7 @@ const logged: LogRecord[] = [];
 beforeAll(async () => {
   const spies = (['log', 'info', 'warn', 'error', 'debug', 'trace'] as const).map((m) => vi.spyOn(console, m).mockImplementation((...args: unknown[]) => void consoleText.push(args.map((a) => (typeof a === 'string' ? a : inspect(a, { depth: Infinity }))).join(' '))));
   const stderr = vi.spyOn(process.stderr, 'write');
+  const stdout = vi.spyOn(process.stdout, 'write');
   try {
     const channels = [...(await noiseRuns(noble)), ...(await noiseRuns(node))];
     channels.forEach((c, k) => out(`NoiseChannel #${k} (${c.protocol.name}, ${c.phase})`, c));
@@ -394,6 +442,8 @@ beforeAll(async () => {
     for (const s of spies) s.mockRestore();
     for (const call of stderr.mock.calls) consoleText.push(String(call[0]));
     stderr.mockRestore();
+    for (const call of stdout.mock.calls) consoleText.push(String(call[0]));
+    stdout.mockRestore();
   }
   outputs.push({ where: 'console output', text: consoleText.join('\n') });
   // A candidate that went over the wire or into a file in the open is public (salt, nonce, public key).
@@ -421,6 +471,9 @@ describe('secrets never leave through errors, inspect, JSON or the console', () 
     expect(failures).toBeGreaterThanOrEqual(40);
     expect(outputs.filter((o) => o.where.startsWith('object: ')).length).toBeGreaterThan(60);
     expect(candidates.some((c) => /\.rk$/.test(c.label))).toBe(true);
+    // Noise chaining and transport keys, from a pure mirror of each handshake that produced identical messages.
+    expect(mirrored).toBeGreaterThanOrEqual(2 * 2 * (2 + 3 + 3));
+    expect(candidates.filter((c) => / transport k[12]$/.test(c.label)).length).toBeGreaterThanOrEqual(2 * 3 * 2 * 2);
     expect(candidates.some((c) => /\.cks$/.test(c.label))).toBe(true);
     expect(candidates.some((c) => /KEK ring file/.test(c.label))).toBe(true);
     expect(outputs.length).toBeGreaterThan(200);
