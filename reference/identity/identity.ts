@@ -8,12 +8,15 @@ import { AgentsecError } from '../errors.js';
 import { encodeDidKey } from './did-key.js';
 import { HANDLE_RE, type KeyStore, type KeyStoreKind } from './keystore.js';
 
-/** The shape the session and handshake code consume. */
+/**
+ * The shape the session and handshake code consume. Hardware is asynchronous (a TPM answers over a
+ * socket), so callers await sign and dh; an in-memory identity may answer synchronously.
+ */
 export interface AgentIdentity {
   readonly signingPublic: Uint8Array;
   readonly agreementPublic: Uint8Array;
-  sign(message: Uint8Array): Promise<Uint8Array>;
-  dh(peerPublic: Uint8Array): Promise<Uint8Array>;
+  sign(message: Uint8Array): Promise<Uint8Array> | Uint8Array;
+  dh(peerPublic: Uint8Array): Promise<Uint8Array> | Uint8Array;
 }
 
 export class StoredIdentity implements AgentIdentity {
