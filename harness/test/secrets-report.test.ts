@@ -185,3 +185,45 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
     expect(scanAll(secretsOf(rec, result, SEED + 1, true), reports)).toEqual([]);
   });
 });
+
+/**
+ * An implementation that leaks its own key material in its error messages and stderr. The harness
+ * cannot know such a key in general, but it can keep anything that looks like key material out of
+ * the reports, as the reference's scrubber does for logs (redactString).
+ */
+const KNOWN_REPORT_FINDINGS = [
+  {
+    file: 'harness/conform/validate.ts (clean) and harness/conform/runner.ts (stderr/log attached to results)',
+    fix: 'text from the implementation (error messages, reasons, stderr) is quoted verbatim in results.json/junit.xml/index.html; pass it through redactString from reference/index.ts where clean() neutralizes control characters',
+  },
+] as const;
+
+describe('OBS-016: text from a leaky implementation in the reports', () => {
+  it('OBS-016: an IUT that prints its key in errors and stderr: the key reaches the reports (known finding, listed with file and fix)', async () => {
+    const key = toHex(deterministicRandomForTestingOnly('leaky-iut')(32));
+    const leaky = async (services: Services): Promise<Adapter> => {
+      const a = await startReferenceAdapter({ services });
+      return {
+        hello: a.hello,
+        healthy: true,
+        stderr: () => `debug: session key ${key}`,
+        drainStderr: () => `debug: session key ${key}`,
+        close: () => a.close(),
+        call: async (method, params) => {
+          if (method === 'noise.read') throw new Error(`decrypt failed under key ${key}`);
+          return a.call(method, params);
+        },
+      };
+    };
+    const result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED, quick: true, only: ['noise/negative/failed-decrypt-keeps-nonce'], startIut: leaky });
+    expect(result.tests.map((t) => t.outcome)).toEqual(['fail']);
+    const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
+    dirs.push(dir);
+    writeReports(dir, result);
+    const book = createSecretBook();
+    book.add('the leaky IUT key', Uint8Array.from(Buffer.from(key, 'hex')));
+    const leaks = scanAll(book, readReports(dir, []));
+    // When this fails, the reports no longer carry the key: remove KNOWN_REPORT_FINDINGS and assert leaks is empty.
+    expect(leaks.length, KNOWN_REPORT_FINDINGS[0].fix).toBeGreaterThan(0);
+  }, 60_000);
+});
