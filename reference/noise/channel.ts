@@ -13,6 +13,8 @@ import { AgentsecError } from '../errors.js';
 import { noiseFunctions, type NoiseFunctions } from './functions.js';
 import { initialize, isComplete, isMyTurn, readMessage, writeMessage, type HandshakeState } from './handshake-state.js';
 import { parseProtocolName, type NoiseProtocol } from './protocol-name.js';
+import { EMPTY_REPLAY_WINDOW } from './replay-window.js';
+import { openTransport, sealTransport, type TransportSnapshot } from './transport-record.js';
 import { decrypt, encrypt, fromSplit, rekeyDirection, setNonceDirection, type Direction, type TransportState } from './transport.js';
 
 export interface NoiseChannelOptions {
@@ -37,7 +39,21 @@ export interface NoiseChannelOptions {
   readonly fixedKemEncapsulationForTestingOnly?: Uint8Array;
 }
 
-export type NoisePhase = 'handshake' | 'transport' | 'failed';
+/** `exported`: the transport state was handed over with exportTransport and this object is retired. */
+export type NoisePhase = 'handshake' | 'transport' | 'failed' | 'exported';
+
+/** Module-private: builds a channel already in the transport phase from a restored record. */
+const RESTORE = Symbol('restore');
+interface Restore {
+  readonly [RESTORE]: { readonly snapshot: TransportSnapshot; readonly provider: CryptoProvider };
+}
+
+/**
+ * Module-internal hand-over of the transport state to the explicit-nonce channel: `peekTransport`
+ * reads it, `retireChannel` then retires the channel once the new owner has stored it.
+ */
+export let peekTransport: (ch: NoiseChannel) => TransportSnapshot;
+export let retireChannel: (ch: NoiseChannel) => void;
 
 const NON_FATAL = new Set(['NOT_YOUR_TURN', 'HANDSHAKE_COMPLETE', 'MESSAGE_TOO_LARGE', 'NOT_BYTES']);
 
@@ -50,12 +66,34 @@ export class NoiseChannel {
   #h: Uint8Array | null = null;
   #rs: Uint8Array | null = null;
   #failure: AgentsecError | null = null;
+  #exported = false;
+  readonly #provider: CryptoProvider;
 
-  constructor(opts: NoiseChannelOptions) {
+  static {
+    peekTransport = (ch) => ch.#snapshot('explicit-nonce');
+    retireChannel = (ch) => {
+      ch.#exported = true;
+    };
+  }
+
+  constructor(opts: NoiseChannelOptions | Restore) {
+    if (RESTORE in opts) {
+      const { snapshot, provider } = opts[RESTORE];
+      this.protocol = snapshot.protocol;
+      this.initiator = snapshot.initiator;
+      this.#provider = provider;
+      this.#f = noiseFunctions(this.protocol, provider);
+      this.#hs = null;
+      this.#h = snapshot.h;
+      this.#rs = snapshot.rs;
+      this.#transport = snapshot.transport;
+      return;
+    }
     this.protocol = parseProtocolName(opts.protocol);
     this.initiator = opts.initiator === true;
     if (typeof opts.initiator !== 'boolean') throw new AgentsecError('decode_failure', 'BAD_PARAM', '"initiator" must be a boolean');
     const provider = opts.provider ?? getProvider('noble');
+    this.#provider = provider;
     this.#f = noiseFunctions(this.protocol, provider);
     const prologue = opts.prologue === undefined ? new Uint8Array(0) : abytes(opts.prologue, 'prologue');
     const sk = opts.staticPrivateKey === undefined ? undefined : abytes(opts.staticPrivateKey, 'staticPrivateKey', 32);
@@ -80,7 +118,7 @@ export class NoiseChannel {
   }
 
   get phase(): NoisePhase {
-    return this.#failure ? 'failed' : this.#transport ? 'transport' : 'handshake';
+    return this.#failure ? 'failed' : this.#exported ? 'exported' : this.#transport ? 'transport' : 'handshake';
   }
 
   get isHandshakeComplete(): boolean {
@@ -157,7 +195,33 @@ export class NoiseChannel {
     return cs.n;
   }
 
+  /**
+   * Seals the transport state (both CipherStates, h, the peer's static key, the protocol name) as a
+   * versioned, authenticated record under `storageKey` (32 bytes), for `NoiseChannel.importTransport`.
+   * This is a hand-over: the channel is retired (`exported`), because two live copies of one sending
+   * CipherState would encrypt under the same nonces. It does not survive a crash by itself: for that,
+   * use NoiseExplicitNonceChannel, which persists a nonce reservation (NOISE-064).
+   */
+  exportTransport(storageKey: Uint8Array): Uint8Array {
+    const record = sealTransport(this.#provider, storageKey, this.#snapshot('in-order'));
+    // @req NOISE-065
+    this.#exported = true;
+    return record;
+  }
+
+  /** Restores a channel exported with exportTransport; it continues exactly where the exporter stopped. */
+  static importTransport(storageKey: Uint8Array, record: Uint8Array, opts: { readonly provider?: CryptoProvider } = {}): NoiseChannel {
+    const provider = opts.provider ?? getProvider('noble');
+    return new NoiseChannel({ [RESTORE]: { snapshot: openTransport(provider, storageKey, record, 'in-order'), provider } });
+  }
+
+  #snapshot(framing: TransportSnapshot['framing']): TransportSnapshot {
+    this.#transportOnly();
+    return { protocol: this.protocol, initiator: this.initiator, h: this.#h!, rs: this.#rs, transport: this.#transport!, framing, window: EMPTY_REPLAY_WINDOW };
+  }
+
   #checkAlive(): void {
+    if (this.#exported) throw new AgentsecError('state_failure', 'EXPORTED', 'the transport state was handed over (exported); this channel is retired');
     // @req NOISE-023: a failed handshake cannot continue.
     if (this.#failure) throw new AgentsecError('state_failure', 'HANDSHAKE_FAILED', `the handshake failed earlier (${this.#failure.kind}) and cannot continue`);
   }
