@@ -189,7 +189,8 @@ export const SECURITY_CONFIG_SCHEMA: ObjectSpec = {
       type: 'object',
       fields: {
         maxSkip: { type: 'int', min: 1, max: 100_000, what: 'message keys one message may skip in a chain' },
-        maxSkippedKeys: { type: 'int', min: 2, max: 1_000_000, what: 'skipped message keys kept per session' },
+        // @req CONFIG-012: 68 record bytes per key; 200000 (13.6 MB) is what a maximal skip on both chains needs.
+        maxSkippedKeys: { type: 'int', min: 2, max: 200_000, what: 'skipped message keys kept per session' },
       },
     },
   },

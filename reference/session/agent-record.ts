@@ -6,12 +6,13 @@
 import { fromHex, toHex, u32be, utf8 } from '../bytes.js';
 import type { AeadName, CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
-import type { AgentState, PeerSessions, SessionEntry } from './agent.js';
+import type { AgentRuntime, AgentState, PeerSessions, SessionEntry } from './agent.js';
 import { SessionAgent } from './agent.js';
 import { field32, FieldReader, u32, u8 } from './encoding.js';
+import { MAX_PREVIOUS_SIGNED_PREKEYS } from './limits.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
-import type { EcPrekey, PqPrekey, PrekeyState } from './prekeys.js';
+import type { EcPrekey, PqPrekey, PrekeyState, RetiredSignedPrekey } from './prekeys.js';
 import type { RatchetState } from './ratchet/session.js';
 import type { OldChain, SkippedKey } from './ratchet/skipped-keys.js';
 import { openRecord, sealRecord } from './record.js';
@@ -169,7 +170,9 @@ function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
 
 // Prekey fields: 0x01 first id, 0x02 next id, 0x03 spk (id || private), 0x04 one-time (packed: id || private),
 // 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time (packed: id || seed), 0x08 pq cursor,
-// 0x09 used base key digests (packed, 16 bytes each). Next free: 0x0a.
+// 0x09 used base key digests (packed, 16 bytes each), 0x0a replaced signed prekeys in their grace period
+// (packed: id u32 || private 32 || replaced-at u64 ms; only present when there are any, so records of
+// agents that never rotated keep their version-1 bytes). Next free: 0x0b.
 function encodePrekeys(s: PrekeyState): Uint8Array {
   const ec = (k: EcPrekey): Uint8Array => cat(n32(k.id), k.privateKey);
   const pq = (k: PqPrekey): Uint8Array => cat(n32(k.id), k.seed);
@@ -178,6 +181,9 @@ function encodePrekeys(s: PrekeyState): Uint8Array {
   if (s.pqLastResort) parts.push(f(0x06, pq(s.pqLastResort)));
   parts.push(f(0x07, pack(s.pqOneTime, 68, (o, _v, off, k) => o.set(pq(k), off))), f(0x08, n32(s.pqCursor)));
   parts.push(f(0x09, pack(s.usedBaseKeys, 16, (o, _v, off, d) => o.set(fromHex(d), off))));
+  if (s.previousSignedPrekeys.length > 0) {
+    parts.push(f(0x0a, pack(s.previousSignedPrekeys, 44, (o, v, off, k) => (v.setUint32(off, k.id), o.set(k.privateKey, off + 4), v.setBigUint64(off + 36, BigInt(k.retiredAt))))));
+  }
   return cat(...parts);
 }
 
@@ -194,8 +200,16 @@ function decodePrekeys(b: Uint8Array): PrekeyState {
   const pqOneTime = unpack(r.read(0x07, 'pq one-time prekeys'), 68, 'pq one-time prekeys', pq);
   const pqCursor = u32(r.read(0x08, 'pq cursor'), 'pq cursor');
   const usedBaseKeys = unpack(r.read(0x09, 'used base keys'), 16, 'used base keys', (v) => toHex(v));
+  const prev = r.optional(0x0a, 'previous signed prekeys');
+  // Written only when non-empty and bounded: anything else is not a record this code wrote (canonical encoding).
+  if (prev && (prev.length === 0 || prev.length > 44 * MAX_PREVIOUS_SIGNED_PREKEYS)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of previous signed prekeys');
+  const previousSignedPrekeys = unpack(prev, 44, 'previous signed prekeys', (v): RetiredSignedPrekey => {
+    const at = new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(36);
+    if (at > BigInt(Number.MAX_SAFE_INTEGER)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: a signed prekey replacement time is out of range');
+    return { id: u32(v.subarray(0, 4), 'id'), privateKey: v.slice(4, 36), retiredAt: Number(at) };
+  });
   r.end();
-  return { firstId, nextId, signedPrekey, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, pqOneTime, pqCursor, usedBaseKeys };
+  return { firstId, nextId, signedPrekey, previousSignedPrekeys, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, pqOneTime, pqCursor, usedBaseKeys };
 }
 
 // Agent body fields: 0x01 kind, 0x02 aead, 0x03 identity (0x01 || sig priv || dh priv, software;
@@ -249,7 +263,7 @@ export function importAgent(
   p: CryptoProvider,
   record: Uint8Array,
   storageKey: Uint8Array,
-  opts: { identity?: SessionIdentity; keyStoreIdentity?: AsyncSessionIdentity; watermarks?: WatermarkStore } = {},
+  opts: { identity?: SessionIdentity; keyStoreIdentity?: AsyncSessionIdentity; watermarks?: WatermarkStore } & AgentRuntime = {},
 ): SessionAgent {
   const body = openRecord(p, storageKey, 'agent', record);
   let decoded: { state: AgentState; identity: SessionIdentity };
@@ -259,5 +273,5 @@ export function importAgent(
     if (e instanceof AgentsecError) throw e;
     throw new AgentsecError('decode_failure', 'BAD_RECORD', 'agent record body is malformed');
   }
-  return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks);
+  return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks, { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
 }

@@ -6,13 +6,28 @@
 import { inspect } from 'node:util';
 import { concatBytes, equalBytes, toHex, u32be, utf8, wipe } from '../bytes.js';
 import type { AeadName, CryptoProvider } from '../crypto/provider.js';
+import type { SecurityConfig } from '../config/security-config.js';
+import { parseSecurityConfig } from '../config/security-config.js';
 import { AgentsecError } from '../errors.js';
 import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import { bundleSignedMessages, decodeBundle, encodeBundle } from './bundle.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialPrefix } from './initial-message.js';
-import { DEFAULT_ONE_TIME_PREKEYS, MAX_PREVIOUS_SESSIONS } from './limits.js';
-import { consumePrekeys, generatePrekeys, lookupPrekeys, nextBundle, nextUnsignedBundle, seenBaseKey, type PrekeyState } from './prekeys.js';
+import { DEFAULT_ONE_TIME_PREKEYS, DEFAULT_RATCHET_LIMITS, MAX_PREVIOUS_SESSIONS, type RatchetLimits } from './limits.js';
+import {
+  consumePrekeys,
+  generatePrekeys,
+  lookupPrekeys,
+  nextBundle,
+  nextUnsignedBundle,
+  prekeyStatus,
+  pruneSignedPrekeys,
+  replenishPrekeys,
+  rotateSignedPrekey,
+  seenBaseKey,
+  type PrekeyState,
+  type PrekeyStatus,
+} from './prekeys.js';
 import { pqDecapsulate, pqEncapsulate } from './pqxdh.js';
 import { initAlice, initBob, knowsChain, ratchetDecrypt, ratchetEncrypt, skipSending, type RatchetState } from './ratchet/session.js';
 import { MemoryWatermarkStore, type WatermarkStore } from './watermark.js';
@@ -57,12 +72,52 @@ export interface AgentOptions {
   readonly keyStoreIdentity?: AsyncSessionIdentity;
   /** Where rollback watermarks live, outside the agent record; in memory when omitted. */
   readonly watermarks?: WatermarkStore;
+  /** Receive limits of this agent's sessions (session.maxSkip / maxSkippedKeys of the config); the profile's by default. */
+  readonly limits?: RatchetLimits;
+  /** Milliseconds since the epoch; decides the grace period of replaced signed prekeys (Date.now by default). */
+  readonly clock?: () => number;
+}
+
+/** What an agent takes besides its record: neither is persisted, both come from the deployment. */
+export interface AgentRuntime {
+  readonly limits?: RatchetLimits;
+  readonly clock?: () => number;
+}
+
+/** Checks receive limits given in code with the bounds the config parser applies (spec/config.md CONFIG-012). */
+function checkLimits(l: RatchetLimits): RatchetLimits {
+  const { maxSkip, maxSkippedKeys } = l;
+  if (!Number.isSafeInteger(maxSkip) || maxSkip < 1 || maxSkip > 100_000) throw new AgentsecError('policy_reject', 'BAD_LIMIT', `maxSkip must be an integer 1..100000, got ${String(maxSkip)}`);
+  if (!Number.isSafeInteger(maxSkippedKeys) || maxSkippedKeys < 2 * maxSkip || maxSkippedKeys > 200_000) {
+    throw new AgentsecError('policy_reject', 'BAD_LIMIT', `maxSkippedKeys must be an integer from 2 * maxSkip (${2 * maxSkip}) to 200000, got ${String(maxSkippedKeys)}`);
+  }
+  return Object.freeze({ maxSkip, maxSkippedKeys });
+}
+
+/**
+ * The agent options a SecurityConfig implies: handshake.asyncMessaging picks PQXDH or X3DH,
+ * encryption.cipher the AEAD, handshake.prekeyBatchSize the one-time prekeys, session.* the limits.
+ * The config is validated again here, so a hand-built object cannot bypass the parser's bounds.
+ */
+export function agentOptionsFromConfig(config: SecurityConfig): Required<Pick<AgentOptions, 'kind' | 'aead' | 'oneTimePrekeys' | 'pqOneTimePrekeys' | 'limits'>> {
+  // @req SESS-014
+  const c = parseSecurityConfig(config);
+  return {
+    kind: c.handshake.asyncMessaging === 'Signal_PQXDH_Ratchet' ? 'pqxdh' : 'x3dh',
+    aead: c.encryption.cipher,
+    oneTimePrekeys: c.handshake.prekeyBatchSize,
+    pqOneTimePrekeys: c.handshake.prekeyBatchSize,
+    limits: { maxSkip: c.session.maxSkip, maxSkippedKeys: c.session.maxSkippedKeys },
+  };
 }
 
 const BASE_KEY_LABEL = utf8('agentsec/1 base key');
 
 export class SessionAgent {
   private st: AgentState;
+  /** Receive limits (not part of the record: they come from the deployment's config). */
+  readonly limits: RatchetLimits;
+  private readonly clock: () => number;
   /** Test seam state for the 'dr-counter-not-persisted' mutation only. */
   private readonly staleSendForTesting = new Map<string, { epoch: number; cks: Uint8Array | undefined; ns: number }>();
 
@@ -71,8 +126,16 @@ export class SessionAgent {
     readonly identity: SessionIdentity,
     state: AgentState,
     readonly watermarks: WatermarkStore = new MemoryWatermarkStore(),
+    runtime: AgentRuntime = {},
   ) {
     this.st = state;
+    this.limits = checkLimits(runtime.limits ?? DEFAULT_RATCHET_LIMITS);
+    this.clock = runtime.clock ?? Date.now;
+  }
+
+  /** An agent configured by a SecurityConfig (agentOptionsFromConfig); `opts` may add an identity, watermarks, a clock. */
+  static fromConfig(p: CryptoProvider, config: SecurityConfig, opts: Omit<AgentOptions, 'kind' | 'aead' | 'limits'> = {}): SessionAgent {
+    return SessionAgent.create(p, { ...agentOptionsFromConfig(config), ...opts });
   }
 
   static create(p: CryptoProvider, opts: AgentOptions): SessionAgent {
@@ -83,8 +146,11 @@ export class SessionAgent {
     if (!Number.isSafeInteger(pqCount) || pqCount < 0 || pqCount > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `PQ one-time prekey count must be 0..100000, got ${pqCount}`);
     if (opts.identity && opts.keyStoreIdentity) throw new AgentsecError('policy_reject', 'TWO_IDENTITIES', 'give identity or keyStoreIdentity, not both');
     const identity = opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : (opts.identity ?? softwareIdentity(p));
+    const runtime: AgentRuntime = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}) };
+    // Limits first: a bad limit must refuse before any key is generated.
+    if (opts.limits) checkLimits(opts.limits);
     const state: AgentState = { kind: opts.kind, aead: opts.aead ?? 'AES-256-GCM', prekeys: generatePrekeys(p, opts.kind, count, pqCount), peers: [] };
-    return new SessionAgent(p, identity, state, opts.watermarks);
+    return new SessionAgent(p, identity, state, opts.watermarks, runtime);
   }
 
   /** The plain state record (read-only; records and tests serialize it). */
@@ -101,6 +167,83 @@ export class SessionAgent {
     const { state, bundle } = nextBundle(this.p, this.st.prekeys, this.identity);
     this.st = { ...this.st, prekeys: state };
     return encodeBundle(bundle);
+  }
+
+  /**
+   * The bundle the directory keeps as its reusable fallback: the signed prekey (and the last-resort
+   * PQ prekey), no one-time material; hands nothing out.
+   */
+  reusableBundle(): Uint8Array {
+    return encodeBundle(nextBundle(this.p, this.st.prekeys, this.identity, true).bundle);
+  }
+
+  /**
+   * A batch for the directory: `count` bundles each carrying a one-time prekey not handed out
+   * before (generating more first when fewer remain), then the reusable fallback (DIR-007).
+   */
+  bundleBatch(count: number): Uint8Array[] {
+    const before = this.st;
+    try {
+      this.topUp(count);
+      const out = Array.from({ length: count }, () => this.bundle());
+      out.push(this.reusableBundle());
+      return out;
+    } catch (e) {
+      this.st = before;
+      throw e;
+    }
+  }
+
+  /** bundleBatch for an identity in a key store (one signing round per bundle). */
+  async bundleBatchAsync(count: number): Promise<Uint8Array[]> {
+    const id = this.identity;
+    if (!(id instanceof PreparedIdentity)) return this.bundleBatch(count);
+    const before = this.st;
+    try {
+      this.topUp(count);
+      const out: Uint8Array[] = [];
+      for (let i = 0; i < count; i++) out.push(await this.bundleAsync());
+      await id.prepare([], bundleSignedMessages(nextUnsignedBundle(this.p, this.st.prekeys, id, true).unsigned));
+      try {
+        out.push(this.reusableBundle());
+      } finally {
+        id.clear();
+      }
+      return out;
+    } catch (e) {
+      this.st = before;
+      throw e;
+    }
+  }
+
+  private topUp(count: number): void {
+    if (!Number.isSafeInteger(count) || count < 0 || count > 1000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `batch size must be 0..1000, got ${String(count)}`);
+    const st = prekeyStatus(this.st.prekeys);
+    const short = Math.max(count - st.oneTimeAvailable, this.st.kind === 'pqxdh' ? count - st.pqOneTimeAvailable : 0);
+    if (short > 0) this.replenish(short);
+  }
+
+  /** One-time prekeys left (handed out or not) and the signed prekeys held. */
+  prekeyStatus(): PrekeyStatus {
+    return prekeyStatus(this.st.prekeys);
+  }
+
+  /** Generates `n` more one-time prekeys (and n PQ one-time prekeys for PQXDH) with ids never used before. */
+  replenish(n: number): void {
+    this.st = { ...this.st, prekeys: replenishPrekeys(this.p, this.st.prekeys, this.st.kind, n) };
+  }
+
+  /**
+   * Replaces the signed prekey (R-X3DH-4); the old one still opens initial messages for
+   * SIGNED_PREKEY_GRACE_MS from `now`. New bundles carry the new key: publish them.
+   */
+  rotateSignedPrekey(now: number = this.clock()): void {
+    this.st = { ...this.st, prekeys: rotateSignedPrekey(this.p, this.st.prekeys, now) };
+  }
+
+  /** Deletes the replaced signed prekeys whose grace period is over at `now`. */
+  prune(now: number = this.clock()): void {
+    this.st = { ...this.st, prekeys: pruneSignedPrekeys(this.st.prekeys, now) };
   }
 
   /** X3DH / PQXDH as initiator (R-X3DH-6/7, R-PQXDH-7/8), then the first ratchet message. */
@@ -254,7 +397,7 @@ export class SessionAgent {
     // A repeated prefix (R-DR-18) or a replay: the session it created already exists.
     const existing = ps ? [ps.current, ...ps.previous].find((e) => !e.initiator && equalBytes(e.baseKey, im.baseKey)) : undefined;
     if (existing) {
-      const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage, prefix);
+      const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage, prefix, this.limits);
       if (!res.ok) {
         if (res.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.attempted }) };
         throw res.error;
@@ -268,7 +411,11 @@ export class SessionAgent {
       if (this.st.kind === 'pqxdh') throw new AgentsecError('policy_reject', 'DOWNGRADE', 'a PQXDH agent refuses an X3DH initial message');
       throw new AgentsecError('unsupported', 'PQXDH_NOT_OFFERED', 'this agent publishes no PQ prekeys');
     }
-    const keys = lookupPrekeys(this.st.prekeys, { signedPrekeyId: im.signedPrekeyId, ...(im.oneTimePrekeyId !== undefined ? { oneTimePrekeyId: im.oneTimePrekeyId } : {}), ...(im.pq ? { pqId: im.pq.id } : {}) });
+    const keys = lookupPrekeys(
+      this.st.prekeys,
+      { signedPrekeyId: im.signedPrekeyId, ...(im.oneTimePrekeyId !== undefined ? { oneTimePrekeyId: im.oneTimePrekeyId } : {}), ...(im.pq ? { pqId: im.pq.id } : {}) },
+      this.clock(),
+    );
     // @req X3DH-009
     const replayDigest = keys.opk ? undefined : toHex(p.hash('SHA-256', concatBytes(BASE_KEY_LABEL, im.baseKey, u32be(im.signedPrekeyId), u32be(im.pq?.id ?? 0))).subarray(0, 16));
     if (replayDigest !== undefined && seenBaseKey(this.st.prekeys, replayDigest)) throw new AgentsecError('duplicate', 'REPLAYED_INITIAL_MESSAGE', 'this initial message was already accepted');
@@ -279,7 +426,7 @@ export class SessionAgent {
     wipe(...km);
     const ad = associatedData({ signing: im.identitySigning, agreement: im.identityAgreement }, { signing: this.identity.signingPublic, agreement: this.identity.agreementPublic });
     const ratchet = initBob(sk, ad, { publicKey: p.x25519.publicKey(keys.spk.privateKey), privateKey: keys.spk.privateKey }, im.aead);
-    const res = ratchetDecrypt(p, ratchet, im.ratchetMessage, prefix);
+    const res = ratchetDecrypt(p, ratchet, im.ratchetMessage, prefix, this.limits);
     // @req X3DH-010: a failed initial message creates no session and consumes no prekey.
     if (!res.ok) throw res.error;
     const entry: SessionEntry = { id: p.randomBytes(16), peerSigning: im.identitySigning, peerAgreement: im.identityAgreement, baseKey: im.baseKey, initiator: false, pending: undefined, ratchet: res.state };
@@ -302,7 +449,8 @@ export class SessionAgent {
     const all = [ps.current, ...ps.previous];
     const ordered = [...all.filter((e) => knowsChain(e.ratchet, message)), ...all.filter((e) => !knowsChain(e.ratchet, message))];
     for (const entry of ordered) {
-      const res = ratchetDecrypt(this.p, entry.ratchet, message);
+      // @req SESS-015
+      const res = ratchetDecrypt(this.p, entry.ratchet, message, undefined, this.limits);
       if (res.ok) {
         this.st = { ...this.st, peers: this.replaceEntry(peer, entry, { ...entry, pending: undefined, ratchet: res.state }) };
         return res.plaintext;

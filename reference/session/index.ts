@@ -1,6 +1,7 @@
 // Public exports of reference/session: X3DH / PQXDH with prekey bundles, the Double Ratchet,
 // session agents with versioned records, rollback watermarks and the handshake selector.
-export { SessionAgent, type AgentOptions, type AgentState, type PeerSessions, type SessionEntry } from './agent.js';
+export { SessionAgent, agentOptionsFromConfig, type AgentOptions, type AgentRuntime, type AgentState, type PeerSessions, type SessionEntry } from './agent.js';
+export type { PrekeyStatus } from './prekeys.js';
 export { exportAgent, importAgent, encodeAgentBody, decodeAgentBody, encodeRatchetState, decodeRatchetState } from './agent-record.js';
 export { decodeBundle, encodeBundle, signBundle, bundleSignedMessages, prekeySignedMessage, BUNDLE_VERSION, PQ_KIND, type Bundle, type PqKind } from './bundle.js';
 export { softwareIdentity, keyStoreIdentity, PreparedIdentity, type SessionIdentity, type AsyncSessionIdentity, type SessionKeyStore } from './identity.js';

@@ -46,3 +46,31 @@ export const DEFAULT_ONE_TIME_PREKEYS = 100;
 
 /** A chain never carries more messages than fit the u32 counter of the header. */
 export const MAX_CHAIN_MESSAGES = 0xffffffff;
+
+/**
+ * How long a replaced signed prekey's private key is kept after rotation (R-X3DH-4): 14 days.
+ * An initial message may wait in a mailbox while the responder is offline, and an initiator may
+ * hold a bundle fetched just before the rotation; both must still decrypt. Longer only widens the
+ * window in which a stolen old signed prekey still opens captured initial messages.
+ */
+export const SIGNED_PREKEY_GRACE_MS = 14 * 24 * 60 * 60 * 1000;
+
+/**
+ * Replaced signed prekeys kept at once, however recent: rotating more often than this within the
+ * grace period deletes the oldest at once (event-based), so the record stays bounded.
+ */
+export const MAX_PREVIOUS_SIGNED_PREKEYS = 4;
+
+/**
+ * One-time prekeys (classical, and PQ separately) an agent holds at most, handed out or not:
+ * bounds the record (36 bytes per classical key, 68 per PQ seed) and the work of a replenish.
+ */
+export const MAX_STORED_ONE_TIME_PREKEYS = 100_000;
+
+/** The receive limits of a session (R-DR-5, R-DR-16); the profile values unless a SecurityConfig narrows or widens them. */
+export interface RatchetLimits {
+  readonly maxSkip: number;
+  readonly maxSkippedKeys: number;
+}
+
+export const DEFAULT_RATCHET_LIMITS: RatchetLimits = Object.freeze({ maxSkip: MAX_SKIP, maxSkippedKeys: MAX_SKIPPED_KEYS });

@@ -7,13 +7,19 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { signBundle, type Bundle, type UnsignedBundle } from './bundle.js';
 import type { SessionIdentity } from './identity.js';
-import { MAX_REMEMBERED_BASE_KEYS } from './limits.js';
+import { MAX_PREVIOUS_SIGNED_PREKEYS, MAX_REMEMBERED_BASE_KEYS, MAX_STORED_ONE_TIME_PREKEYS, SIGNED_PREKEY_GRACE_MS } from './limits.js';
 import { pqPublicKey } from './pqxdh.js';
 import type { HandshakeKind } from './x3dh.js';
 
 export interface EcPrekey {
   readonly id: number;
   readonly privateKey: Uint8Array;
+}
+
+/** A replaced signed prekey, kept for in-flight initial messages until its grace period ends (R-X3DH-4). */
+export interface RetiredSignedPrekey extends EcPrekey {
+  /** When it was replaced (ms since the epoch, from the agent's clock). */
+  readonly retiredAt: number;
 }
 
 export interface PqPrekey {
@@ -27,6 +33,8 @@ export interface PrekeyState {
   readonly firstId: number;
   readonly nextId: number;
   readonly signedPrekey: EcPrekey;
+  /** Replaced signed prekeys still within their grace period, newest first, at most MAX_PREVIOUS_SIGNED_PREKEYS. */
+  readonly previousSignedPrekeys: readonly RetiredSignedPrekey[];
   /** Unused one-time prekeys, ascending id. */
   readonly oneTime: readonly EcPrekey[];
   /** Lowest one-time id not yet handed out in a bundle. */
@@ -55,6 +63,7 @@ export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeC
     firstId,
     nextId: next,
     signedPrekey,
+    previousSignedPrekeys: [],
     oneTime,
     oneTimeCursor: oneTime[0]?.id ?? next,
     pqLastResort,
@@ -65,15 +74,21 @@ export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeC
 }
 
 /** Builds the next bundle: one one-time prekey not handed out before while any remain (R-X3DH-5). */
-export function nextBundle(p: CryptoProvider, s: PrekeyState, identity: SessionIdentity): { state: PrekeyState; bundle: Bundle } {
-  const { state, unsigned } = nextUnsignedBundle(p, s, identity);
+export function nextBundle(p: CryptoProvider, s: PrekeyState, identity: SessionIdentity, reusable = false): { state: PrekeyState; bundle: Bundle } {
+  const { state, unsigned } = nextUnsignedBundle(p, s, identity, reusable);
   return { state, bundle: signBundle(unsigned, (m) => identity.sign(m)) };
 }
 
 /** The next bundle before signing (what a key-store identity must sign: bundleSignedMessages). */
-export function nextUnsignedBundle(p: CryptoProvider, s: PrekeyState, identity: { signingPublic: Uint8Array; agreementPublic: Uint8Array }): { state: PrekeyState; unsigned: UnsignedBundle } {
-  const opk = s.oneTime.find((k) => k.id >= s.oneTimeCursor);
-  const pq = s.pqOneTime.find((k) => k.id >= s.pqCursor);
+export function nextUnsignedBundle(
+  p: CryptoProvider,
+  s: PrekeyState,
+  identity: { signingPublic: Uint8Array; agreementPublic: Uint8Array },
+  reusable = false,
+): { state: PrekeyState; unsigned: UnsignedBundle } {
+  // A reusable bundle (the directory's fallback) carries no one-time material and hands out nothing.
+  const opk = reusable ? undefined : s.oneTime.find((k) => k.id >= s.oneTimeCursor);
+  const pq = reusable ? undefined : s.pqOneTime.find((k) => k.id >= s.pqCursor);
   const unsigned: UnsignedBundle = {
     identitySigning: identity.signingPublic,
     identityAgreement: identity.agreementPublic,
@@ -99,12 +114,30 @@ function unknown(what: string): AgentsecError {
   return new AgentsecError('state_failure', 'UNKNOWN_PREKEY', `${what} is not one of this agent's prekeys`);
 }
 
+/** Whether a replaced signed prekey is still within its grace period at `now` (a clock set back keeps it). */
+function inGrace(k: RetiredSignedPrekey, now: number): boolean {
+  return now - k.retiredAt < SIGNED_PREKEY_GRACE_MS;
+}
+
+/** The signed prekey an initial message names: the current one, or a replaced one within its grace period. */
+function signedPrekeyFor(s: PrekeyState, id: number, now: number): EcPrekey {
+  if (id === s.signedPrekey.id) return s.signedPrekey;
+  const old = s.previousSignedPrekeys.find((k) => k.id === id);
+  if (old && inGrace(old, now)) return old;
+  // @req X3DH-018
+  if (wasIssued(s, id)) {
+    throw new AgentsecError('state_failure', 'SIGNED_PREKEY_RETIRED', `signed prekey ${id} was replaced and its grace period is over (or the id names no signed prekey): the initiator must fetch a fresh bundle`);
+  }
+  throw unknown('signed prekey');
+}
+
 /** Looks up the prekeys an initial message names, without consuming anything. */
 export function lookupPrekeys(
   s: PrekeyState,
   ids: { signedPrekeyId: number; oneTimePrekeyId?: number; pqId?: number },
+  now: number,
 ): { spk: EcPrekey; opk?: EcPrekey; pq?: PqPrekey & { lastResort: boolean } } {
-  if (ids.signedPrekeyId !== s.signedPrekey.id) throw unknown('signed prekey');
+  const spk = signedPrekeyFor(s, ids.signedPrekeyId, now);
   let opk: EcPrekey | undefined;
   if (ids.oneTimePrekeyId !== undefined) {
     opk = s.oneTime.find((k) => k.id === ids.oneTimePrekeyId);
@@ -119,7 +152,7 @@ export function lookupPrekeys(
       pq = { ...k, lastResort: false };
     }
   }
-  return { spk: s.signedPrekey, ...(opk ? { opk } : {}), ...(pq ? { pq } : {}) };
+  return { spk, ...(opk ? { opk } : {}), ...(pq ? { pq } : {}) };
 }
 
 /** Whether an initial message without one-time material was accepted before (its digest is remembered). */
@@ -141,4 +174,81 @@ export function consumePrekeys(s: PrekeyState, used: { oneTimePrekeyId?: number;
     pqOneTime: used.pqId === undefined || used.pqLastResort ? s.pqOneTime : s.pqOneTime.filter((k) => k.id !== used.pqId),
     usedBaseKeys,
   };
+}
+
+function checkTime(now: number): void {
+  if (!Number.isSafeInteger(now) || now < 0) throw new AgentsecError('policy_reject', 'BAD_TIME', `time must be a non-negative integer of milliseconds, got ${String(now)}`);
+}
+
+/** Takes `count` fresh sequential ids; ids are never reused, so running out is an error, not a wrap. */
+function takeIds(s: PrekeyState, count: number): number {
+  if (s.nextId + count > 0xffffffff) throw new AgentsecError('state_failure', 'PREKEY_IDS_EXHAUSTED', 'this agent has issued all its prekey ids: create a new agent');
+  return s.nextId;
+}
+
+/**
+ * Replaces the signed prekey (R-X3DH-4). The replaced private key is kept for
+ * SIGNED_PREKEY_GRACE_MS from `now`; beyond MAX_PREVIOUS_SIGNED_PREKEYS the oldest goes at once.
+ */
+export function rotateSignedPrekey(p: CryptoProvider, s: PrekeyState, now: number): PrekeyState {
+  checkTime(now);
+  // @req X3DH-016
+  const id = takeIds(s, 1);
+  const retired: RetiredSignedPrekey = { ...s.signedPrekey, retiredAt: now };
+  return {
+    ...s,
+    nextId: id + 1,
+    signedPrekey: { id, privateKey: p.x25519.generateKeyPair().privateKey },
+    previousSignedPrekeys: [retired, ...s.previousSignedPrekeys].slice(0, MAX_PREVIOUS_SIGNED_PREKEYS),
+  };
+}
+
+/** Deletes the replaced signed prekeys whose grace period is over at `now` (R-X3DH-4). */
+export function pruneSignedPrekeys(s: PrekeyState, now: number): PrekeyState {
+  checkTime(now);
+  // @req X3DH-017
+  const keep = s.previousSignedPrekeys.filter((k) => inGrace(k, now));
+  return keep.length === s.previousSignedPrekeys.length ? s : { ...s, previousSignedPrekeys: keep };
+}
+
+export interface PrekeyStatus {
+  /** One-time prekeys not handed out in a bundle yet. */
+  readonly oneTimeAvailable: number;
+  /** One-time prekeys whose private key is still held (handed out but not used yet, or not handed out). */
+  readonly oneTimeHeld: number;
+  readonly pqOneTimeAvailable: number;
+  readonly pqOneTimeHeld: number;
+  readonly signedPrekeyId: number;
+  /** Replaced signed prekeys still held, with the time each was replaced. */
+  readonly previousSignedPrekeys: readonly { readonly id: number; readonly retiredAt: number }[];
+}
+
+export function prekeyStatus(s: PrekeyState): PrekeyStatus {
+  return {
+    oneTimeAvailable: s.oneTime.filter((k) => k.id >= s.oneTimeCursor).length,
+    oneTimeHeld: s.oneTime.length,
+    pqOneTimeAvailable: s.pqOneTime.filter((k) => k.id >= s.pqCursor).length,
+    pqOneTimeHeld: s.pqOneTime.length,
+    signedPrekeyId: s.signedPrekey.id,
+    previousSignedPrekeys: s.previousSignedPrekeys.map((k) => ({ id: k.id, retiredAt: k.retiredAt })),
+  };
+}
+
+/**
+ * Adds `count` one-time prekeys (and as many PQ one-time prekeys for PQXDH) with fresh ids above
+ * every id issued so far, so an id is never reused (X3DH-019).
+ */
+export function replenishPrekeys(p: CryptoProvider, s: PrekeyState, kind: HandshakeKind, count: number): PrekeyState {
+  if (!Number.isSafeInteger(count) || count < 0 || count > MAX_STORED_ONE_TIME_PREKEYS) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `replenish count must be 0..${MAX_STORED_ONE_TIME_PREKEYS}, got ${String(count)}`);
+  const pqCount = kind === 'pqxdh' ? count : 0;
+  if (s.oneTime.length + count > MAX_STORED_ONE_TIME_PREKEYS || s.pqOneTime.length + pqCount > MAX_STORED_ONE_TIME_PREKEYS) {
+    throw new AgentsecError('policy_reject', 'TOO_MANY_PREKEYS', `an agent holds at most ${MAX_STORED_ONE_TIME_PREKEYS} one-time prekeys of each kind; it holds ${s.oneTime.length} and ${s.pqOneTime.length} PQ`);
+  }
+  // @req X3DH-019
+  let next = takeIds(s, count + pqCount);
+  const oneTime: EcPrekey[] = [];
+  for (let i = 0; i < count; i++) oneTime.push({ id: next++, privateKey: p.randomBytes(32) });
+  const pqOneTime: PqPrekey[] = [];
+  for (let i = 0; i < pqCount; i++) pqOneTime.push({ id: next++, seed: p.randomBytes(64) });
+  return { ...s, nextId: next, oneTime: s.oneTime.concat(oneTime), pqOneTime: s.pqOneTime.concat(pqOneTime) };
 }

@@ -6,7 +6,7 @@
 import { toHex } from '../../bytes.js';
 import type { AeadName, CryptoProvider } from '../../crypto/provider.js';
 import { AgentsecError } from '../../errors.js';
-import { MAX_CHAIN_MESSAGES, MAX_SKIP } from '../limits.js';
+import { DEFAULT_RATCHET_LIMITS, MAX_CHAIN_MESSAGES, type RatchetLimits } from '../limits.js';
 import { kdfChain, messageKeys } from './chain.js';
 import { decodeMessage, encodeHeader, messageAd } from './header.js';
 import { kdfRoot } from './root-chain.js';
@@ -95,9 +95,9 @@ function tooOld(evicted: boolean): AgentsecError {
     : new AgentsecError('duplicate', 'MESSAGE_KEY_USED', 'message was already decrypted');
 }
 
-function tooFar(): AgentsecError {
+function tooFar(maxSkip: number): AgentsecError {
   // @req DR-007
-  return new AgentsecError('policy_reject', 'MAX_SKIP', `message would skip more than MAX_SKIP (${MAX_SKIP}) message keys in one chain`);
+  return new AgentsecError('policy_reject', 'MAX_SKIP', `message would skip more than MAX_SKIP (${maxSkip}) message keys in one chain`);
 }
 
 /** Whether this session has ever seen the message's chain (so its verdict on the message is authoritative). */
@@ -112,8 +112,12 @@ export function knowsChain(s: RatchetState, message: Uint8Array): boolean {
 }
 
 // @req DR-006
-/** `prefix`: the initial-message prefix the message arrived in, if any (it is part of the AD). */
-export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint8Array, prefix?: Uint8Array): DecryptResult {
+/**
+ * `prefix`: the initial-message prefix the message arrived in, if any (it is part of the AD).
+ * `limits`: the receive limits (the profile's unless the agent's SecurityConfig sets others).
+ */
+export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint8Array, prefix?: Uint8Array, limits: RatchetLimits = DEFAULT_RATCHET_LIMITS): DecryptResult {
+  const { maxSkip, maxSkippedKeys } = limits;
   let attempted: RatchetState | undefined;
   try {
     const { header, headerBytes, ciphertext } = decodeMessage(message);
@@ -129,10 +133,10 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
     // 2. The current receiving chain.
     if (s.ckr && chain === s.skip.recvChain) {
       if (header.n < s.nr) throw tooOld(header.n < s.skip.recvEvictedBelow);
-      if (header.n - s.nr > MAX_SKIP) throw tooFar();
+      if (header.n - s.nr > maxSkip) throw tooFar(maxSkip);
       const sk = skipKeys(p, s.ckr, chain, s.nr, header.n);
       const { ck, mk } = kdfChain(p, sk.ck);
-      attempted = { ...s, ckr: ck, nr: header.n + 1, skip: addSkipped(s.skip, sk.keys) };
+      attempted = { ...s, ckr: ck, nr: header.n + 1, skip: addSkipped(s.skip, sk.keys, maxSkippedKeys) };
       const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
       return { ok: true, state: attempted, plaintext };
     }
@@ -145,12 +149,12 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
     }
 
     // 4. A new ratchet public key: DH ratchet step (R-DR-9 step 2, R-DR-11). Limits are checked before any DH.
-    if (s.ckr && header.pn > s.nr && header.pn - s.nr > MAX_SKIP) throw tooFar();
-    if (header.n > MAX_SKIP) throw tooFar();
+    if (s.ckr && header.pn > s.nr && header.pn - s.nr > maxSkip) throw tooFar(maxSkip);
+    if (header.n > maxSkip) throw tooFar(maxSkip);
     let skip = s.skip;
     if (s.ckr && s.skip.recvChain !== undefined) {
       const rest = skipKeys(p, s.ckr, s.skip.recvChain, s.nr, header.pn);
-      skip = retireChain(addSkipped(skip, rest.keys), Math.max(header.pn, s.nr));
+      skip = retireChain(addSkipped(skip, rest.keys, maxSkippedKeys), Math.max(header.pn, s.nr));
     }
     const recv = kdfRoot(p, s.rk, p.x25519.dh(s.dhsPrivate, header.dh));
     const dhs = p.x25519.generateKeyPair();
@@ -170,7 +174,7 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
       ns: 0,
       nr: header.n + 1,
       sendEpoch: s.sendEpoch + 1,
-      skip: addSkipped(skip, sk.keys),
+      skip: addSkipped(skip, sk.keys, maxSkippedKeys),
     };
     const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
     return { ok: true, state: attempted, plaintext };

@@ -38,12 +38,12 @@ export function removeSkipped(store: SkipStore, index: number): SkipStore {
   return { ...store, skipped: store.skipped.filter((_, i) => i !== index) };
 }
 
-/** Appends keys (oldest first), then evicts the oldest beyond MAX_SKIPPED_KEYS, recording the eviction marks. */
-export function addSkipped(store: SkipStore, keys: readonly SkippedKey[]): SkipStore {
+/** Appends keys (oldest first), then evicts the oldest beyond `maxKeys` (MAX_SKIPPED_KEYS by default), recording the eviction marks. */
+export function addSkipped(store: SkipStore, keys: readonly SkippedKey[], maxKeys: number = MAX_SKIPPED_KEYS): SkipStore {
   if (keys.length === 0) return store;
   let skipped = store.skipped.concat(keys);
   let { oldChains, recvEvictedBelow } = store;
-  const excess = skipped.length - MAX_SKIPPED_KEYS;
+  const excess = skipped.length - maxKeys;
   if (excess > 0) {
     // @req DR-011
     const evicted = skipped.slice(0, excess);
