@@ -1,0 +1,133 @@
+/** Agents reaching each other through the prekey directory: publication, offline restore, rotation; and the directory CLI across restarts. */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { AgentsecError, decodeBundle, exportAgent, getProvider, importAgent, SessionAgent, SIGNED_PREKEY_GRACE_MS, utf8 } from '../../reference/index.js';
+import { DirectoryClient } from '../services/directory/client.js';
+import { openStore } from '../services/directory/open-store.js';
+import { publishToDirectory } from '../services/directory/publish.js';
+import { startDirectory, type RunningDirectory } from '../services/directory/server.js';
+
+const p = getProvider('node');
+const ROOT = join(import.meta.dirname, '../..');
+const KEY = p.randomBytes(32);
+const text = (b: Uint8Array): string => new TextDecoder().decode(b);
+const dirs: RunningDirectory[] = [];
+const children: ChildProcess[] = [];
+afterAll(async () => {
+  for (const d of dirs) await d.close().catch(() => undefined);
+  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+});
+
+describe('sessions through the directory', () => {
+  it('DIR-007 SESS-008 X3DH-019 X3DH-018: bob publishes and goes offline, alice sends 3 messages, bob restores and decrypts them in reverse order; retired-SPK bundles are refused after the grace period', async () => {
+    const d = await startDirectory({ store: await openStore('sqlite:'), provider: p });
+    dirs.push(d);
+    const client = new DirectoryClient(d.url);
+    const time = { now: 1_800_000_000_000 };
+    const clock = (): number => time.now;
+
+    let saved: Uint8Array | undefined;
+    {
+      // Bob exists only in this block: afterwards he is offline and only his saved record remains.
+      const bob = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0, clock });
+      const r = await publishToDirectory(bob, client, 'bob', 3, { persist: (a) => void (saved = exportAgent(p, a, KEY)) });
+      expect(r).toEqual({ stored: 4, single_use: 3, reusable: true });
+      expect(bob.prekeyStatus()).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: 3, pqOneTimeHeld: 3 });
+    }
+
+    const alice = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    const fetched = await client.fetchBundle('bob');
+    expect(fetched).toMatchObject({ oneTime: true, remaining: 2 });
+    const sent = [alice.initiate('bob', fetched.bundle, utf8('one')), alice.encrypt('bob', utf8('two')), alice.encrypt('bob', utf8('three'))];
+
+    const restored = importAgent(p, saved!, KEY, { clock });
+    expect(restored.prekeyStatus().oneTimeHeld).toBe(3);
+    expect([...sent].reverse().map((m) => text(restored.decrypt('alice', m)))).toEqual(['three', 'two', 'one']);
+    expect(restored.prekeyStatus()).toMatchObject({ oneTimeHeld: 2, pqOneTimeHeld: 2 });
+    expect(text(alice.decrypt('bob', restored.encrypt('alice', utf8('got all three'))))).toBe('got all three');
+
+    // Rotation: new bundles go to the directory behind the two old ones still queued there.
+    const oldSpk = restored.prekeyStatus().signedPrekeyId;
+    restored.rotateSignedPrekey();
+    await publishToDirectory(restored, client, 'bob', 2);
+    time.now += SIGNED_PREKEY_GRACE_MS;
+    restored.prune();
+    expect(restored.prekeyStatus().previousSignedPrekeys).toEqual([]);
+
+    const carol = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    const stale = await client.fetchBundle('bob');
+    expect(decodeBundle(p, stale.bundle).signedPrekey.id).toBe(oldSpk);
+    const refused = (() => {
+      try {
+        restored.decrypt('carol', carol.initiate('bob', stale.bundle, utf8('stale bundle')));
+      } catch (e) {
+        return e;
+      }
+      return undefined;
+    })();
+    expect(refused).toBeInstanceOf(AgentsecError);
+    expect(refused).toMatchObject({ kind: 'state_failure', reason: 'SIGNED_PREKEY_RETIRED' });
+    expect((refused as AgentsecError).message).toMatch(/grace period is over.*fetch a fresh bundle/);
+
+    // The other old one is stale too; the next is on the new signed prekey and works.
+    await client.fetchBundle('bob');
+    const fresh = await client.fetchBundle('bob');
+    expect(decodeBundle(p, fresh.bundle).signedPrekey.id).toBe(restored.prekeyStatus().signedPrekeyId);
+    const dave = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    expect(text(restored.decrypt('dave', dave.initiate('bob', fresh.bundle, utf8('fresh bundle'))))).toBe('fresh bundle');
+  });
+});
+
+/** Starts `agentsec directory serve` and resolves with its URL once it prints it. */
+async function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/agentsec.mjs'), 'directory', 'serve', '--store', store], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  children.push(child);
+  let out = '';
+  let err = '';
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`directory exited (${code}) before printing its URL: ${err}`)));
+  });
+  return { child, url };
+}
+
+async function stop(child: ChildProcess): Promise<number | null> {
+  const exited = once(child, 'exit');
+  child.kill('SIGTERM');
+  const [code] = (await exited) as [number | null];
+  return code;
+}
+
+describe('agentsec directory serve', () => {
+  it('DIR-008 DIR-003: the CLI prints its URL, stops on SIGTERM, and a restart on the same SQLite file keeps the remaining bundles', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'agentsec-dir-cli-')), 'directory.sqlite');
+    const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+
+    const first = await serve(`sqlite:${file}`);
+    const c1 = new DirectoryClient(first.url);
+    expect(await publishToDirectory(bob, c1, 'bob', 3)).toEqual({ stored: 4, single_use: 3, reusable: true });
+    const b1 = await c1.fetchBundle('bob');
+    expect(b1).toMatchObject({ oneTime: true, remaining: 2 });
+    expect(await stop(first.child)).toBe(0);
+
+    const second = await serve(`sqlite:${file}`);
+    const c2 = new DirectoryClient(second.url);
+    expect(await c2.info('bob')).toMatchObject({ single_use_remaining: 2, has_reusable: true });
+    const b2 = await c2.fetchBundle('bob');
+    expect(b2).toMatchObject({ oneTime: true, remaining: 1 });
+    // Not the bundle handed out before the restart.
+    expect(decodeBundle(p, b2.bundle).oneTimePrekey!.id).not.toBe(decodeBundle(p, b1.bundle).oneTimePrekey!.id);
+    const alice = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+    expect(text(bob.decrypt('alice', alice.initiate('bob', b2.bundle, utf8('via restarted directory'))))).toBe('via restarted directory');
+    expect(await stop(second.child)).toBe(0);
+  }, 60_000);
+});
