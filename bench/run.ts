@@ -108,17 +108,25 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-/** Median wall time of one call, in microseconds, over a few calls (after two warm calls). */
+/**
+ * Wall time of one warm call, in microseconds: about 20 ms of calls as warm-up (JIT tiers, lazy
+ * tables), then about 20 ms more (3 to 2000 calls) of which the lower quartile counts (a preempted
+ * call reads long).
+ */
 async function probeUs(c: BenchCase): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < 7; i++) {
-    const t0 = performance.now();
-    sink = c.async ? await c.fn() : c.fn();
-    const t = (performance.now() - t0) * 1000;
-    if (i >= 2) times.push(t);
-  }
-  times.sort((a, b) => a - b);
-  return times[times.length >> 1]!;
+  const run = async (ms: number): Promise<number[]> => {
+    const times: number[] = [];
+    const start = performance.now();
+    while (times.length < 3 || (times.length < 2000 && performance.now() - start < ms)) {
+      const t0 = performance.now();
+      sink = c.async ? await c.fn() : c.fn();
+      times.push((performance.now() - t0) * 1000);
+    }
+    return times;
+  };
+  await run(20);
+  const warm = (await run(20)).sort((a, b) => a - b);
+  return warm[warm.length >> 2]!;
 }
 
 const cpuMs = (): number => {
@@ -191,6 +199,8 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
   const groupIds = [...byGroup.keys()].sort((a, b) => (order.get(a) ?? 1e9) - (order.get(b) ?? 1e9));
   const groups: GroupResult[] = [];
   let done = 0;
+  // process.cpuUsage() counts whole microseconds: longer samples keep its rounding under 0.2 %.
+  const sampleUs = opts.clock === 'cpu' ? Math.max(opts.targetSampleUs, 500) : opts.targetSampleUs;
   for (const gid of groupIds) {
     const info = suite.groups.find((g) => g.id === gid) ?? { id: gid, title: gid, op: 'one operation' };
     const cases = byGroup.get(gid)!;
@@ -209,7 +219,7 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
       let batch: number;
       try {
         const us = await probeUs(c);
-        batch = Math.max(1, Math.min(4096, Math.ceil(opts.targetSampleUs / Math.max(us, 0.01))));
+        batch = Math.max(1, Math.min(4096, Math.ceil(sampleUs / Math.max(us, 0.01))));
       } catch (e) {
         results.set(c, { id, name: c.name, kind: c.kind, verified: true, checks, error: `threw when called: ${message(e)}` });
         continue;
@@ -283,7 +293,7 @@ export async function runBench(suite: Suite, opts: RunOptions): Promise<BenchRep
     finishedAt: finished.toISOString(),
     durationMs: finished.getTime() - started.getTime(),
     filter: opts.filter ? (opts.filterText ?? opts.filter.source) : null,
-    options: { timeMs: opts.timeMs, rounds: opts.rounds, clock: opts.clock, warmupMs: opts.warmupMs, minIterations: opts.minIterations, targetSampleUs: opts.targetSampleUs },
+    options: { timeMs: opts.timeMs, rounds: opts.rounds, clock: opts.clock, warmupMs: opts.warmupMs, minIterations: opts.minIterations, targetSampleUs: sampleUs },
     environment: { ...env, loadAverage1m: loadStart, loadAverage1mAtEnd: env.loadAverage1m },
     // What this run could have measured but did not: entries for the groups it ran, and whole suites.
     unavailable: suite.unavailable.filter((u) => u.groups.length === 0 || groups.some((g) => u.groups.some((p) => g.id === p || (p.endsWith('-') && g.id.startsWith(p))))),
