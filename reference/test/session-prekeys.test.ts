@@ -1,5 +1,9 @@
 /** Signed prekey rotation with a grace period, one-time prekey replenishment, and agents configured by a SecurityConfig. */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { REPO_ROOT } from '../../vectors/external.js';
+import { fromHex, toHex } from '../bytes.js';
 import { defaultSecurityConfig, parseSecurityConfig, type SecurityConfig } from '../config/index.js';
 import { AgentsecError } from '../errors.js';
 import {
@@ -125,6 +129,28 @@ describe('signed prekey rotation', () => {
     back.prune();
     const again = importAgent(p, exportAgent(p, back, KEY), KEY, { clock: () => time.now });
     expect(again.prekeyStatus().previousSignedPrekeys).toEqual([]);
+  });
+});
+
+describe('golden record with a replaced signed prekey', () => {
+  it('REC-005 X3DH-017: agent-v1-rotated.json imports, re-exports byte-identically, opens its queued message within the grace period and refuses it after', () => {
+    const v = JSON.parse(readFileSync(join(REPO_ROOT, 'vectors/records/agent-v1-rotated.json'), 'utf8')) as {
+      storage_key: string;
+      record: string;
+      rotated_at: number;
+      peer: string;
+      queued_message: string;
+      queued_plaintext: string;
+    };
+    const p = seededProvider('golden-rotated');
+    const key = fromHex(v.storage_key);
+    const time = { now: v.rotated_at + SIGNED_PREKEY_GRACE_MS - 1 };
+    const agent = importAgent(p, fromHex(v.record), key, { clock: () => time.now });
+    expect(toHex(exportAgent(p, agent, key))).toBe(v.record);
+    expect(agent.prekeyStatus().previousSignedPrekeys).toEqual([{ id: decodeInitial(fromHex(v.queued_message)).signedPrekeyId, retiredAt: v.rotated_at }]);
+    const late = importAgent(p, fromHex(v.record), key, { clock: () => v.rotated_at + SIGNED_PREKEY_GRACE_MS });
+    expect(refused(() => late.decrypt(v.peer, fromHex(v.queued_message)), late).reason).toBe('SIGNED_PREKEY_RETIRED');
+    expect(dec(agent.decrypt(v.peer, fromHex(v.queued_message)))).toBe(v.queued_plaintext);
   });
 });
 
