@@ -1,17 +1,20 @@
 /** Signed prekey rotation with a grace period, one-time prekey replenishment, and agents configured by a SecurityConfig. */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../vectors/external.js';
 import { fromHex, toHex } from '../bytes.js';
 import { defaultSecurityConfig, parseSecurityConfig, type SecurityConfig } from '../config/index.js';
 import { AgentsecError } from '../errors.js';
+import { SoftwareKeyStore } from '../identity/index.js';
 import {
   agentOptionsFromConfig,
   decodeBundle,
   decodeInitial,
   exportAgent,
   importAgent,
+  keyStoreIdentity,
   MAX_PREVIOUS_SIGNED_PREKEYS,
   MAX_SKIP,
   SessionAgent,
@@ -217,6 +220,23 @@ describe('one-time prekey replenishment', () => {
     expect(bob.prekeyStatus()).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: 3 });
     const e = refused(() => bob.bundleBatch(1001), bob);
     expect(e.reason).toBe('BAD_PREKEY_COUNT');
+  });
+});
+
+describe('bundle batches from a key-store identity', () => {
+  it('DIR-007 SESS-001: bundleBatchAsync signs each bundle through the key store; sessions open on the single-use and the reusable bundle', async () => {
+    const p = seededProvider('batch-ks');
+    const store = new SoftwareKeyStore({ dir: mkdtempSync(join(tmpdir(), 'agentsec-batch-ks-')), provider: p, key: p.randomBytes(32) });
+    const created = await store.createIdentityKeys();
+    const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0, keyStoreIdentity: await keyStoreIdentity(store, created.handle) });
+    expect(() => bob.bundleBatch(1)).toThrow(expect.objectContaining({ reason: 'IDENTITY_NOT_PREPARED' }));
+    expect(bob.prekeyStatus().oneTimeHeld).toBe(0);
+    const batch = await bob.bundleBatchAsync(2);
+    expect(batch.map((b) => decodeBundle(p, b).oneTimePrekey !== undefined)).toEqual([true, true, false]);
+    for (const [i, b] of [batch[0]!, batch[2]!].entries()) {
+      const alice = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+      expect(dec(await bob.decryptAsync(`alice${i}`, alice.initiate('bob', b, enc(`via bundle ${i}`))))).toBe(`via bundle ${i}`);
+    }
   });
 });
 
