@@ -1,9 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inspect } from 'node:util';
 import {
+  AgentsecError,
   acceptNonce,
   checkReplay,
   defaultSecurityConfig,
@@ -206,6 +208,57 @@ describe('Explicit-nonce channel', () => {
     expect(w).toEqual({ top: 5n, seen: 1n });
     const w3 = acceptNonce(acceptNonce(w, 6n), 4n);
     expect(w3).toEqual({ top: 6n, seen: 0b111n });
+  });
+
+  it('NOISE-060 NOISE-061: every flipped bit of an explicit-nonce record (with its window) is refused by restore', () => {
+    const { a, b, sb } = explicitPair();
+    for (let i = 0; i < 5; i++) b.receive(a.send(enc(`m${i}`)));
+    const rec = sb.load()!;
+    expect(rec.length).toBeGreaterThan(34 + 137);
+    for (let i = 0; i < rec.length; i++) {
+      for (let bit = 0; bit < 8; bit++) {
+        const t = rec.slice();
+        t[i]! ^= 1 << bit;
+        const store = new MemoryNoiseStateStore();
+        store.save(t);
+        const e = errorOf(() => NoiseExplicitNonceChannel.restore({ store, storageKey: KEY }));
+        if (i >= 2) expect(e).toEqual({ kind: 'auth_failure', reason: 'RECORD_MAC' });
+        else expect(['RECORD_VERSION_TOO_OLD', 'RECORD_VERSION_TOO_NEW', 'RECORD_TYPE']).toContain(e.reason);
+      }
+    }
+    expect(NoiseExplicitNonceChannel.restore({ store: sb, storageKey: KEY }).highestReceived).toBe(4n);
+  });
+
+  it('NOISE-060: arbitrary changes to a record are refused with a typed error, never accepted', () => {
+    const { sa } = explicitPair();
+    const rec = sa.load()!;
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.nat(), fc.integer({ min: 1, max: 255 })), { minLength: 1, maxLength: 4 }), fc.nat({ max: 40 }), (edits, cut) => {
+        let t = rec.slice();
+        for (const [pos, x] of edits) t[pos % t.length]! ^= x;
+        if (cut > 20) t = t.subarray(0, t.length - (cut - 20));
+        const store = new MemoryNoiseStateStore();
+        store.save(t);
+        try {
+          NoiseExplicitNonceChannel.restore({ store, storageKey: KEY });
+        } catch (e) {
+          expect(e).toBeInstanceOf(AgentsecError);
+          return;
+        }
+        throw new Error('a changed record was accepted');
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('NOISE-013 NOISE-062: a frame claiming nonce 2^64-1 is refused and marks nothing', () => {
+    const { a, b } = explicitPair();
+    const f = a.send(enc('x'));
+    const forged = f.slice();
+    forged.fill(0xff, 0, 8);
+    expect(errorOf(() => b.receive(forged))).toEqual({ kind: 'state_failure', reason: 'NONCE_EXHAUSTED' });
+    expect(b.highestReceived).toBeNull();
+    expect(b.receive(f)).toEqual(enc('x'));
   });
 
   it('NOISE-064: the sender persists n + NONCE_RESERVE before using n and resumes there after a crash', () => {
