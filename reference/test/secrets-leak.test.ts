@@ -30,6 +30,8 @@ import {
   importAgent,
   keyStoreIdentity,
   LocalKekRing,
+  MemoryNoiseStateStore,
+  NoiseExplicitNonceChannel,
   loadSecurityConfig,
   open,
   openIdentity,
@@ -215,6 +217,20 @@ async function noiseRuns(p: CryptoProvider): Promise<NoiseChannel[]> {
     await failing(`${protocol} writing on the reader's turn`, () => (i.isMyTurn ? r : i).writeMessage(new Uint8Array(70_000)));
     r.readMessage(ct);
     channels.push(i, r);
+    // Transport state at rest: explicit-nonce channels sealing their state under a storage key.
+    const storageKey = secretBytes(`${protocol} transport record storage key`, p.randomBytes(32));
+    const [si, sr] = [new MemoryNoiseStateStore(), new MemoryNoiseStateStore()];
+    const pi = NoiseExplicitNonceChannel.fromHandshake(i, { store: si, storageKey, provider: p });
+    const pr = NoiseExplicitNonceChannel.fromHandshake(r, { store: sr, storageKey, provider: p });
+    const frame = pi.send(secretBytes(`${protocol} explicit-nonce plaintext`, p.randomBytes(40)));
+    wire.push(frame, si.load()!, sr.load()!);
+    pr.receive(frame);
+    await failing(`${protocol} explicit-nonce replay`, () => pr.receive(frame));
+    await failing(`${protocol} explicit-nonce tampered frame`, () => pr.receive(Uint8Array.from(frame, (b, k) => (k === frame.length - 1 ? b ^ 1 : b))));
+    await failing(`${protocol} transport record under the wrong storage key`, () => NoiseExplicitNonceChannel.restore({ store: si, storageKey: p.randomBytes(32), provider: p }));
+    out(`${protocol} NoiseExplicitNonceChannel`, pi);
+    out(`${protocol} NoiseExplicitNonceChannel restored`, NoiseExplicitNonceChannel.restore({ store: sr, storageKey, provider: p }));
+    out(`${protocol} MemoryNoiseStateStore`, si);
   }
   // A failed handshake (tampered first message) is a failed channel: inspect it too.
   const rS = p.x25519.generateKeyPair();
