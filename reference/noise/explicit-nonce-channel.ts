@@ -15,11 +15,12 @@
  *   still refused: delivery at most once, never twice).
  */
 import { inspect } from 'node:util';
-import { abytes, concatBytes, u64be } from '../bytes.js';
+import { abytes, concatBytes, toHex, u64be, utf8 } from '../bytes.js';
 import type { SecurityConfig } from '../config/index.js';
 import { getProvider } from '../crypto/index.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
+import type { WatermarkStore } from '../session/index.js';
 import { peekTransport, retireChannel, type NoiseChannel } from './channel.js';
 import { MAX_NONCE, TAGLEN, noiseFunctions, type NoiseFunctions } from './functions.js';
 import { NonceReservation, NONCE_RESERVE } from './nonce-reservation.js';
@@ -44,6 +45,13 @@ export interface PersistentNoiseOptions {
   readonly reserve?: bigint;
   /** When given, must allow persistence: `encryption.ratchetPersistence: 'none'` is refused. */
   readonly config?: SecurityConfig;
+  /**
+   * Optional rollback guard (NOISE-071): a monotonic watermark of the sending reservation kept
+   * outside the record (the session area's WatermarkStore), under `sessionId`. A record restored
+   * from an older copy then resumes past the watermark instead of reusing nonces.
+   */
+  readonly watermarks?: WatermarkStore;
+  readonly sessionId?: string;
 }
 
 interface Checked {
@@ -51,6 +59,7 @@ interface Checked {
   readonly storageKey: Uint8Array;
   readonly provider: CryptoProvider;
   readonly reserve: bigint;
+  readonly watermarks: { readonly store: WatermarkStore; readonly id: string } | null;
 }
 
 function checkOptions(opts: PersistentNoiseOptions): Checked {
@@ -64,7 +73,11 @@ function checkOptions(opts: PersistentNoiseOptions): Checked {
   }
   const storageKey = abytes(o.storageKey, 'storageKey', 32).slice();
   const reserve = o.reserve ?? NONCE_RESERVE;
-  return { store: o.store, storageKey, provider: o.provider ?? getProvider('noble'), reserve };
+  if (o.watermarks !== undefined && (typeof o.sessionId !== 'string' || o.sessionId.length === 0)) {
+    throw new AgentsecError('decode_failure', 'BAD_PARAM', '"sessionId" is required with "watermarks"');
+  }
+  const watermarks = o.watermarks ? { store: o.watermarks, id: o.sessionId! } : null;
+  return { store: o.store, storageKey, provider: o.provider ?? getProvider('noble'), reserve, watermarks };
 }
 
 export class NoiseExplicitNonceChannel {
@@ -76,7 +89,7 @@ export class NoiseExplicitNonceChannel {
   readonly #rs: Uint8Array | null;
   #transport: TransportState;
   #window: ReplayWindow;
-  readonly #reservation: NonceReservation | null;
+  #reservation: NonceReservation | null;
 
   private constructor(s: TransportSnapshot, opts: Checked) {
     this.protocol = s.protocol;
@@ -88,7 +101,45 @@ export class NoiseExplicitNonceChannel {
     this.#transport = s.transport;
     this.#window = s.window;
     // The persisted send nonce is the reservation mark: resume there, never below (NOISE-064).
-    this.#reservation = s.transport.send ? new NonceReservation(s.transport.send.n, (limit) => this.#persist(this.#transport, this.#window, limit), opts.reserve) : null;
+    this.#reservation = s.transport.send ? this.#newReservation(s.transport.send.n) : null;
+  }
+
+  #newReservation(limit: bigint): NonceReservation {
+    return new NonceReservation(
+      limit,
+      (next) => {
+        this.#persist(this.#transport, this.#window, next);
+        this.#advanceWatermark(next);
+      },
+      this.#opts.reserve,
+    );
+  }
+
+  /** Identifies this sending direction in a watermark without revealing a key: a hash of h. */
+  #chainId(): string {
+    return toHex(this.#opts.provider.hash('SHA-256', concatBytes(utf8('agentsec/1 noise send chain'), this.#h)));
+  }
+
+  #advanceWatermark(limit: bigint): void {
+    const w = this.#opts.watermarks;
+    // Number is exact up to 2^53 nonces, far beyond any real sender; past it the guard saturates.
+    if (w) w.store.advance(w.id, { epoch: 0, chain: this.#chainId(), next: Number(limit > BigInt(Number.MAX_SAFE_INTEGER) ? BigInt(Number.MAX_SAFE_INTEGER) : limit) });
+  }
+
+  /** NOISE-071: a record older than the watermark resumes past the watermark. */
+  #applyWatermark(): void {
+    const w = this.#opts.watermarks;
+    const send = this.#transport.send;
+    if (!w || !send) return;
+    const mark = w.store.get(w.id);
+    if (!mark) return;
+    // @req NOISE-071
+    if (mark.chain !== this.#chainId()) throw new AgentsecError('state_failure', 'WATERMARK_SESSION', `the watermark "${w.id}" belongs to another Noise session`);
+    const next = BigInt(mark.next);
+    if (next > send.n) {
+      this.#transport = { ...this.#transport, send: { k: send.k, n: next } };
+      this.#reservation = this.#newReservation(next);
+    }
   }
 
   /**
@@ -99,7 +150,11 @@ export class NoiseExplicitNonceChannel {
     const checked = checkOptions(opts);
     const snapshot = peekTransport(channel);
     const ch = new NoiseExplicitNonceChannel(snapshot, checked);
+    if (checked.watermarks?.store.get(checked.watermarks.id)) {
+      throw new AgentsecError('state_failure', 'WATERMARK_SESSION', `the watermark "${checked.watermarks.id}" is already in use; each Noise session needs its own sessionId`);
+    }
     ch.#persist(ch.#transport, ch.#window, ch.#reservation?.limit ?? 0n);
+    if (ch.#reservation) ch.#advanceWatermark(ch.#reservation.limit);
     retireChannel(channel);
     return ch;
   }
@@ -109,7 +164,9 @@ export class NoiseExplicitNonceChannel {
     const checked = checkOptions(opts);
     const record = checked.store.load();
     if (!record) throw new AgentsecError('state_failure', 'NO_RECORD', 'the store holds no Noise transport record');
-    return new NoiseExplicitNonceChannel(openTransport(checked.provider, checked.storageKey, record, 'explicit-nonce'), checked);
+    const ch = new NoiseExplicitNonceChannel(openTransport(checked.provider, checked.storageKey, record, 'explicit-nonce'), checked);
+    ch.#applyWatermark();
+    return ch;
   }
 
   /** Encrypts one message and returns its frame `u64be(n) || ciphertext`. */

@@ -13,6 +13,7 @@ import {
   FileNoiseStateStore,
   getProvider,
   MemoryNoiseStateStore,
+  MemoryWatermarkStore,
   NoiseChannel,
   NoiseExplicitNonceChannel,
   NonceReservation,
@@ -323,6 +324,35 @@ describe('Explicit-nonce channel', () => {
     expect(top.limit).toBe(0xffffffffffffffffn);
     expect(errorOf(() => new NonceReservation(0n, 1 as never))).toEqual({ kind: 'policy_reject', reason: 'PERSISTENCE_REQUIRED' });
     expect(errorOf(() => new NonceReservation(0n, () => undefined, 0n))).toMatchObject({ kind: 'decode_failure' });
+  });
+
+  it('NOISE-071: with a watermark store, a record restored from an older copy resumes past the watermark', () => {
+    const pair = completed();
+    const store = new MemoryNoiseStateStore();
+    const watermarks = new MemoryWatermarkStore();
+    const opts = { store, storageKey: KEY, reserve: 4n, watermarks, sessionId: 'peer-b' };
+    const a = NoiseExplicitNonceChannel.fromHandshake(pair.i, opts);
+    const b = NoiseExplicitNonceChannel.fromHandshake(pair.r, { store: new MemoryNoiseStateStore(), storageKey: KEY });
+    b.receive(a.send(enc('0')));
+    const backup = store.load()!; // reserved up to 4
+    for (let i = 1; i < 10; i++) b.receive(a.send(enc(String(i))));
+    expect(a.reservedUpTo).toBe(12n);
+    // The store is rolled back (a backup restored); the watermark, kept apart, is not.
+    store.save(backup);
+    const a2 = NoiseExplicitNonceChannel.restore(opts);
+    expect(a2.sendNonce).toBe(12n);
+    expect(b.receive(a2.send(enc('after rollback')))).toEqual(enc('after rollback'));
+    // Without the guard the same rollback would reuse nonce 4 (what the guard exists for).
+    store.save(backup);
+    expect(NoiseExplicitNonceChannel.restore({ store, storageKey: KEY }).sendNonce).toBe(4n);
+    // A watermark id belongs to one session.
+    const other = completed();
+    expect(errorOf(() => NoiseExplicitNonceChannel.fromHandshake(other.i, { ...opts, store: new MemoryNoiseStateStore() }))).toEqual({ kind: 'state_failure', reason: 'WATERMARK_SESSION' });
+    expect(other.i.phase).toBe('transport');
+    const otherStore = new MemoryNoiseStateStore();
+    NoiseExplicitNonceChannel.fromHandshake(other.i, { store: otherStore, storageKey: KEY });
+    expect(errorOf(() => NoiseExplicitNonceChannel.restore({ ...opts, store: otherStore }))).toEqual({ kind: 'state_failure', reason: 'WATERMARK_SESSION' });
+    expect(errorOf(() => NoiseExplicitNonceChannel.restore({ store, storageKey: KEY, watermarks }))).toMatchObject({ kind: 'decode_failure', reason: 'BAD_PARAM' });
   });
 
   it('NOISE-068: the receiver stores its window before delivering: a replay after a restart is still refused', () => {
