@@ -271,6 +271,18 @@ async function sessionRuns(p: CryptoProvider, kind: 'x3dh' | 'pqxdh'): Promise<S
   const m5 = alice.encrypt('bob', utf8('delivered'));
   wire.push(m5);
   bob.decrypt('alice', m5);
+  // Prekey life cycle: a bundle made before the signed prekey was replaced and pruned is refused.
+  const oldBundle = bob.bundle();
+  wire.push(oldBundle);
+  bob.rotateSignedPrekey(1_000);
+  bob.replenish(2);
+  bob.prune(1_000 + 10 * 365 * 86_400_000);
+  out(`${kind} prekey status`, bob.prekeyStatus());
+  const carol = SessionAgent.create(p, { kind, oneTimePrekeys: 1 });
+  const stale = carol.initiate('bob', oldBundle, secretBytes(`${kind} plaintext to a pruned prekey`, p.randomBytes(40)));
+  wire.push(stale);
+  await failing(`${kind} initial message naming a pruned signed prekey`, () => bob.decrypt('carol', stale));
+  harvest(`${kind} carol state`, carol.state);
   const storageKey = secretBytes(`${kind} record storage key`, p.randomBytes(32));
   const record = exportAgent(p, bob, storageKey);
   wire.push(record);
