@@ -34,6 +34,29 @@ describe('routing metadata', () => {
     expect(scrubValue({ peer_id: 'p1', aad: 'x' }, off)).toEqual({ peer_id: 'p1', aad: 'x' });
   });
 
+  it('OBS-001: a routing field planted anywhere in an arbitrary structure never survives (property)', () => {
+    const spellings = ['peer_id', 'peerId', 'PEER-ID', 'X-Routing-Hint', 'routing.hint', 'messageType', 'message_type'];
+    const json = fc.letrec((tie) => ({
+      node: fc.oneof({ depthSize: 'small' }, fc.string(), fc.integer(), fc.array(tie('node'), { maxLength: 4 }), fc.dictionary(fc.string({ maxLength: 6 }), tie('node'), { maxKeys: 4 })),
+    })).node;
+    fc.assert(
+      fc.property(json, fc.constantFrom(...spellings), fc.array(fc.nat(), { maxLength: 6 }), (tree, name, path) => {
+        // Walk down `path` through objects/arrays and plant the field in the object reached.
+        const root: Record<string, unknown> = { tree };
+        let at: Record<string, unknown> = root;
+        for (const step of path) {
+          const kids = Object.values(at).filter((v): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v));
+          if (kids.length === 0) break;
+          at = kids[step % kids.length]!;
+        }
+        at[name] = 'ROUTING-VALUE';
+        const out = JSON.stringify(scrubValue(root));
+        expect(out).not.toContain('ROUTING-VALUE');
+      }),
+      { seed: 5, numRuns: 300 },
+    );
+  });
+
   it('OBS-001: dotted trace attribute names are stripped when any segment is a routing field', () => {
     expect(scrubAttributes({ 'agentsec.peer_id': 'p', 'messaging.message_type': 'x', 'peer_id.len': 3, 'agentsec.op': 'seal' })).toEqual({ 'agentsec.op': 'seal' });
   });
