@@ -2,6 +2,7 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../vectors/external.js';
 import { fromHex, toHex } from '../bytes.js';
@@ -194,6 +195,52 @@ describe('one-time prekey replenishment', () => {
     bob.replenish(1);
     expect(dec(bob.decrypt('carol', carol.initiate('bob', take(), enc('fresh'))))).toBe('fresh');
     expect(ids.size).toBe(12);
+  });
+
+  it('X3DH-019 X3DH-016: over any sequence of bundles, uses, rotations, replenishments and restores, no prekey id is ever issued twice', () => {
+    const op = fc.oneof(
+      fc.constant({ t: 'bundle' as const }),
+      fc.constant({ t: 'use' as const }),
+      fc.constant({ t: 'rotate' as const }),
+      fc.constant({ t: 'restore' as const }),
+      fc.integer({ min: 0, max: 4 }).map((n) => ({ t: 'replenish' as const, n })),
+    );
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 25 }), fc.integer({ min: 0, max: 3 }), (ops, initial) => {
+        const p = seededProvider(`ids-${initial}-${ops.length}`);
+        let bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: initial });
+        const spks = new Set<number>([bob.prekeyStatus().signedPrekeyId]);
+        const opks = new Set<number>();
+        const pending: Uint8Array[] = [];
+        let time = T0;
+        for (const o of ops) {
+          if (o.t === 'bundle') {
+            const b = bob.bundle();
+            const id = decodeBundle(p, b).oneTimePrekey?.id;
+            if (id !== undefined) {
+              expect(opks.has(id) || spks.has(id)).toBe(false);
+              opks.add(id);
+              pending.push(b);
+            }
+          } else if (o.t === 'use' && pending.length > 0) {
+            const alice = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+            bob.decrypt(`a${opks.size}-${pending.length}`, alice.initiate('bob', pending.shift()!, enc('x')));
+          } else if (o.t === 'rotate') {
+            bob.rotateSignedPrekey((time += 1000));
+            const id = bob.prekeyStatus().signedPrekeyId;
+            expect(spks.has(id) || opks.has(id)).toBe(false);
+            spks.add(id);
+          } else if (o.t === 'replenish') {
+            bob.replenish(o.n);
+          } else if (o.t === 'restore') {
+            bob = importAgent(p, exportAgent(p, bob, KEY), KEY, { clock: () => time });
+          }
+        }
+        const st = bob.prekeyStatus();
+        expect(st.oneTimeHeld).toBe(st.oneTimeAvailable + pending.length);
+      }),
+      { numRuns: 40, seed: 19 },
+    );
   });
 
   it('X3DH-019: bad replenish counts are refused with state unchanged', () => {
