@@ -12,7 +12,7 @@ import { field32, FieldReader, u32, u8 } from './encoding.js';
 import { MAX_PREVIOUS_SIGNED_PREKEYS } from './limits.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
-import type { EcPrekey, PqPrekey, PrekeyState, RetiredSignedPrekey } from './prekeys.js';
+import type { EcPrekey, PqPrekey, PrekeyState, RetiredPqPrekey, RetiredSignedPrekey } from './prekeys.js';
 import type { RatchetState } from './ratchet/session.js';
 import type { OldChain, SkippedKey } from './ratchet/skipped-keys.js';
 import { openRecord, sealRecord } from './record.js';
@@ -172,7 +172,8 @@ function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
 // 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time (packed: id || seed), 0x08 pq cursor,
 // 0x09 used base key digests (packed, 16 bytes each), 0x0a replaced signed prekeys in their grace period
 // (packed: id u32 || private 32 || replaced-at u64 ms; only present when there are any, so records of
-// agents that never rotated keep their version-1 bytes). Next free: 0x0b.
+// agents that never rotated keep their version-1 bytes), 0x0b replaced last-resort PQ prekeys in their grace
+// period (packed: id u32 || seed 64 || replaced-at u64 ms; only when there are any). Next free: 0x0c.
 function encodePrekeys(s: PrekeyState): Uint8Array {
   const ec = (k: EcPrekey): Uint8Array => cat(n32(k.id), k.privateKey);
   const pq = (k: PqPrekey): Uint8Array => cat(n32(k.id), k.seed);
@@ -184,7 +185,17 @@ function encodePrekeys(s: PrekeyState): Uint8Array {
   if (s.previousSignedPrekeys.length > 0) {
     parts.push(f(0x0a, pack(s.previousSignedPrekeys, 44, (o, v, off, k) => (v.setUint32(off, k.id), o.set(k.privateKey, off + 4), v.setBigUint64(off + 36, BigInt(k.retiredAt))))));
   }
+  if (s.previousPqLastResort.length > 0) {
+    parts.push(f(0x0b, pack(s.previousPqLastResort, 76, (o, v, off, k) => (v.setUint32(off, k.id), o.set(k.seed, off + 4), v.setBigUint64(off + 68, BigInt(k.retiredAt))))));
+  }
   return cat(...parts);
+}
+
+/** A u64 time in ms, within the safe integer range. */
+function time(v: Uint8Array): number {
+  const at = new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(0);
+  if (at > BigInt(Number.MAX_SAFE_INTEGER)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: a prekey replacement time is out of range');
+  return Number(at);
 }
 
 function decodePrekeys(b: Uint8Array): PrekeyState {
@@ -204,12 +215,13 @@ function decodePrekeys(b: Uint8Array): PrekeyState {
   // Written only when non-empty and bounded: anything else is not a record this code wrote (canonical encoding).
   if (prev && (prev.length === 0 || prev.length > 44 * MAX_PREVIOUS_SIGNED_PREKEYS)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of previous signed prekeys');
   const previousSignedPrekeys = unpack(prev, 44, 'previous signed prekeys', (v): RetiredSignedPrekey => {
-    const at = new DataView(v.buffer, v.byteOffset, v.byteLength).getBigUint64(36);
-    if (at > BigInt(Number.MAX_SAFE_INTEGER)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: a signed prekey replacement time is out of range');
-    return { id: u32(v.subarray(0, 4), 'id'), privateKey: v.slice(4, 36), retiredAt: Number(at) };
+    return { id: u32(v.subarray(0, 4), 'id'), privateKey: v.slice(4, 36), retiredAt: time(v.subarray(36, 44)) };
   });
+  const prevPq = r.optional(0x0b, 'previous pq last resort');
+  if (prevPq && (prevPq.length === 0 || prevPq.length > 76 * MAX_PREVIOUS_SIGNED_PREKEYS)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of previous last-resort PQ prekeys');
+  const previousPqLastResort = unpack(prevPq, 76, 'previous pq last resort', (v): RetiredPqPrekey => ({ id: u32(v.subarray(0, 4), 'id'), seed: v.slice(4, 68), retiredAt: time(v.subarray(68, 76)) }));
   r.end();
-  return { firstId, nextId, signedPrekey, previousSignedPrekeys, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, pqOneTime, pqCursor, usedBaseKeys };
+  return { firstId, nextId, signedPrekey, previousSignedPrekeys, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, previousPqLastResort, pqOneTime, pqCursor, usedBaseKeys };
 }
 
 // Agent body fields: 0x01 kind, 0x02 aead, 0x03 identity (0x01 || sig priv || dh priv, software;

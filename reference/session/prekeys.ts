@@ -28,6 +28,11 @@ export interface PqPrekey {
   readonly seed: Uint8Array;
 }
 
+/** A replaced last-resort PQ prekey, kept like a replaced signed prekey (they are rotated together). */
+export interface RetiredPqPrekey extends PqPrekey {
+  readonly retiredAt: number;
+}
+
 export interface PrekeyState {
   /** Ids are sequential from a random offset (R-PQXDH-14): [firstId, nextId) were all issued. */
   readonly firstId: number;
@@ -40,6 +45,8 @@ export interface PrekeyState {
   /** Lowest one-time id not yet handed out in a bundle. */
   readonly oneTimeCursor: number;
   readonly pqLastResort: PqPrekey | undefined;
+  /** Replaced last-resort PQ prekeys still within their grace period, newest first. */
+  readonly previousPqLastResort: readonly RetiredPqPrekey[];
   readonly pqOneTime: readonly PqPrekey[];
   readonly pqCursor: number;
   /** Digests of initial messages accepted without one-time material (replay refusal, R-PQXDH-13). */
@@ -67,6 +74,7 @@ export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeC
     oneTime,
     oneTimeCursor: oneTime[0]?.id ?? next,
     pqLastResort,
+    previousPqLastResort: [],
     pqOneTime,
     pqCursor: pqOneTime[0]?.id ?? next,
     usedBaseKeys: [],
@@ -115,7 +123,7 @@ function unknown(what: string): AgentsecError {
 }
 
 /** Whether a replaced signed prekey is still within its grace period at `now` (a clock set back keeps it). */
-function inGrace(k: RetiredSignedPrekey, now: number): boolean {
+function inGrace(k: { readonly retiredAt: number }, now: number): boolean {
   return now - k.retiredAt < SIGNED_PREKEY_GRACE_MS;
 }
 
@@ -145,7 +153,9 @@ export function lookupPrekeys(
   }
   let pq: (PqPrekey & { lastResort: boolean }) | undefined;
   if (ids.pqId !== undefined) {
+    const oldLast = s.previousPqLastResort.find((k) => k.id === ids.pqId && inGrace(k, now));
     if (s.pqLastResort && ids.pqId === s.pqLastResort.id) pq = { ...s.pqLastResort, lastResort: true };
+    else if (oldLast) pq = { id: oldLast.id, seed: oldLast.seed, lastResort: true };
     else {
       const k = s.pqOneTime.find((x) => x.id === ids.pqId);
       if (!k) throw wasIssued(s, ids.pqId) ? used('PQ one-time prekey') : unknown('PQ prekey');
@@ -192,14 +202,18 @@ function takeIds(s: PrekeyState, count: number): number {
  */
 export function rotateSignedPrekey(p: CryptoProvider, s: PrekeyState, now: number): PrekeyState {
   checkTime(now);
-  // @req X3DH-016
-  const id = takeIds(s, 1);
+  // @req X3DH-016: a PQXDH agent replaces its last-resort PQ prekey with the signed prekey, under the same grace period.
+  const last = s.pqLastResort;
+  const id = takeIds(s, last ? 2 : 1);
   const retired: RetiredSignedPrekey = { ...s.signedPrekey, retiredAt: now };
   return {
     ...s,
-    nextId: id + 1,
+    nextId: id + (last ? 2 : 1),
     signedPrekey: { id, privateKey: p.x25519.generateKeyPair().privateKey },
     previousSignedPrekeys: [retired, ...s.previousSignedPrekeys].slice(0, MAX_PREVIOUS_SIGNED_PREKEYS),
+    ...(last
+      ? { pqLastResort: { id: id + 1, seed: p.randomBytes(64) }, previousPqLastResort: [{ ...last, retiredAt: now }, ...s.previousPqLastResort].slice(0, MAX_PREVIOUS_SIGNED_PREKEYS) }
+      : {}),
   };
 }
 
@@ -208,7 +222,9 @@ export function pruneSignedPrekeys(s: PrekeyState, now: number): PrekeyState {
   checkTime(now);
   // @req X3DH-017
   const keep = s.previousSignedPrekeys.filter((k) => inGrace(k, now));
-  return keep.length === s.previousSignedPrekeys.length ? s : { ...s, previousSignedPrekeys: keep };
+  const keepPq = s.previousPqLastResort.filter((k) => inGrace(k, now));
+  if (keep.length === s.previousSignedPrekeys.length && keepPq.length === s.previousPqLastResort.length) return s;
+  return { ...s, previousSignedPrekeys: keep, previousPqLastResort: keepPq };
 }
 
 export interface PrekeyStatus {
@@ -219,6 +235,10 @@ export interface PrekeyStatus {
   readonly pqOneTimeAvailable: number;
   readonly pqOneTimeHeld: number;
   readonly signedPrekeyId: number;
+  /** The current last-resort PQ prekey (PQXDH agents). */
+  readonly pqLastResortId: number | undefined;
+  /** Replaced last-resort PQ prekeys still held. */
+  readonly previousPqLastResortIds: readonly number[];
   /** Replaced signed prekeys still held, with the time each was replaced. */
   readonly previousSignedPrekeys: readonly { readonly id: number; readonly retiredAt: number }[];
 }
@@ -230,6 +250,8 @@ export function prekeyStatus(s: PrekeyState): PrekeyStatus {
     pqOneTimeAvailable: s.pqOneTime.filter((k) => k.id >= s.pqCursor).length,
     pqOneTimeHeld: s.pqOneTime.length,
     signedPrekeyId: s.signedPrekey.id,
+    pqLastResortId: s.pqLastResort?.id,
+    previousPqLastResortIds: s.previousPqLastResort.map((k) => k.id),
     previousSignedPrekeys: s.previousSignedPrekeys.map((k) => ({ id: k.id, retiredAt: k.retiredAt })),
   };
 }

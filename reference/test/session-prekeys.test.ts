@@ -85,6 +85,33 @@ describe('signed prekey rotation', () => {
     expect(bob.prekeyStatus().oneTimeHeld).toBe(3);
   });
 
+  it('X3DH-016 X3DH-017 PQXDH-005: a PQXDH agent replaces its last-resort PQ prekey with the signed prekey; the old one works through the grace period and the record', () => {
+    const p = seededProvider('rot-pq');
+    const { bob, time } = clocked('rot-pq-b', 'pqxdh', 0);
+    const oldReusable = bob.reusableBundle();
+    const oldLast = decodeBundle(p, oldReusable).pqPrekey!;
+    expect(oldLast.kind).toBe('lastResort');
+    expect(bob.prekeyStatus().pqLastResortId).toBe(oldLast.id);
+    bob.rotateSignedPrekey();
+    const newLast = decodeBundle(p, bob.reusableBundle()).pqPrekey!;
+    expect(newLast.kind).toBe('lastResort');
+    expect(newLast.id).not.toBe(oldLast.id);
+    expect(bob.prekeyStatus()).toMatchObject({ pqLastResortId: newLast.id, previousPqLastResortIds: [oldLast.id] });
+    const restored = importAgent(p, exportAgent(p, bob, KEY), KEY, { clock: () => time.now });
+    expect(exportAgent(p, restored, KEY)).toEqual(exportAgent(p, bob, KEY));
+    time.now += SIGNED_PREKEY_GRACE_MS - 1;
+    const alice = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    const m = alice.initiate('bob', oldReusable, enc('on the old last-resort key'));
+    expect(dec(restored.decrypt('alice', m))).toBe('on the old last-resort key');
+    // The replaced last-resort key is kept (reusable) but each initial message on it is accepted once.
+    expect(refused(() => restored.decrypt('alice2', m), restored).kind).toBe('duplicate');
+    time.now += 1;
+    restored.prune();
+    expect(restored.prekeyStatus()).toMatchObject({ previousPqLastResortIds: [], previousSignedPrekeys: [] });
+    const carol = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
+    expect(refused(() => restored.decrypt('carol', carol.initiate('bob', oldReusable, enc('too late'))), restored).reason).toBe('SIGNED_PREKEY_RETIRED');
+  });
+
   it('X3DH-018: a signed prekey id this agent never issued is UNKNOWN_PREKEY', () => {
     const p = seededProvider('rot-3');
     const { bob } = clocked('rot-3b');
@@ -151,7 +178,9 @@ describe('golden record with a replaced signed prekey', () => {
     const time = { now: v.rotated_at + SIGNED_PREKEY_GRACE_MS - 1 };
     const agent = importAgent(p, fromHex(v.record), key, { clock: () => time.now });
     expect(toHex(exportAgent(p, agent, key))).toBe(v.record);
-    expect(agent.prekeyStatus().previousSignedPrekeys).toEqual([{ id: decodeInitial(fromHex(v.queued_message)).signedPrekeyId, retiredAt: v.rotated_at }]);
+    const im = decodeInitial(fromHex(v.queued_message));
+    expect(agent.prekeyStatus().previousSignedPrekeys).toEqual([{ id: im.signedPrekeyId, retiredAt: v.rotated_at }]);
+    expect(agent.prekeyStatus().previousPqLastResortIds).toEqual([im.pq!.id]);
     const late = importAgent(p, fromHex(v.record), key, { clock: () => v.rotated_at + SIGNED_PREKEY_GRACE_MS });
     expect(refused(() => late.decrypt(v.peer, fromHex(v.queued_message)), late).reason).toBe('SIGNED_PREKEY_RETIRED');
     expect(dec(agent.decrypt(v.peer, fromHex(v.queued_message)))).toBe(v.queued_plaintext);
