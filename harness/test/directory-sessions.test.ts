@@ -8,7 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AgentsecError, decodeBundle, exportAgent, getProvider, importAgent, SessionAgent, SIGNED_PREKEY_GRACE_MS, utf8 } from '../../reference/index.js';
 import { DirectoryClient } from '../services/directory/client.js';
 import { openStore } from '../services/directory/open-store.js';
-import { publishToDirectory } from '../services/directory/publish.js';
+import { PUBLISH_CHUNK, publishToDirectory } from '../services/directory/publish.js';
 import { startDirectory, type RunningDirectory } from '../services/directory/server.js';
 
 const p = getProvider('node');
@@ -79,6 +79,18 @@ describe('sessions through the directory', () => {
     expect(decodeBundle(p, fresh.bundle).signedPrekey.id).toBe(restored.prekeyStatus().signedPrekeyId);
     const dave = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0 });
     expect(text(restored.decrypt('dave', dave.initiate('bob', fresh.bundle, utf8('fresh bundle'))))).toBe('fresh bundle');
+  });
+});
+
+describe('publishToDirectory', () => {
+  it('DIR-007: a batch larger than one request is sent in chunks; the directory receives every bundle once', async () => {
+    const d = await startDirectory({ store: await openStore('sqlite:'), provider: p });
+    dirs.push(d);
+    const client = new DirectoryClient(d.url);
+    const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+    expect(await publishToDirectory(bob, client, 'bob', PUBLISH_CHUNK + 10)).toEqual({ stored: PUBLISH_CHUNK + 11, single_use: PUBLISH_CHUNK + 10, reusable: true });
+    expect(await client.info('bob')).toMatchObject({ single_use_remaining: PUBLISH_CHUNK + 10, has_reusable: true });
+    expect(bob.prekeyStatus()).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: PUBLISH_CHUNK + 10 });
   });
 });
 

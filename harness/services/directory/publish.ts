@@ -25,5 +25,17 @@ export async function publishToDirectory(
   // @req DIR-007
   const bundles = await agent.bundleBatchAsync(count);
   await opts.persist?.(agent);
-  return client.publish(name, bundles);
+  // Requests of at most PUBLISH_CHUNK bundles stay far below the directory's batch and body limits
+  // (a PQXDH bundle is about 3.9 KB of hex); each request is stored all or nothing.
+  const total = { stored: 0, single_use: 0, reusable: false };
+  for (let i = 0; i < bundles.length; i += PUBLISH_CHUNK) {
+    const r = await client.publish(name, bundles.slice(i, i + PUBLISH_CHUNK));
+    total.stored += r.stored;
+    total.single_use += r.single_use;
+    total.reusable ||= r.reusable;
+  }
+  return total;
 }
+
+/** Bundles per publish request: about 1 MB of JSON for PQXDH bundles. */
+export const PUBLISH_CHUNK = 250;
