@@ -3,6 +3,7 @@
  * `hello`, runs the selected tests of each suite with a per-test seeded rng, classifies outcomes
  * (pass, fail, xfail, xpass, skip, n/a), and survives an IUT that crashes, hangs or lies.
  */
+import { redactString } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped } from './assert.js';
@@ -143,7 +144,21 @@ interface Planned {
 }
 
 /** Classifies what a test threw. */
+/**
+ * Findings the suites write are kept as written; text that comes from the implementation (its
+ * errors, faults, stderr) may carry its secrets, so key-like runs are redacted before a report holds it.
+ */
 function classify(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
+  const c = classifyRaw(e);
+  return e instanceof CheckFailure || e instanceof TestSkipped ? c : { ...c, message: redactString(c.message) };
+}
+
+/** redactString line by line, so long stderr keeps its length bound rather than the scrubber's. */
+function redactText(s: string): string {
+  return s.split('\n').map(redactString).join('\n');
+}
+
+function classifyRaw(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
   if (e instanceof CheckFailure) return { outcome: 'fail', message: e.message };
   if (e instanceof TestSkipped) return { outcome: 'skip', message: e.message, ciExempt: e.ciExempt };
   if (e instanceof AdapterFault) return { outcome: 'fail', message: `adapter fault (${e.fault}): ${e.message}`, fault: e.fault };
@@ -383,11 +398,11 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         r.duration_ms = Math.round((performance.now() - t0) * 10) / 10;
         // A fault noticed after the test's last answer (e.g. an unsolicited line) still belongs to it.
         if (r.outcome === 'pass' && adapter.healthy === false && adapter.failure) {
-          r = { ...r, outcome: 'fail', message: `adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`, fault: adapter.failure.fault };
+          r = { ...r, outcome: 'fail', message: redactString(`adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`), fault: adapter.failure.fault };
         }
         await reference?.close();
         if (adapter.healthy === false) await adapter.close();
-        const stderr = adapter.drainStderr?.() ?? '';
+        const stderr = redactText(adapter.drainStderr?.() ?? '');
         if (stderr && (r.outcome === 'fail' || r.outcome === 'xfail' || r.outcome === 'xpass' || r.fault)) r.stderr = stderr;
         if (logs.length > 0) {
           const text = logs.join('\n');
