@@ -6,7 +6,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AgentsecError, DataKeyCache, LocalKekRing, open, seal, type EncryptionContext, type EnvelopeOptions } from '../reference/index.js';
+import { AgentsecError, DataKeyCache, type EncryptionContext, type EnvelopeOptions, LocalKekRing, openEnvelope, sealEnvelope } from '../reference/index.js';
 import { benchBytes } from './_fixtures.js';
 import { expectBytes, expectTrue, sizeLabel, type BenchCase, type GroupInfo, type Suite } from './case.js';
 import { availableProviders, type NamedProvider } from './providers.js';
@@ -39,22 +39,22 @@ function envelopeCases(providers: NamedProvider[]): BenchCase[] {
           bytes: size,
           async: true,
           async verify() {
-            const env = await seal(ring, pt, CONTEXT, opts);
-            expectBytes(await open(ring, env, CONTEXT, opts), pt, 'round trip open(seal(x)) == x');
-            expectTrue((await refusedWith(open(ring, env, { ...CONTEXT, tenant: 'other' }, opts))) === 'auth_failure', 'another context is refused with auth_failure');
+            const env = await sealEnvelope(ring, pt, CONTEXT, opts);
+            expectBytes(await openEnvelope(ring, env, CONTEXT, opts), pt, 'round trip openEnvelope(sealEnvelope(x)) == x');
+            expectTrue((await refusedWith(openEnvelope(ring, env, { ...CONTEXT, tenant: 'other' }, opts))) === 'auth_failure', 'another context is refused with auth_failure');
             const bad = env.slice();
             bad[bad.length - 5]! ^= 1;
-            expectTrue((await refusedWith(open(ring, bad, CONTEXT, opts))) === 'auth_failure', 'tampered payload refused with auth_failure');
+            expectTrue((await refusedWith(openEnvelope(ring, bad, CONTEXT, opts))) === 'auth_failure', 'tampered payload refused with auth_failure');
             const checks = ['round-trip', 'context-bound', 'tamper-refused'];
             // Interop: a ring file written under this provider, reopened under each other one.
             const dir = mkdtempSync(join(tmpdir(), 'agentsec-bench-ring-'));
             try {
               const path = join(dir, 'ring.json');
               const mine = LocalKekRing.open({ path, crypto: provider });
-              const sealed = await seal(mine, pt, CONTEXT, { crypto: provider });
+              const sealed = await sealEnvelope(mine, pt, CONTEXT, { crypto: provider });
               for (const other of providers.filter((o) => o.provider !== provider)) {
                 const theirs = LocalKekRing.open({ path, crypto: other.provider });
-                expectBytes(await open(theirs, sealed, CONTEXT, { crypto: other.provider }), pt, `opens under provider:${other.name}`);
+                expectBytes(await openEnvelope(theirs, sealed, CONTEXT, { crypto: other.provider }), pt, `opens under provider:${other.name}`);
                 checks.push(`interop with provider:${other.name}`);
               }
             } finally {
@@ -63,7 +63,7 @@ function envelopeCases(providers: NamedProvider[]): BenchCase[] {
             return checks;
           },
           async fn() {
-            return open(ring, await seal(ring, pt, CONTEXT, opts), CONTEXT, opts);
+            return openEnvelope(ring, await sealEnvelope(ring, pt, CONTEXT, opts), CONTEXT, opts);
           },
         });
       }

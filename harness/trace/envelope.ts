@@ -7,7 +7,7 @@
  * After every step: the outcome, the KEK version sealed and rewrapped envelopes carry, the
  * current version and which versions are retired are compared with the model.
  */
-import { AgentsecError, inspect, LocalKekRing, open, rewrap, seal, type EncryptionContext, type KekProvider } from '../../reference/index.js';
+import { AgentsecError, type EncryptionContext, inspectEnvelope, type KekProvider, LocalKekRing, openEnvelope, rewrapEnvelope, sealEnvelope } from '../../reference/index.js';
 import { equalBytes, fromHex } from '../../reference/index.js';
 import { CheckFailure } from '../conform/assert.js';
 import { list, map, num, rec, str, type Trace, type Value } from './itf.js';
@@ -45,11 +45,11 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
     };
     if (kind === 'seal') {
       const e = envOf(result);
-      const got = await attemptLocal(() => seal(kek, fromHex(payloadFor(num(e.payload, 'payload')), 'p'), contextOf(num(e.ctx, 'ctx'))), kindOf);
+      const got = await attemptLocal(() => sealEnvelope(kek, fromHex(payloadFor(num(e.payload, 'payload')), 'p'), contextOf(num(e.ctx, 'ctx'))), kindOf);
       expectOutcome(at, outcome, [], got);
       if (got.ok) {
         envs.set(result, got.value);
-        if (inspect(got.value).kekVersion !== version) throw new CheckFailure(`${where(at)}: sealed under KEK version ${inspect(got.value).kekVersion}, the model says ${version}`);
+        if (inspectEnvelope(got.value).kekVersion !== version) throw new CheckFailure(`${where(at)}: sealed under KEK version ${inspectEnvelope(got.value).kekVersion}, the model says ${version}`);
       }
     } else if (kind === 'rotate') {
       const got = await attemptLocal(() => kek.rotate(), kindOf);
@@ -59,10 +59,10 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
       now += TICK_MS;
     } else if (kind === 'rewrap') {
       const input = bytesOf(env);
-      const got = await attemptLocal(() => rewrap(kek, input), kindOf);
+      const got = await attemptLocal(() => rewrapEnvelope(kek, input), kindOf);
       expectOutcome(at, outcome, ['state_failure'], got);
       if (got.ok) {
-        const v = inspect(got.value).kekVersion;
+        const v = inspectEnvelope(got.value).kekVersion;
         if (v !== version) throw new CheckFailure(`${where(at)}: rewrapped envelope is under KEK version ${v}, the model says ${version} (current)`);
         if (result === env && !equalBytes(got.value, input)) throw new CheckFailure(`${where(at)}: rewrap of an envelope already current changed it`);
         envs.set(result, got.value);
@@ -71,7 +71,7 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
       const e = envOf(env);
       const input = kind === 'open-tampered' ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex')), 'env') : bytesOf(env);
       const ctx = kind === 'open-wrong-context' ? WRONG_CONTEXT : contextOf(num(e.ctx, 'ctx'));
-      const got = await attemptLocal(() => open(kek, input, ctx), kindOf);
+      const got = await attemptLocal(() => openEnvelope(kek, input, ctx), kindOf);
       expectOutcome(at, outcome, outcome === 'auth_failure' ? ['auth_failure'] : ['state_failure'], got);
       if (got.ok && Buffer.from(got.value).toString('hex') !== payloadFor(num(e.payload, 'payload'))) throw new CheckFailure(`${where(at)}: opened to a different plaintext`);
     } else if (kind === 'retire') {

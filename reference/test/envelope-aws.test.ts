@@ -2,7 +2,8 @@ import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
-import { AwsKmsKek, decodeEnvelope, open, payloadBytes, rewrap, seal, VERSION_CONTEXT_KEY } from '../envelope/index.js';
+import { AwsKmsKek, decodeEnvelope, VERSION_CONTEXT_KEY } from '../envelope/index.js';
+import { open, payloadBytes, rewrap, seal } from '../envelope/envelope.js';
 import { kekProviderSuite } from './envelope-kek-suite.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };

@@ -6,7 +6,8 @@ import { prepareSofthsm, SOFTHSM_INSTALL, softhsmAvailable } from '../../harness
 import { startSwtpm, SWTPM_INSTALL, swtpmAvailable, type SwtpmInstance } from '../../harness/services/swtpm.js';
 import { requireService } from '../../vectors/external.js';
 import { utf8 } from '../bytes.js';
-import { decodeEnvelope, open, openPkcs11KekRing, openTpmKekRing, seal } from '../envelope/index.js';
+import { decodeEnvelope, openPkcs11KekRing, openTpmKekRing } from '../envelope/index.js';
+import { open, seal } from '../envelope/envelope.js';
 import { createPkcs11Kek, findObjects, openTokenSession } from './envelope-devices-helpers.js';
 import { kekProviderSuite } from './envelope-kek-suite.js';
 

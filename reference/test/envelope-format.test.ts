@@ -2,18 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { AgentsecError } from '../errors.js';
 import { utf8 } from '../bytes.js';
 import { createNobleProvider, deterministicRandomForTestingOnly } from '../crypto/index.js';
-import {
-  canonicalContext,
-  decodeEnvelope,
-  encodeEnvelope,
-  inspect,
-  LocalKekRing,
-  open,
-  payloadBytes,
-  seal,
-  type KekProvider,
-  type WrappedKey,
-} from '../envelope/index.js';
+import { canonicalContext, decodeEnvelope, encodeEnvelope, LocalKekRing, type KekProvider, type WrappedKey } from '../envelope/index.js';
+import { inspect, open, payloadBytes, seal } from '../envelope/envelope.js';
 
 const ctx = { tenant: 'acme', purpose: 'backup' };
 

@@ -6,7 +6,8 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { decodeEnvelope, encodeEnvelope, inspect, LocalKekRing, open, payloadBytes, rewrap, seal, type KekProvider } from '../envelope/index.js';
+import { decodeEnvelope, encodeEnvelope, LocalKekRing, type KekProvider } from '../envelope/index.js';
+import { inspect, open, payloadBytes, rewrap, seal } from '../envelope/envelope.js';
 
 export const CONTEXTS: Record<string, string>[] = [{ a: '1' }, { a: '1', b: '2' }, {}];
 

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { utf8 } from '../bytes.js';
-import { LocalKekRing, open, seal } from '../envelope/index.js';
+import { LocalKekRing } from '../envelope/index.js';
+import { open, seal } from '../envelope/envelope.js';
 
 const ctx = { app: 'ring' };
 

@@ -2,7 +2,8 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
-import { AwsKmsKek, LocalKekRing, open, payloadBytes, retireDue, rewrap, scanForRewrap, seal } from '../envelope/index.js';
+import { AwsKmsKek, LocalKekRing, retireDue, scanForRewrap } from '../envelope/index.js';
+import { open, payloadBytes, rewrap, seal } from '../envelope/envelope.js';
 import { actionArb, flakyLocal, kekProviderSuite, runModel } from './envelope-kek-suite.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { AwsKmsKek, DataKeyCache, decodeEnvelope, LocalKekRing, open, seal, sealMany, type KekProvider } from '../envelope/index.js';
+import { AwsKmsKek, DataKeyCache, decodeEnvelope, LocalKekRing, type KekProvider } from '../envelope/index.js';
+import { open, seal, sealMany } from '../envelope/envelope.js';
 
 const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
 

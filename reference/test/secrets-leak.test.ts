@@ -33,14 +33,14 @@ import {
   MemoryNoiseStateStore,
   NoiseExplicitNonceChannel,
   loadSecurityConfig,
-  open,
+  openEnvelope,
   openIdentity,
   parseProtocolName,
   parseSecurityConfig,
-  rewrap,
+  rewrapEnvelope,
   scrubAttributes,
   scrubValue,
-  seal,
+  sealEnvelope,
   SessionAgent,
   softwareIdentity,
   SoftwareKeyStore,
@@ -353,30 +353,30 @@ async function identityRuns(p: CryptoProvider): Promise<void> {
 async function envelopeRuns(p: CryptoProvider): Promise<void> {
   const path = join(tmp, 'ring.json');
   const kek = LocalKekRing.open({ path, kekId: 'local:audit', crypto: p });
-  const env = await seal(kek, secretBytes('envelope plaintext', p.randomBytes(64)), ctx, { crypto: p });
+  const env = await sealEnvelope(kek, secretBytes('envelope plaintext', p.randomBytes(64)), ctx, { crypto: p });
   wire.push(env);
   out('LocalKekRing', kek);
   out('envelope bytes', env);
   await kek.rotate();
-  const rewrapped = await rewrap(kek, env);
+  const rewrapped = await rewrapEnvelope(kek, env);
   wire.push(rewrapped);
-  await failing('envelope: wrong context', () => open(kek, env, { ...ctx, tenant: 'other' }, { crypto: p }));
-  await failing('envelope: tampered payload', () => open(kek, Uint8Array.from(env, (b, k) => (k === env.length - 1 ? b ^ 1 : b)), ctx, { crypto: p }));
-  await failing('envelope: tampered wrapped key', () => open(kek, Uint8Array.from(env, (b, k) => (k === 60 ? b ^ 1 : b)), ctx, { crypto: p }));
-  await failing('envelope: truncated', () => open(kek, env.subarray(0, 20), ctx, { crypto: p }));
+  await failing('envelope: wrong context', () => openEnvelope(kek, env, { ...ctx, tenant: 'other' }, { crypto: p }));
+  await failing('envelope: tampered payload', () => openEnvelope(kek, Uint8Array.from(env, (b, k) => (k === env.length - 1 ? b ^ 1 : b)), ctx, { crypto: p }));
+  await failing('envelope: tampered wrapped key', () => openEnvelope(kek, Uint8Array.from(env, (b, k) => (k === 60 ? b ^ 1 : b)), ctx, { crypto: p }));
+  await failing('envelope: truncated', () => openEnvelope(kek, env.subarray(0, 20), ctx, { crypto: p }));
   const other = LocalKekRing.open({ kekId: 'local:other', crypto: p });
-  await failing('envelope: other KEK', () => open(other, env, ctx, { crypto: p }));
+  await failing('envelope: other KEK', () => openEnvelope(other, env, ctx, { crypto: p }));
   await failing('KEK ring: retire the current version', () => kek.retire(2));
   await kek.retire(1);
-  await failing('envelope: retired KEK version', () => open(kek, env, ctx, { crypto: p }));
+  await failing('envelope: retired KEK version', () => openEnvelope(kek, env, ctx, { crypto: p }));
   // The ring file is key material at rest (mode 0600): its keys are secrets that must not be echoed.
   const ringJson = JSON.parse(readFileSync(path, 'utf8')) as unknown;
   harvestRingFile(ringJson);
   writeFileSync(path, readFileSync(path, 'utf8').replace('"createdAt":', '"createdAt":1'));
   await failing('KEK ring: corrupted file', () => LocalKekRing.open({ path, crypto: p }));
   const cache = new DataKeyCache({ maxMessages: 10, maxAgeMs: 60_000 });
-  const c1 = await seal(kek, utf8('cached 1'), ctx, { crypto: p, cache });
-  const c2 = await seal(kek, utf8('cached 2'), ctx, { crypto: p, cache });
+  const c1 = await sealEnvelope(kek, utf8('cached 1'), ctx, { crypto: p, cache });
+  const c2 = await sealEnvelope(kek, utf8('cached 2'), ctx, { crypto: p, cache });
   wire.push(c1, c2);
   out('DataKeyCache with a live data key', cache);
   out('LocalKekRing after rotation and retirement', kek);
@@ -397,11 +397,11 @@ async function awsRuns(p: CryptoProvider): Promise<void> {
       await client.send(new CreateAliasCommand({ AliasName: 'alias/leak-audit', TargetKeyId: keyId }));
       return AwsKmsKek.connect({ keyId: 'alias/leak-audit', endpoint: kms.endpoint, region: 'us-east-1', credentials, maxAttempts: 1 });
     });
-    const env = await seal(kek, secretBytes('aws envelope plaintext', p.randomBytes(48)), ctx, { crypto: p });
+    const env = await sealEnvelope(kek, secretBytes('aws envelope plaintext', p.randomBytes(48)), ctx, { crypto: p });
     wire.push(env);
     out('AwsKmsKek', kek);
-    await failing('aws: wrong context', () => open(kek, env, { ...ctx, tenant: 'x' }, { crypto: p }));
-    await failing('aws: tampered wrapped key', () => open(kek, Uint8Array.from(env, (b, k) => (k === 70 ? b ^ 1 : b)), ctx, { crypto: p }));
+    await failing('aws: wrong context', () => openEnvelope(kek, env, { ...ctx, tenant: 'x' }, { crypto: p }));
+    await failing('aws: tampered wrapped key', () => openEnvelope(kek, Uint8Array.from(env, (b, k) => (k === 70 ? b ^ 1 : b)), ctx, { crypto: p }));
     const wrongCreds = await AwsKmsKek.connect({ keyId: 'alias/leak-audit', endpoint: kms.endpoint, region: 'us-east-1', credentials: { accessKeyId: 'AKIDOTHER', secretAccessKey: `${credentials.secretAccessKey}x` }, maxAttempts: 1 }).catch((e: unknown) => e);
     if (wrongCreds instanceof AwsKmsKek) out('AwsKmsKek (other credentials)', wrongCreds);
     else onError('aws: other credentials', wrongCreds);

@@ -5,7 +5,7 @@
  * - `envelope.rewrap {envelope}` -> `{envelope}`
  * The KEK is the KMS key the harness names in `hello` (services.kms), used through the AWS SDK.
  */
-import { AgentsecError, AwsKmsKek, open, rewrap, seal, toHex } from '../../../reference/index.js';
+import { AgentsecError, AwsKmsKek, openEnvelope, rewrapEnvelope, sealEnvelope, toHex } from '../../../reference/index.js';
 import type { Area, AreaContext } from './area.js';
 import { contextParam, hexParam } from './params.js';
 
@@ -47,17 +47,17 @@ export const envelopeArea: Area = {
     async 'envelope.seal'(p, ctx) {
       const plaintext = hexParam(p, 'plaintext');
       const context = contextParam(p, 'context');
-      const env = await seal(await kekFor(ctx), plaintext, context, { crypto: ctx.provider });
+      const env = await sealEnvelope(await kekFor(ctx), plaintext, context, { crypto: ctx.provider });
       return { envelope: toHex(env) };
     },
     async 'envelope.open'(p, ctx) {
       const envelope = hexParam(p, 'envelope');
       const context = contextParam(p, 'context');
-      return { plaintext: toHex(await open(await kekFor(ctx), envelope, context, { crypto: ctx.provider })) };
+      return { plaintext: toHex(await openEnvelope(await kekFor(ctx), envelope, context, { crypto: ctx.provider })) };
     },
     async 'envelope.rewrap'(p, ctx) {
       const envelope = hexParam(p, 'envelope');
-      return { envelope: toHex(await rewrap(await kekFor(ctx), envelope)) };
+      return { envelope: toHex(await rewrapEnvelope(await kekFor(ctx), envelope)) };
     },
   },
 };
