@@ -4,6 +4,7 @@
  */
 export * from './errors.js';
 export * from './bytes.js';
+export { writeFileAtomicSync } from './atomic-file.js';
 export * from './crypto/index.js';
 export * from './config/index.js';
 export * from './noise/index.js';

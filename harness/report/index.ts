@@ -1,5 +1,6 @@
 /** Writes a run's report folder: results.json, junit.xml and a self-contained index.html. */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../reference/index.js';
 import { join } from 'node:path';
 import type { RunResult } from '../conform/runner.js';
 import { toHtml } from './html.js';
@@ -10,10 +11,9 @@ export { toResultsJson, RESULTS_SCHEMA_ID, type ResultsJson } from './results.js
 export { toJunitXml } from './junit.js';
 export { toHtml } from './html.js';
 
+/** Reports are not secret: readable by all, written atomically so a reader never sees half a file. */
 function writeAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp-${process.pid}`;
-  writeFileSync(tmp, text);
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, text, 0o644);
 }
 
 export function writeReports(dir: string, r: RunResult): { results: string; junit: string; html: string } {

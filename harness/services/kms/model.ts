@@ -2,7 +2,8 @@
  * The endpoint's state: keys with their key material versions, aliases. Plain records, serialized
  * to the --state file (atomically, mode 0600) after each change.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../../reference/index.js';
 import type { KmsMode } from './blob.js';
 
 export const ACCOUNT_ID = '000000000000';
@@ -93,17 +94,8 @@ export function loadState(path: string, mode: KmsMode): KmsState {
   return { keys, aliases: new Map(f.aliases) };
 }
 
-let tmpCounter = 0;
-/** Temp file beside the target (mode 0600), fsync, rename: a crash leaves the old or the new file. */
+/** The state file is written atomically (temp file, fsync, rename). */
 function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
   // @req KMS-032
-  renameSync(tmp, path);
+  writeFileAtomicSync(path, text);
 }

@@ -4,8 +4,8 @@
  * grace period and until retired; retirement destroys the key material and keeps a tombstone so a
  * stale envelope fails naming the retired version.
  */
-import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, writeSync, unlinkSync } from 'node:fs';
-import { dirname, basename, join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../atomic-file.js';
 import { abytes, fromHex, toHex, utf8, wipe } from '../../bytes.js';
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
@@ -226,26 +226,7 @@ function parseRingFile(text: string): { kekId: string; ring: RingVersion[] } {
   return { kekId: r.kekId, ring };
 }
 
-/** Temp file in the same folder, mode 0600, fsync, rename, fsync of the folder. */
-let tmpCounter = 0;
+/** The ring file is written atomically with mode 0600 (see ../../atomic-file.ts). */
 export function writeFileAtomic(path: string, text: string): void {
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.${++tmpCounter}.tmp`);
-  const fd = openSync(tmp, 'wx', 0o600);
-  try {
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } catch (e) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw e;
-  }
-  closeSync(fd);
-  renameSync(tmp, path);
-  try {
-    const dfd = openSync(dirname(path), 'r');
-    fsyncSync(dfd);
-    closeSync(dfd);
-  } catch {
-    // Some filesystems refuse fsync on a directory; the rename itself is still atomic.
-  }
+  writeFileAtomicSync(path, text);
 }
