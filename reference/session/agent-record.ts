@@ -3,7 +3,7 @@
  * sessions as tagged fields (tag u8, u32 length, value), read strictly. Tags are never reused;
  * the next free tag of each group is noted so additions stay additive (spec/records.md REC-005).
  */
-import { fromHex, toHex, u32be, utf8 } from '../bytes.js';
+import { concatBytes, fromHex, toHex, u32be, utf8 } from '../bytes.js';
 import type { AeadName, CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import type { AgentRuntime, AgentState, PeerSessions, SessionEntry } from './agent.js';
@@ -22,17 +22,7 @@ import type { HandshakeKind } from './x3dh.js';
 const f = field32;
 const n32 = (n: number): Uint8Array => u32be(n);
 const b1 = (n: number): Uint8Array => new Uint8Array([n]);
-const cat = (...parts: Uint8Array[]): Uint8Array => {
-  let len = 0;
-  for (const x of parts) len += x.length;
-  const out = new Uint8Array(len);
-  let o = 0;
-  for (const x of parts) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-};
+const cat = concatBytes;
 /** Packs fixed-size entries into one field value (fast for thousands of skipped keys). */
 function pack<T>(items: readonly T[], size: number, write: (out: Uint8Array, view: DataView, off: number, item: T) => void): Uint8Array {
   const out = new Uint8Array(items.length * size);
