@@ -40,7 +40,7 @@ function cpuInfo(): { flags: string[]; hypervisor: boolean } {
   }
 }
 
-const PACKAGES = ['@noble/ciphers', '@noble/curves', '@noble/hashes', '@noble/post-quantum', 'sodium-native', 'noise-handshake', 'tinybench'];
+const PACKAGES = ['@noble/ciphers', '@noble/curves', '@noble/hashes', '@noble/post-quantum', 'sodium-native', 'noise-handshake', '@signalapp/libsignal-client', 'tinybench'];
 
 export function environment(): Environment {
   const cpus = os.cpus();
