@@ -180,7 +180,7 @@ describe('Explicit-nonce channel', () => {
     expect(a.receive(b.send(enc('back')))).toEqual(enc('back'));
   });
 
-  it('NOISE-062 NOISE-063: replay window boundaries (width 1024)', () => {
+  it('NOISE-017 NOISE-062 NOISE-063: a recipient using SetNonce refuses replays: window boundaries (width 1024)', () => {
     const { a, b } = explicitPair();
     const frames = Array.from({ length: 2101 }, (_, i) => a.send(enc(`m${i}`)));
     expect(b.receive(frames[2000]!)).toEqual(enc('m2000'));
