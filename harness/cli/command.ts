@@ -1,3 +1,5 @@
+import type { ProviderName } from '../../reference/index.js';
+
 /** One CLI command: its usage text and its entry point (returns the exit status). */
 export interface Command {
   readonly name: string;
@@ -57,4 +59,11 @@ export function parseFlags(
     else flags[name] = value;
   }
   return { flags, positionals };
+}
+
+/** The crypto providers of the reference (DESIGN.md "Crypto providers"). */
+export function providerFlag(v: unknown): ProviderName | undefined {
+  if (v === undefined) return undefined;
+  if (v !== 'noble' && v !== 'node') throw new UsageError(`--provider must be noble or node, got "${String(v)}"`);
+  return v;
 }

@@ -11,13 +11,14 @@ import { matchesAny } from '../conform/match.js';
 import { MAX_SEED, randomSeed } from '../conform/rng.js';
 import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type RunResult } from '../conform/runner.js';
 import type { Suite } from '../conform/types.js';
+import { getProvider } from '../../reference/index.js';
 import { writeReports } from '../report/index.js';
 import { SUITES } from '../suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../../vectors/external.js';
-import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, UsageError, type Command } from './command.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
-                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--list]
+                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--provider noble|node] [--list]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -33,6 +34,7 @@ reference that way).
   --quick            smaller test sets (for development and CI smoke runs)
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
+  --provider NAME    crypto provider of the in-process reference: noble (default) or node
   --list             print the selected test ids with their requirement IDs, run nothing
 
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
@@ -115,13 +117,17 @@ const stdio: ConformCliIo = {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider'],
     booleans: ['quick', 'list'],
     multi: ['only'],
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
   const impl = flags.impl as string | undefined;
   if (impl !== undefined && impl.trim() === '') throw new UsageError('--impl needs a command line, e.g. --impl "agentsec adapter"');
+  const providerName = providerFlag(flags.provider);
+  if (providerName !== undefined && impl !== undefined) {
+    throw new UsageError('--provider selects the crypto of the in-process reference; with --impl give it to the adapter (e.g. --impl "agentsec adapter --provider node")');
+  }
   const seed = intFlag(flags.seed, 'seed', 0, MAX_SEED) ?? randomSeed();
   const callTimeoutMs = intFlag(flags.timeout, 'timeout', 1, 3_600_000);
   const testTimeoutMs = intFlag(flags['test-timeout'], 'test-timeout', 1, 86_400_000);
@@ -140,17 +146,18 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     }
   }
   if (flags.list === true) return listTests(selected, only, quick, io);
-  const reproFlags = [...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : [])];
+  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : [])];
   const ci = process.env.CI === 'true';
 
   io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);
-  io.out(`implementation: ${impl ?? 'the reference, in process'}`);
+  io.out(`implementation: ${impl ?? `the reference, in process (crypto provider ${providerName ?? 'noble'})`}`);
   io.out(`suites: ${selected.map((s) => s.name).join(', ') || '(none registered)'}${quick ? ' (quick)' : ''}${only.length ? `; only ${only.join(', ')}` : ''}`);
   let result: RunResult;
   try {
     result = await runConformance({
       suites: selected,
       ...(impl !== undefined ? { impl } : {}),
+      ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),
       seed,
       only,
       quick,

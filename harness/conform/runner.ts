@@ -3,7 +3,7 @@
  * `hello`, runs the selected tests of each suite with a per-test seeded rng, classifies outcomes
  * (pass, fail, xfail, xpass, skip, n/a), and survives an IUT that crashes, hangs or lies.
  */
-import { redactString } from '../../reference/index.js';
+import { redactString, type CryptoProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped } from './assert.js';
@@ -41,6 +41,8 @@ export interface RunnerOptions {
   out?: (line: string) => void;
   /** A live counter (on a terminal): called with a status line to overwrite in place. */
   status?: (line: string) => void;
+  /** Crypto provider of the in-process reference when no `impl` is given (default: noble). */
+  provider?: CryptoProvider;
   /** Starts the IUT (default: `impl` through the process client, else the reference in process). */
   startIut?: (services: Services) => Promise<Adapter>;
   /** Maps `impl` to the command actually spawned (e.g. `agentsec` -> this checkout's CLI). */
@@ -282,7 +284,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     }
   }
 
-  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}), ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}) }) : startReferenceAdapter({ services: svc })));
+  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}), ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}) }) : startReferenceAdapter({ services: svc, ...(opts.provider ? { provider: opts.provider } : {}) })));
   // The in-process reference keeps no process state worth sharing: a fresh one per test makes each
   // test independent, exactly like its reproduction.
   const freshPerTest = opts.impl === undefined && opts.startIut === undefined;
