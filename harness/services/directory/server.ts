@@ -11,7 +11,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { AgentsecError, decodeBundle, fromHex, getProvider, toHex, type CryptoProvider } from '../../../reference/index.js';
+import { AgentsecError, decodeBundle, fromHex, getProvider, toHex, type CryptoProvider, type ScrubbingLogger } from '../../../reference/index.js';
 import type { DirectoryStore } from './store.js';
 
 /** Largest request body: a batch of 100 PQXDH bundles is about 400 KB of hex. */
@@ -27,12 +27,19 @@ export interface DirectoryOptions {
   /** Bundle fetches allowed per agent per window (X3DH section 4.7: draining one-time prekeys degrades forward secrecy). */
   rateLimit?: { fetches: number; windowMs: number };
   now?: () => number;
+  /** Scrubbing logger (reference/observability): one `directory.request` event per request. */
+  logger?: ScrubbingLogger;
 }
 
 export interface RunningDirectory {
   readonly url: string;
   readonly server: Server;
   close(): Promise<void>;
+}
+
+interface RequestMeta {
+  route: 'publish' | 'fetch' | 'info' | 'other' | 'unknown';
+  peer?: string;
 }
 
 const STATUS: Record<string, number> = {
@@ -99,15 +106,17 @@ export async function startDirectory(opts: DirectoryOptions): Promise<RunningDir
     return { bundle: r.bundle, one_time: r.oneTime, remaining: r.remaining };
   }
 
-  async function route(req: IncomingMessage): Promise<[number, unknown]> {
+  async function route(req: IncomingMessage, meta: RequestMeta): Promise<[number, unknown]> {
     const url = new URL(req.url ?? '/', 'http://127.0.0.1');
     const m = /^\/v1\/agents\/([^/]+)(\/bundles?)?$/.exec(url.pathname);
     if (!m) return [404, { error: { kind: 'unsupported', message: `no route ${req.method} ${url.pathname}` } }];
     const agent = decodeURIComponent(m[1]!);
     if (!NAME.test(agent)) throw new AgentsecError('decode_failure', 'BAD_NAME', 'agent name must match [A-Za-z0-9._-]{1,128}');
-    if (m[2] === '/bundles' && req.method === 'PUT') return [200, await publish(agent, await readJson(req))];
-    if (m[2] === '/bundle' && req.method === 'POST') return [200, await take(agent)];
-    if (m[2] === undefined && req.method === 'GET') {
+    meta.peer = agent;
+    meta.route = m[2] === '/bundles' && req.method === 'PUT' ? 'publish' : m[2] === '/bundle' && req.method === 'POST' ? 'fetch' : m[2] === undefined && req.method === 'GET' ? 'info' : 'other';
+    if (meta.route === 'publish') return [200, await publish(agent, await readJson(req))];
+    if (meta.route === 'fetch') return [200, await take(agent)];
+    if (meta.route === 'info') {
       const info = await opts.store.info(agent);
       if (!info) throw new AgentsecError('state_failure', 'UNKNOWN_AGENT', `no agent "${agent}"`);
       return [200, { identity_signing: info.identity.signing, identity_agreement: info.identity.agreement, single_use_remaining: info.singleUseRemaining, has_reusable: info.hasReusable }];
@@ -115,12 +124,41 @@ export async function startDirectory(opts: DirectoryOptions): Promise<RunningDir
     return [405, { error: { kind: 'unsupported', message: `method ${req.method} not allowed on ${url.pathname}` } }];
   }
 
+  /**
+   * One event per request. Only the route label, outcome and the agent name as `peer_id` -- a
+   * routing field the scrubber strips under observability.stripRoutingHeaders. Never the URL path
+   * or an error message (both name the agent) and never a bundle.
+   */
+  function logRequest(meta: RequestMeta, status: number, started: number, err?: AgentsecError): void {
+    const log = opts.logger;
+    if (!log) return;
+    // @req OBS-017 @req OBS-018
+    const attrs = { route: meta.route, peer_id: meta.peer, status, outcome: err ? err.kind : 'ok', ...(err ? { reason: err.reason } : {}), duration_ms: Math.round((performance.now() - started) * 1000) / 1000 };
+    // @req OBS-019: a successful fetch is per-session traffic and is sampled; a failure never is.
+    try {
+      if (status >= 500) log.error('directory.request', attrs);
+      else if (status >= 400) log.warn('directory.request', attrs);
+      else if (meta.route === 'fetch') log.frequent('directory.request', attrs, 'info');
+      else log.info('directory.request', attrs);
+    } catch {
+      // A logger is never why a request fails (OBS-006); the response is already sent.
+    }
+  }
+
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    route(req)
-      .then(([status, body]) => send(res, status, body))
+    const started = performance.now();
+    const meta: RequestMeta = { route: 'unknown' };
+    route(req, meta)
+      .then(([status, body]) => {
+        send(res, status, body);
+        const e = (body as { error?: { kind?: string } } | null)?.error;
+        logRequest(meta, status, started, e ? new AgentsecError('unsupported', status === 404 ? 'NO_ROUTE' : 'BAD_METHOD', '') : undefined);
+      })
       .catch((e: unknown) => {
         const err = e instanceof AgentsecError ? e : new AgentsecError('internal', 'INTERNAL', 'internal error');
-        send(res, err.reason === 'RATE_LIMITED' ? 429 : err.reason === 'BODY_TOO_LARGE' ? 413 : (STATUS[err.kind] ?? 500), { error: { kind: err.kind, reason: err.reason, message: err.message } });
+        const status = err.reason === 'RATE_LIMITED' ? 429 : err.reason === 'BODY_TOO_LARGE' ? 413 : (STATUS[err.kind] ?? 500);
+        send(res, status, { error: { kind: err.kind, reason: err.reason, message: err.message } });
+        logRequest(meta, status, started, err);
       });
   });
   await new Promise<void>((resolve, reject) => {

@@ -5,6 +5,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ScrubbingLogger } from '../../../reference/index.js';
 import type { KmsMode } from './blob.js';
 import { KmsError } from './errors.js';
 import { Faults } from './faults.js';
@@ -26,7 +27,19 @@ export interface KmsServerOptions {
   now?: () => number;
   /** Most request body bytes accepted. */
   maxBodyBytes?: number;
+  /** Scrubbing logger (reference/observability): one `kms.request` event per request. */
+  logger?: ScrubbingLogger;
 }
+
+/** What a request's log event may carry: never a blob, plaintext or key. */
+interface RequestMeta {
+  op: string;
+  keyId?: string;
+  context?: unknown;
+}
+
+/** Per-message operations: their successes are sampled (observability.sampleHighFrequency). */
+const HIGH_FREQUENCY = new Set(['Encrypt', 'Decrypt', 'ReEncrypt', 'GenerateDataKey', 'GenerateDataKeyWithoutPlaintext']);
 
 export interface KmsCounters {
   /** Requests per operation (including failed and fault-injected ones). */
@@ -74,14 +87,15 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
   const send = (res: ServerResponse, status: number, body: unknown, errType?: string): void => {
     const text = JSON.stringify(body);
     const headers: Record<string, string> = { 'content-type': JSON_TYPE, 'content-length': String(Buffer.byteLength(text)), 'x-amzn-requestid': cryptoRandomId() };
-    if (errType) headers['x-amzn-errortype'] = errType;
+    // Set on the response (not only written) so the request log can read the outcome back.
+    if (errType) res.setHeader('x-amzn-errortype', errType);
     res.writeHead(status, headers);
     res.end(text);
   };
   // @req KMS-022
   const sendError = (res: ServerResponse, e: KmsError): void => send(res, e.status, { __type: e.type, message: e.message }, e.type);
 
-  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (req: IncomingMessage, res: ServerResponse, meta: RequestMeta): Promise<void> => {
     const chunks: Buffer[] = [];
     let size = 0;
     for await (const c of req) {
@@ -94,6 +108,7 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
       return sendError(res, new KmsError('UnknownOperationException', 'missing or unknown X-Amz-Target'));
     }
     const op = target.slice('TrentService.'.length);
+    meta.op = op;
     counters.calls[op] = (counters.calls[op] ?? 0) + 1;
     counters.inFlight++;
     counters.maxInFlight = Math.max(counters.maxInFlight, counters.inFlight);
@@ -122,6 +137,10 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
         throw new KmsError('SerializationException', 'request body is not JSON');
       }
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new KmsError('SerializationException', 'request body must be a JSON object');
+      // @req OBS-018: only the key reference and the encryption context are picked for the log.
+      const { KeyId: keyId, EncryptionContext: context } = body as Record<string, unknown>;
+      if (typeof keyId === 'string') meta.keyId = keyId;
+      if (context !== undefined) meta.context = context;
       const rotated = runAutomaticRotations(ctx);
       const out = impl(body as Record<string, unknown>, ctx);
       if (opts.statePath && (rotated || MUTATING.has(op))) saveState(opts.statePath, mode, state);
@@ -134,10 +153,44 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
     }
   };
 
+  /**
+   * One event per request: operation, outcome (the AWS error type), status, duration, KeyId and the
+   * context under `encryption_context` -- a metadata field the scrubber strips under
+   * storage.metadataScrubbing. Error messages are not logged (they may quote the request).
+   */
+  const logRequest = (meta: RequestMeta, res: ServerResponse, started: number): void => {
+    const log = opts.logger;
+    if (!log) return;
+    try {
+      const errType = res.getHeader('x-amzn-errortype');
+      const status = res.statusCode;
+      // @req OBS-017
+      const attrs = {
+        operation: meta.op,
+        outcome: typeof errType === 'string' ? errType : 'ok',
+        status,
+        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
+        ...(meta.keyId !== undefined ? { key_id: meta.keyId } : {}),
+        ...(meta.context !== undefined ? { encryption_context: meta.context } : {}),
+      };
+      // @req OBS-019
+      if (status >= 500) log.error('kms.request', attrs);
+      else if (status >= 400) log.warn('kms.request', attrs);
+      else if (HIGH_FREQUENCY.has(meta.op)) log.frequent('kms.request', attrs, 'info');
+      else log.info('kms.request', attrs);
+    } catch {
+      // A logger is never why a request fails (OBS-006).
+    }
+  };
+
   const server: Server = createServer((req, res) => {
-    handle(req, res).catch(() => {
-      if (!res.headersSent) sendError(res, new KmsError('KMSInternalException', 'internal error'));
-    });
+    const started = performance.now();
+    const meta: RequestMeta = { op: 'unknown' };
+    handle(req, res, meta)
+      .catch(() => {
+        if (!res.headersSent) sendError(res, new KmsError('KMSInternalException', 'internal error'));
+      })
+      .finally(() => logRequest(meta, res, started));
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
