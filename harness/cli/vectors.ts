@@ -1,6 +1,7 @@
 /**
  * `agentsec vectors generate` writes the project's Noise vectors (vectors/noise/generate.ts, computed
- * by the independent implementation) and their JSON Schema; `agentsec vectors verify` runs vector
+ * by the independent implementation) and their JSON Schema, plus the fixed-input known-answer files
+ * (vectors/envelope/generate.ts); `agentsec vectors verify` runs vector
  * files (cacophony format or the project's extension) against the reference in process, or against
  * an implementation through agentsec-adapter/1 (--impl).
  */
@@ -13,6 +14,8 @@ import { DEFAULT_SEED, generateNoiseVectors, renderVectorFile } from '../../vect
 import { referenceParties } from '../../vectors/noise/reference-party.js';
 import { adapterParties, runVector, type PartyFactory } from '../../vectors/noise/run.js';
 import { NOISE_VECTOR_SCHEMA } from '../../vectors/noise/schema.js';
+import { ENVELOPE_SCHEMA_FILE, ENVELOPE_VECTOR_FILE, generateEnvelopeVectors, renderEnvelopeFile } from '../../vectors/envelope/generate.js';
+import { ENVELOPE_VECTOR_SCHEMA } from '../../vectors/envelope/schema.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import type { Adapter } from '../conform/types.js';
 import { claims } from '../suites/noise.js';
@@ -39,6 +42,22 @@ export function writeVectors(out: string, seed: number): { file: string; schema:
   return { file, schema, count: f.vectors.length };
 }
 
+/** The known-answer vector files that take no seed (fixed inputs), each with the folder it is committed in. */
+const FIXED_VECTORS = [
+  { dir: 'vectors/envelope', file: ENVELOPE_VECTOR_FILE, schemaFile: ENVELOPE_SCHEMA_FILE, render: () => renderEnvelopeFile(generateEnvelopeVectors()), schema: ENVELOPE_VECTOR_SCHEMA },
+];
+
+/** Writes the fixed-input vector files into `out`, or each into its committed folder when `out` is undefined. */
+export function writeFixedVectors(out: string | undefined): string[] {
+  return FIXED_VECTORS.flatMap((v) => {
+    const dir = out ?? join(REPO_ROOT, v.dir);
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, v.file), v.render());
+    writeFileSync(join(dir, v.schemaFile), `${JSON.stringify(v.schema, null, 2)}\n`);
+    return [join(dir, v.file)];
+  });
+}
+
 export const vectorsGenerateCommand: Command = {
   name: 'vectors generate',
   summary: 'generate the project test vectors',
@@ -46,13 +65,16 @@ export const vectorsGenerateCommand: Command = {
 
 Writes ${VECTOR_FILE} (Noise vectors for what cacophony lacks: empty payloads, high nonces,
 rekey, hfs with ML-KEM-768, failure cases) and ${SCHEMA_FILE} into DIR (default: vectors/noise/).
-The same seed always gives byte-identical files (default seed ${DEFAULT_SEED}, the committed one).`,
+The same seed always gives byte-identical files (default seed ${DEFAULT_SEED}, the committed one).
+Also writes the fixed-input known-answer files and their schemas (no seed): ${ENVELOPE_VECTOR_FILE}
+(default: vectors/envelope/), into DIR too when --out is given.`,
   async run(args) {
     const { flags, positionals } = parseFlags(args, { strings: ['out', 'seed'] });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const out = typeof flags.out === 'string' ? resolve(flags.out) : DEFAULT_OUT;
     const r = writeVectors(out, parseSeed(flags.seed as string | undefined));
     process.stdout.write(`wrote ${r.count} Noise vectors to ${r.file}\nwrote the schema to ${r.schema}\n`);
+    for (const f of writeFixedVectors(typeof flags.out === 'string' ? out : undefined)) process.stdout.write(`wrote ${f} and its schema\n`);
     return EXIT_OK;
   },
 };
