@@ -4,14 +4,22 @@
  * - a DECRYPT or DH error (or any malformed message) during the handshake fails it for good (5);
  * - a refused call that is the caller's mistake (turn-taking, oversize) leaves the state unchanged;
  * - a failed transport decrypt is discarded without advancing the nonce (5.1).
+ *
+ * Fallback (10.2, Noise Pipes 10.4): when Bob cannot process Alice's first message (e.g. an IK
+ * message under a static key he no longer has), both switch to a `...fallback` protocol in which
+ * Alice's ephemeral is a pre-message and Bob is the initiator:
+ * - Bob: `createNoiseChannel({ protocol: 'Noise_XXfallback_...', initiator: true, remoteEphemeralKey })`
+ *   with the ephemeral public key Alice sent in the clear (the first 32 bytes of her first message);
+ * - Alice: `aliceChannel.fallback({ protocol: 'Noise_XXfallback_...', ... })` on her original channel,
+ *   which hands her ephemeral over (it never leaves the module) and retires the original channel.
  */
 import { inspect } from 'node:util';
 import { abytes } from '../bytes.js';
 import { getProvider } from '../crypto/index.js';
-import type { CryptoProvider } from '../crypto/provider.js';
+import type { CryptoProvider, KeyPair } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { noiseFunctions, type NoiseFunctions } from './functions.js';
-import { initialize, isComplete, isMyTurn, readMessage, writeMessage, type HandshakeState } from './handshake-state.js';
+import { initialize, isComplete, keyNeeds, isMyTurn, readMessage, writeMessage, type HandshakeState } from './handshake-state.js';
 import { parseProtocolName, type NoiseProtocol } from './protocol-name.js';
 import { EMPTY_REPLAY_WINDOW } from './replay-window.js';
 import { openTransport, sealTransport, type TransportSnapshot } from './transport-record.js';
@@ -27,17 +35,42 @@ export interface NoiseChannelOptions {
   readonly staticPrivateKey?: Uint8Array;
   /** The peer's static X25519 public key, when the pattern has it as a pre-message. */
   readonly remoteStaticKey?: Uint8Array;
+  /**
+   * Fallback patterns (10.2), initiator (Bob) only: the peer's ephemeral X25519 public key, which is
+   * the pattern's pre-message -- the first 32 bytes of Alice's failed first message.
+   */
+  readonly remoteEphemeralKey?: Uint8Array;
   /** One 32-byte PSK per psk token, in token order. */
   readonly psks?: readonly Uint8Array[];
   /** Default: the noble provider. */
   readonly provider?: CryptoProvider;
-  /** TEST SEAM: a fixed ephemeral private key. Reusing an ephemeral breaks Noise's security (14). */
+  /**
+   * TEST SEAM: a fixed ephemeral private key. Reusing an ephemeral breaks Noise's security (14).
+   * In a fallback pattern's responder (Alice) it is the pre-message ephemeral; outside tests use
+   * NoiseChannel.fallback, which reuses the original channel's ephemeral.
+   */
   readonly fixedEphemeralForTestingOnly?: Uint8Array;
   /** TEST SEAM (hfs): a fixed 64-byte ML-KEM-768 keygen seed for the e1 token. */
   readonly fixedKemSeedForTestingOnly?: Uint8Array;
   /** TEST SEAM (hfs): a fixed 32-byte ML-KEM-768 encapsulation message for the ekem1 token. */
   readonly fixedKemEncapsulationForTestingOnly?: Uint8Array;
 }
+
+/** What `NoiseChannel.fallback` takes: the fallback protocol and Alice's keys for it (she becomes its responder). */
+export interface NoiseFallbackOptions {
+  /** A fallback protocol, e.g. `Noise_XXfallback_25519_ChaChaPoly_SHA256`. */
+  readonly protocol: string;
+  readonly prologue?: Uint8Array;
+  readonly staticPrivateKey?: Uint8Array;
+  readonly remoteStaticKey?: Uint8Array;
+  readonly psks?: readonly Uint8Array[];
+  /** Default: the original channel's provider. */
+  readonly provider?: CryptoProvider;
+}
+
+/** Module-private: the pre-message ephemeral handed from the original channel to its fallback. */
+const PRE_EPHEMERAL = Symbol('preEphemeral');
+type ChannelInit = NoiseChannelOptions & { readonly [PRE_EPHEMERAL]?: KeyPair };
 
 /** `exported`: the transport state was handed over with exportTransport and this object is retired. */
 export type NoisePhase = 'handshake' | 'transport' | 'failed' | 'exported';
@@ -67,6 +100,8 @@ export class NoiseChannel {
   #rs: Uint8Array | null = null;
   #failure: AgentsecError | null = null;
   #exported = false;
+  /** The ephemeral of this initiator's first message, kept until the handshake completes, for fallback (10.2). */
+  #firstEphemeral: KeyPair | null = null;
   readonly #provider: CryptoProvider;
 
   static {
@@ -76,7 +111,7 @@ export class NoiseChannel {
     };
   }
 
-  constructor(opts: NoiseChannelOptions | Restore) {
+  constructor(opts: ChannelInit | Restore) {
     if (RESTORE in opts) {
       const { snapshot, provider } = opts[RESTORE];
       this.protocol = snapshot.protocol;
@@ -99,6 +134,7 @@ export class NoiseChannel {
     const sk = opts.staticPrivateKey === undefined ? undefined : abytes(opts.staticPrivateKey, 'staticPrivateKey', 32);
     const rs = opts.remoteStaticKey === undefined ? undefined : abytes(opts.remoteStaticKey, 'remoteStaticKey', 32);
     const psks = (opts.psks ?? []).map((k, i) => abytes(k, `psks[${i}]`, 32));
+    const re = opts.remoteEphemeralKey === undefined ? undefined : abytes(opts.remoteEphemeralKey, 'remoteEphemeralKey', 32);
     const seams = {
       ...(opts.fixedEphemeralForTestingOnly ? { ephemeral: abytes(opts.fixedEphemeralForTestingOnly, 'fixedEphemeralForTestingOnly', 32) } : {}),
       ...(opts.fixedKemSeedForTestingOnly ? { kemSeed: abytes(opts.fixedKemSeedForTestingOnly, 'fixedKemSeedForTestingOnly', 64) } : {}),
@@ -106,11 +142,21 @@ export class NoiseChannel {
         ? { kemEncapsulation: abytes(opts.fixedKemEncapsulationForTestingOnly, 'fixedKemEncapsulationForTestingOnly', 32) }
         : {}),
     };
+    // @req NOISE-084: the local pre-message ephemeral comes only from the original channel (or the test seam).
+    let e: KeyPair | undefined;
+    if (keyNeeds(this.#f, this.initiator).e) {
+      const pre = opts[PRE_EPHEMERAL];
+      if (pre) e = pre;
+      else if (seams.ephemeral) e = { privateKey: seams.ephemeral.slice(), publicKey: this.#f.publicKey(seams.ephemeral) };
+      else throw new AgentsecError('decode_failure', 'MISSING_KEY', `${this.protocol.name}: start the responder of a fallback handshake with NoiseChannel.fallback()`);
+    }
     this.#hs = initialize(this.#f, {
       initiator: this.initiator,
       prologue,
       ...(sk ? { s: { privateKey: sk.slice(), publicKey: this.#f.publicKey(sk) } } : {}),
       ...(rs ? { rs: rs.slice() } : {}),
+      ...(e ? { e } : {}),
+      ...(re ? { re: re.slice() } : {}),
       psks: psks.map((k) => k.slice()),
       seams,
     });
@@ -141,9 +187,41 @@ export class NoiseChannel {
     }
     return this.#handshakeStep(() => {
       const r = writeMessage(this.#f, this.#hs!, payload);
+      const first = r.state.messageIndex === 1 && this.initiator && this.#f.protocol.pattern.messages[0]![0] === 'e';
       this.#advance(r.state, r.split);
+      if (first && !this.#transport) this.#firstEphemeral = r.state.e;
       return r.message;
     });
+  }
+
+  /**
+   * Section 10.2: switches from this channel (Alice, the initiator, after writing her first message,
+   * typically once Bob's reply failed to decrypt) to the fallback protocol `opts.protocol`, in which
+   * Alice is the responder and her first message's ephemeral is the pre-message. This channel is
+   * retired; its ephemeral moves to the returned channel, whose next call is readMessage.
+   */
+  fallback(opts: NoiseFallbackOptions): NoiseChannel {
+    if (this.#exported || this.#transport) throw new AgentsecError('state_failure', 'FALLBACK_STATE', 'fallback is only possible before the handshake completes');
+    // @req NOISE-084: only the original initiator, after its first message carried an ephemeral.
+    const e = this.#firstEphemeral;
+    if (!this.initiator || !e) {
+      throw new AgentsecError('state_failure', 'FALLBACK_STATE', 'fallback needs the initiator of the original handshake after its first message sent "e"');
+    }
+    const next = new NoiseChannel({
+      protocol: opts.protocol,
+      initiator: false,
+      ...(opts.prologue !== undefined ? { prologue: opts.prologue } : {}),
+      ...(opts.staticPrivateKey !== undefined ? { staticPrivateKey: opts.staticPrivateKey } : {}),
+      ...(opts.remoteStaticKey !== undefined ? { remoteStaticKey: opts.remoteStaticKey } : {}),
+      ...(opts.psks !== undefined ? { psks: opts.psks } : {}),
+      provider: opts.provider ?? this.#provider,
+      [PRE_EPHEMERAL]: { privateKey: e.privateKey.slice(), publicKey: e.publicKey.slice() },
+    });
+    if (!keyNeeds(next.#f, false).e) throw new AgentsecError('decode_failure', 'NOT_FALLBACK', `${next.protocol.name} has no pre-message ephemeral for the responder`);
+    this.#firstEphemeral = null;
+    this.#hs = null;
+    this.#failure ??= new AgentsecError('state_failure', 'FELL_BACK', 'the handshake was switched to its fallback protocol');
+    return next;
   }
 
   /** Reads the next handshake message, or decrypts a transport message once the handshake is complete. */
@@ -253,6 +331,7 @@ export class NoiseChannel {
       this.#h = hs.symmetric.h;
       this.#transport = fromSplit(this.initiator, this.protocol.pattern.oneWay, splitResult);
       this.#hs = null;
+      this.#firstEphemeral = null;
     }
   }
 

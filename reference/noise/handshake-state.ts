@@ -56,6 +56,10 @@ export interface InitializeParams {
   readonly prologue: Uint8Array;
   readonly s?: KeyPair;
   readonly rs?: Uint8Array;
+  /** Fallback (10.2): this party's ephemeral when it is a pre-message of the pattern (Alice's, reused). */
+  readonly e?: KeyPair;
+  /** Fallback (10.2): the peer's ephemeral public key when it is a pre-message (Bob holds Alice's). */
+  readonly re?: Uint8Array;
   readonly psks?: readonly Uint8Array[];
   readonly seams?: TestSeams;
 }
@@ -66,8 +70,11 @@ export interface StepResult {
   readonly split?: readonly [CipherState, CipherState];
 }
 
-/** Whether the party with this role needs its own static key pair / the peer's static public key. */
-export function keyNeeds(f: NoiseFunctions, initiator: boolean): { s: boolean; rs: boolean } {
+/**
+ * Whether the party with this role needs its own static key pair / the peer's static public key,
+ * and (fallback pre-messages) its own ephemeral key pair / the peer's ephemeral public key.
+ */
+export function keyNeeds(f: NoiseFunctions, initiator: boolean): { s: boolean; rs: boolean; e: boolean; re: boolean } {
   const p = f.protocol.pattern;
   const ownPre = initiator ? p.initiatorPre : p.responderPre;
   const peerPre = initiator ? p.responderPre : p.initiatorPre;
@@ -81,7 +88,7 @@ export function keyNeeds(f: NoiseFunctions, initiator: boolean): { s: boolean; r
       if (t === 'se' && initiator) s = true;
     }
   });
-  return { s, rs: peerPre.includes('s') };
+  return { s, rs: peerPre.includes('s'), e: ownPre.includes('e'), re: peerPre.includes('e') };
 }
 
 export function pskCount(f: NoiseFunctions): number {
@@ -99,6 +106,16 @@ export function initialize(f: NoiseFunctions, params: InitializeParams): Handsha
     throw new AgentsecError('decode_failure', needs.rs ? 'MISSING_KEY' : 'UNEXPECTED_KEY',
       `${f.protocol.name} ${needs.rs ? 'needs' : 'takes no'} remote static public key for the ${params.initiator ? 'initiator' : 'responder'}`);
   }
+  // @req NOISE-082: a pre-message ephemeral is given exactly when the pattern lists one.
+  if (needs.e !== (params.e !== undefined)) {
+    throw new AgentsecError('decode_failure', needs.e ? 'MISSING_KEY' : 'UNEXPECTED_KEY',
+      `${f.protocol.name} ${needs.e ? 'needs' : 'takes no'} local pre-message ephemeral for the ${params.initiator ? 'initiator' : 'responder'}`);
+  }
+  if (needs.re !== (params.re !== undefined)) {
+    throw new AgentsecError('decode_failure', needs.re ? 'MISSING_KEY' : 'UNEXPECTED_KEY',
+      `${f.protocol.name} ${needs.re ? 'needs' : 'takes no'} remote pre-message ephemeral public key for the ${params.initiator ? 'initiator' : 'responder'}`);
+  }
+  if (params.re && params.re.length !== DHLEN) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `"re" expected ${DHLEN} bytes, got ${params.re.length}`);
   if (params.rs && params.rs.length !== DHLEN) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `"rs" expected ${DHLEN} bytes, got ${params.rs.length}`);
   const psks = params.psks ?? [];
   // @req NOISE-027: one 32-byte PSK per psk token.
@@ -112,22 +129,30 @@ export function initialize(f: NoiseFunctions, params: InitializeParams): Handsha
   ss = mixHash(f, ss, params.prologue);
   const s = params.s ?? null;
   const rs = params.rs ?? null;
-  // @req NOISE-009: pre-message keys hashed initiator's first, then the responder's.
-  const preKey = (ofInitiator: boolean): Uint8Array => {
+  const e = params.e ?? null;
+  const re = params.re ?? null;
+  // @req NOISE-009: pre-message keys hashed initiator's first, then the responder's, each in listed order.
+  const preKey = (ofInitiator: boolean, t: 'e' | 's'): Uint8Array => {
     const local = ofInitiator === params.initiator;
-    const k = local ? s?.publicKey : rs;
+    const k = t === 's' ? (local ? s?.publicKey : rs) : (local ? e?.publicKey : re);
     if (!k) throw new AgentsecError('internal', 'PRE_MESSAGE', 'pre-message key missing');
     return k;
   };
-  for (const t of p.initiatorPre) if (t === 's') ss = mixHash(f, ss, preKey(true));
-  for (const t of p.responderPre) if (t === 's') ss = mixHash(f, ss, preKey(false));
+  for (const [ofInitiator, pre] of [[true, p.initiatorPre], [false, p.responderPre]] as const) {
+    for (const t of pre) {
+      const k = preKey(ofInitiator, t);
+      ss = mixHash(f, ss, k);
+      // @req NOISE-083: a pre-message e is MixHash'ed, and in a PSK handshake also MixKey'ed (9.2).
+      if (t === 'e' && p.hasPsk) ss = mixKey(f, ss, k);
+    }
+  }
   return {
     initiator: params.initiator,
     symmetric: ss,
     s,
-    e: null,
+    e,
     rs,
-    re: null,
+    re,
     e1: null,
     re1: null,
     psks,

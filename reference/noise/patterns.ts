@@ -1,6 +1,6 @@
 /**
  * Handshake patterns as data (rev 34 sections 7.4, 7.5, 18.1) and the pattern modifiers
- * (psk section 9.4, hfs in noise_hfs_rev1 section 5). One interpreter (handshake-state.ts) walks them.
+ * (fallback section 10.2, psk section 9.4, hfs in noise_hfs_rev1 section 5). One interpreter (handshake-state.ts) walks them.
  */
 import { AgentsecError } from '../errors.js';
 
@@ -81,15 +81,17 @@ const split = (s: string): string[] => (s === '' ? [] : s.split(', '));
 
 /**
  * Builds a pattern from its base name and modifiers (already validated by protocol-name.ts).
- * Supported modifiers: pskN (N >= 0) and hfs.
+ * Supported modifiers: fallback, pskN (N >= 0) and hfs, applied in the order written.
  */
 export function buildPattern(base: string, modifiers: readonly string[]): HandshakePattern {
   const b = BASE_PATTERNS[base];
   if (!b) throw new AgentsecError('unsupported', 'UNKNOWN_PATTERN', `unknown handshake pattern "${base}"`);
-  const messages: Token[][] = b.msgs.map((m) => split(m) as Token[]);
+  let messages: Token[][] = b.msgs.map((m) => split(m) as Token[]);
+  let initiatorPre = split(b.pre[0]) as PreToken[];
+  let responderPre = split(b.pre[1]) as PreToken[];
   let hasPsk = false;
   let hfs = false;
-  for (const mod of modifiers) {
+  for (const [i, mod] of modifiers.entries()) {
     const psk = /^psk(0|[1-9][0-9]*)$/.exec(mod);
     if (psk) {
       const n = Number(psk[1]);
@@ -102,18 +104,24 @@ export function buildPattern(base: string, modifiers: readonly string[]): Handsh
       }
       hasPsk = true;
     } else if (mod === 'hfs') {
+      if (modifiers.includes('fallback')) {
+        // hfs placement after the role swap would put e1 and ekem1 into one message; not defined by either document.
+        throw new AgentsecError('unsupported', 'UNSUPPORTED_MODIFIER', 'fallback combined with hfs is not supported');
+      }
       applyHfs(base, messages);
       hfs = true;
     } else if (mod === 'fallback') {
-      throw new AgentsecError('unsupported', 'UNSUPPORTED_MODIFIER', 'the fallback modifier (10.2) is not implemented');
+      // @req NOISE-081: fallback converts the canonical (Alice-initiated) base pattern, so it comes first.
+      if (i !== 0) throw new AgentsecError('decode_failure', 'BAD_MODIFIER', 'fallback applies to the base pattern and must be the first modifier');
+      ({ initiatorPre, responderPre, messages } = applyFallback(base, initiatorPre, responderPre, messages));
     } else {
       throw new AgentsecError('unsupported', 'UNSUPPORTED_MODIFIER', `unknown pattern modifier "${mod}"`);
     }
   }
   const pattern: HandshakePattern = {
     name: base + modifiers.join('+'),
-    initiatorPre: split(b.pre[0]) as PreToken[],
-    responderPre: split(b.pre[1]) as PreToken[],
+    initiatorPre,
+    responderPre,
     messages,
     oneWay: ONE_WAY.has(base),
     hasPsk,
@@ -121,6 +129,39 @@ export function buildPattern(base: string, modifiers: readonly string[]): Handsh
   };
   if (hasPsk) checkPskValidity(pattern);
   return pattern;
+}
+
+/** Section 10.2: Alice's first message may become a pre-message only if it is exactly one of these. */
+const FALLBACK_FIRST = new Set(['e', 's', 'e,s']);
+
+/**
+ * Section 10.2 fallback: Alice's first message becomes her pre-message and the rest is a Bob-initiated
+ * pattern. Written canonically (5.3's initiator is the party that sends first), Bob is the initiator
+ * and Alice the responder: Bob keeps his pre-message as the initiator's, Alice's first message is the
+ * responder's pre-message, and the DH tokens es/se swap names because the roles behind them swap.
+ * Alice/Bob roles (who holds which key, who sent what) are unchanged.
+ */
+function applyFallback(
+  base: string,
+  initiatorPre: readonly PreToken[],
+  responderPre: readonly PreToken[],
+  messages: readonly Token[][],
+): { initiatorPre: PreToken[]; responderPre: PreToken[]; messages: Token[][] } {
+  const first = messages[0] ?? [];
+  // @req NOISE-080: only patterns whose first message is "e", "s" or "e, s" (one-way patterns never are).
+  if (ONE_WAY.has(base) || messages.length < 2 || !FALLBACK_FIRST.has(first.join(','))) {
+    throw new AgentsecError('decode_failure', 'BAD_MODIFIER', `fallback needs a first message of "e", "s" or "e, s"; ${base} starts with "${first.join(', ')}"`);
+  }
+  // A pre-message that Alice already has (K*) would have to merge with her first message; 10.2 does not define that.
+  if (initiatorPre.length > 0) {
+    throw new AgentsecError('unsupported', 'UNSUPPORTED_MODIFIER', `fallback of ${base}: Alice already has a pre-message; merging it is not defined by 10.2`);
+  }
+  const swap = (t: Token): Token => (t === 'es' ? 'se' : t === 'se' ? 'es' : t);
+  return {
+    initiatorPre: [...responderPre],
+    responderPre: [...first] as PreToken[],
+    messages: messages.slice(1).map((m) => m.map(swap)),
+  };
 }
 
 /**
@@ -151,7 +192,8 @@ function applyHfs(base: string, messages: Token[][]): void {
  */
 export function checkPskValidity(p: HandshakePattern): void {
   // @req NOISE-030
-  const sendsE = [false, false];
+  // An ephemeral sent as a pre-message (fallback) counts as sent before any psk token.
+  const sendsE = [p.initiatorPre.includes('e'), p.responderPre.includes('e')];
   p.messages.forEach((m, i) => {
     if (m.includes('e')) sendsE[i % 2] = true;
   });

@@ -1,7 +1,7 @@
 /**
  * Noise protocol names (rev 34 section 8): `Noise_<pattern><modifiers>_<DH>_<cipher>_<hash>`.
  * Parsed strictly: a name that does not follow section 8 is a decode_failure; a well-formed name
- * naming something this implementation does not support (448, fallback, ...) is `unsupported`.
+ * naming something this implementation does not support (448, an unknown algorithm, ...) is `unsupported`.
  */
 import { AgentsecError } from '../errors.js';
 import { buildPattern, type HandshakePattern } from './patterns.js';
@@ -57,7 +57,7 @@ export function parseProtocolName(name: unknown): NoiseProtocol {
   if (!m) return bad('BAD_PROTOCOL_NAME', `pattern section "${patternSec}": uppercase pattern name, then lowercase modifiers joined by "+"`);
   const base = m[1]!;
   const modifiers = m[2] ? m[2].split('+') : [];
-  // @req NOISE-003: order-insensitive modifiers (psk, hfs) are sorted alphabetically, without repeats.
+  // @req NOISE-003: modifiers (fallback, hfs, psk) are sorted alphabetically, without repeats.
   for (let i = 1; i < modifiers.length; i++) {
     if (modifiers[i - 1]! >= modifiers[i]!) bad('BAD_PROTOCOL_NAME', `modifiers must be sorted alphabetically without repeats: "${m[2]}"`);
   }

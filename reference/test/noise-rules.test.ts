@@ -51,12 +51,12 @@ describe('Noise protocol names', () => {
     }
   });
 
-  it('NOISE-004: every pattern of 7.4/7.5/18.1 x ciphers x hashes; 448, fallback and unknowns are unsupported', () => {
+  it('NOISE-004: every pattern of 7.4/7.5/18.1 x ciphers x hashes; 448 and unknowns are unsupported', () => {
     expect(BASE_PATTERN_NAMES.length).toBe(3 + 12 + 23);
     for (const p of BASE_PATTERN_NAMES) for (const c of CIPHER_NAMES) for (const h of NOISE_HASH_NAMES) {
       expect(parseProtocolName(`Noise_${p}_25519_${c}_${h}`).cipher).toBe(c);
     }
-    for (const bad of ['Noise_XX_448_AESGCM_SHA256', 'Noise_XXfallback_25519_AESGCM_SHA256', 'Noise_ZZ_25519_AESGCM_SHA256', 'Noise_XX_25519_AESGCM_SHA3/256',
+    for (const bad of ['Noise_XX_448_AESGCM_SHA256', 'Noise_ZZ_25519_AESGCM_SHA256', 'Noise_XX_25519_AESGCM_SHA3/256',
       'Noise_XX_25519_AESOCB_SHA256', 'Noise_XXhfs_25519+MLKEM1024_AESGCM_SHA256', 'Noise_XXfoo_25519_AESGCM_SHA256']) {
       expect(errorOf(() => parseProtocolName(bad)).kind, bad).toBe('unsupported');
     }
