@@ -1,7 +1,7 @@
 /**
  * `agentsec vectors generate` writes the project's Noise vectors (vectors/noise/generate.ts, computed
  * by the independent implementation) and their JSON Schema, plus the fixed-input known-answer files
- * (vectors/envelope/generate.ts); `agentsec vectors verify` runs vector
+ * (vectors/session/generate.ts, vectors/envelope/generate.ts); `agentsec vectors verify` runs vector
  * files (cacophony format or the project's extension) against the reference in process, or against
  * an implementation through agentsec-adapter/1 (--impl).
  */
@@ -16,6 +16,8 @@ import { adapterParties, runVector, type PartyFactory } from '../../vectors/nois
 import { NOISE_VECTOR_SCHEMA } from '../../vectors/noise/schema.js';
 import { ENVELOPE_SCHEMA_FILE, ENVELOPE_VECTOR_FILE, generateEnvelopeVectors, renderEnvelopeFile } from '../../vectors/envelope/generate.js';
 import { ENVELOPE_VECTOR_SCHEMA } from '../../vectors/envelope/schema.js';
+import { generateSessionVectors, renderSessionFile, SESSION_SCHEMA_FILE, SESSION_VECTOR_FILE } from '../../vectors/session/generate.js';
+import { SESSION_VECTOR_SCHEMA } from '../../vectors/session/schema.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import type { Adapter } from '../conform/types.js';
 import { claims } from '../suites/noise.js';
@@ -44,6 +46,7 @@ export function writeVectors(out: string, seed: number): { file: string; schema:
 
 /** The known-answer vector files that take no seed (fixed inputs), each with the folder it is committed in. */
 const FIXED_VECTORS = [
+  { dir: 'vectors/session', file: SESSION_VECTOR_FILE, schemaFile: SESSION_SCHEMA_FILE, render: () => renderSessionFile(generateSessionVectors()), schema: SESSION_VECTOR_SCHEMA },
   { dir: 'vectors/envelope', file: ENVELOPE_VECTOR_FILE, schemaFile: ENVELOPE_SCHEMA_FILE, render: () => renderEnvelopeFile(generateEnvelopeVectors()), schema: ENVELOPE_VECTOR_SCHEMA },
 ];
 
@@ -66,8 +69,9 @@ export const vectorsGenerateCommand: Command = {
 Writes ${VECTOR_FILE} (Noise vectors for what cacophony lacks: empty payloads, high nonces,
 rekey, hfs with ML-KEM-768, failure cases) and ${SCHEMA_FILE} into DIR (default: vectors/noise/).
 The same seed always gives byte-identical files (default seed ${DEFAULT_SEED}, the committed one).
-Also writes the fixed-input known-answer files and their schemas (no seed): ${ENVELOPE_VECTOR_FILE}
-(default: vectors/envelope/), into DIR too when --out is given.`,
+Also writes the fixed-input known-answer files and their schemas (no seed): ${SESSION_VECTOR_FILE}
+(default: vectors/session/) and ${ENVELOPE_VECTOR_FILE} (default: vectors/envelope/), into DIR too
+when --out is given.`,
   async run(args) {
     const { flags, positionals } = parseFlags(args, { strings: ['out', 'seed'] });
     if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);

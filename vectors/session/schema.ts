@@ -1,0 +1,134 @@
+/** JSON Schema (draft 2020-12) of vectors/session/agentsec-x3dh.json, and the structural check the tests run. */
+const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' } as const;
+const kind = { enum: ['auth_failure', 'decode_failure', 'state_failure', 'policy_reject', 'duplicate', 'unsupported', 'internal'] } as const;
+const id = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
+
+const KA_HEX = ['ik_a_sig_seed', 'ik_a_sig_public', 'ik_a_dh_private', 'ik_a_dh_public', 'ek_a_private', 'ek_a_public', 'ik_b_sig_seed', 'ik_b_sig_public',
+  'ik_b_dh_private', 'ik_b_dh_public', 'spk_b_private', 'spk_b_public', 'bundle', 'sk', 'ad', 'alice_ratchet_private', 'alice_ratchet_public', 'rk_1', 'cks_1',
+  'initial_prefix', 'initial_message'] as const;
+const KA_OPTIONAL_HEX = ['opk_b_private', 'opk_b_public', 'pq_b_seed', 'pq_b_public', 'pq_encaps_randomness', 'kem_ciphertext', 'kem_shared_secret'] as const;
+const MESSAGE_HEX = ['plaintext', 'mk', 'ck_next', 'key', 'nonce', 'header', 'message'] as const;
+const STEP_HEX = ['ck', 'mk', 'ck_next', 'key', 'nonce'] as const;
+const hexProps = (ks: readonly string[]): Record<string, typeof hex> => Object.fromEntries(ks.map((k) => [k, hex]));
+const common = {
+  tcId: { type: 'integer', minimum: 1 },
+  comment: { type: 'string' },
+  reqs: { type: 'array', minItems: 1, items: { type: 'string', pattern: '^(X3DH|PQXDH|DR)-[0-9]{3}$' } },
+  result: { enum: ['valid', 'invalid'] },
+  expected_error: { ...kind, description: 'invalid tests: the error kind of the refusal' },
+} as const;
+
+export const SESSION_VECTOR_SCHEMA = {
+  $schema: 'https://json-schema.org/draft/2020-12/schema',
+  $id: 'https://agentsec.invalid/schemas/agentsec-session-vectors-1.json',
+  title: 'X3DH / PQXDH and Double Ratchet known-answer vectors, agentsec/1 profile (agentsec-session-vectors/1)',
+  type: 'object',
+  required: ['schema', 'format', 'numberOfTests', 'tests'],
+  properties: {
+    schema: { type: 'string' },
+    format: { const: 'agentsec-session-vectors/1' },
+    generator: { type: 'object' },
+    notes: { type: 'array', items: { type: 'string' } },
+    numberOfTests: { type: 'integer', minimum: 1 },
+    tests: {
+      type: 'array',
+      items: {
+        oneOf: [
+          {
+            type: 'object',
+            required: ['tcId', 'comment', 'reqs', 'result', 'type', 'protocol', 'aead', 'spk_b_id', 'dh', 'messages', 'delivery', ...KA_HEX],
+            properties: {
+              ...common,
+              type: { const: 'key_agreement' },
+              protocol: { enum: ['x3dh', 'pqxdh'] },
+              aead: { enum: ['AES-256-GCM', 'ChaCha20-Poly1305'] },
+              spk_b_id: id,
+              opk_b_id: id,
+              pq_b_id: id,
+              pq_b_kind: { enum: ['one_time', 'last_resort'] },
+              dh: { type: 'array', minItems: 3, maxItems: 4, items: hex },
+              delivery: { type: 'array', items: { type: 'integer', minimum: 0 } },
+              messages: {
+                type: 'array',
+                minItems: 1,
+                items: { type: 'object', required: ['n', ...MESSAGE_HEX], properties: { n: id, ...hexProps(MESSAGE_HEX) }, additionalProperties: false },
+              },
+              ...hexProps([...KA_HEX, ...KA_OPTIONAL_HEX]),
+            },
+            additionalProperties: false,
+          },
+          {
+            type: 'object',
+            required: ['tcId', 'comment', 'reqs', 'result', 'type', 'rk', 'dh_out', 'rk_next', 'ck'],
+            properties: { ...common, type: { const: 'kdf_rk' }, ...hexProps(['rk', 'dh_out', 'rk_next', 'ck']) },
+            additionalProperties: false,
+          },
+          {
+            type: 'object',
+            required: ['tcId', 'comment', 'reqs', 'result', 'type', 'aead', 'steps'],
+            properties: {
+              ...common,
+              type: { const: 'kdf_ck' },
+              aead: { enum: ['AES-256-GCM', 'ChaCha20-Poly1305'] },
+              steps: { type: 'array', minItems: 1, items: { type: 'object', required: [...STEP_HEX], properties: hexProps(STEP_HEX), additionalProperties: false } },
+            },
+            additionalProperties: false,
+          },
+        ],
+      },
+    },
+  },
+} as const;
+
+const HEX = /^(?:[0-9a-f]{2})*$/;
+const KINDS: readonly string[] = kind.enum;
+type Obj = Record<string, unknown>;
+interface Branch {
+  required: readonly string[];
+  properties: Record<string, { type?: string; const?: string; enum?: readonly (string | number)[]; pattern?: string; items?: unknown }>;
+}
+
+/** Structural check of one object against a branch: required keys, no unknown keys, hex strings, ids, enums. */
+function checkObject(o: Obj, b: Branch, at: string, p: string[]): void {
+  for (const k of b.required) if (!(k in o)) p.push(`${at}.${k} missing`);
+  for (const [k, v] of Object.entries(o)) {
+    const s = b.properties[k];
+    if (!s) p.push(`${at}.${k} not allowed`);
+    else if (s.pattern === hex.pattern && (typeof v !== 'string' || !HEX.test(v))) p.push(`${at}.${k} must be lowercase hex`);
+    else if (s.type === 'integer' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) p.push(`${at}.${k} must be a non-negative integer`);
+    else if (s.const !== undefined && v !== s.const) p.push(`${at}.${k} must be ${s.const}`);
+    else if (s.enum && !s.enum.includes(v as string)) p.push(`${at}.${k} not in ${s.enum.join('|')}`);
+  }
+}
+
+/** Structural check against SESSION_VECTOR_SCHEMA (no JSON Schema validator in the repo); returns problems. */
+export function checkSessionFile(x: unknown): string[] {
+  const p: string[] = [];
+  const f = x as { schema?: unknown; format?: unknown; numberOfTests?: unknown; tests?: unknown };
+  if (typeof f !== 'object' || f === null || !Array.isArray(f.tests)) return ['top level must be an object with tests[]'];
+  if (typeof f.schema !== 'string') p.push('schema missing');
+  if (f.format !== SESSION_VECTOR_SCHEMA.properties.format.const) p.push('format mismatch');
+  if (f.numberOfTests !== f.tests.length) p.push('numberOfTests differs from tests.length');
+  const [ka, rk, ck] = SESSION_VECTOR_SCHEMA.properties.tests.items.oneOf;
+  (f.tests as Obj[]).forEach((t, i) => {
+    const at = `tests[${i}]`;
+    const branch = t.type === 'key_agreement' ? ka : t.type === 'kdf_rk' ? rk : t.type === 'kdf_ck' ? ck : undefined;
+    if (!branch) return void p.push(`${at}.type unknown`);
+    checkObject(t, branch as unknown as Branch, at, p);
+    if (t.tcId !== i + 1) p.push(`${at}.tcId must be ${i + 1}`);
+    if (!Array.isArray(t.reqs) || t.reqs.length === 0 || !t.reqs.every((r) => typeof r === 'string' && /^(X3DH|PQXDH|DR)-[0-9]{3}$/.test(r))) p.push(`${at}.reqs malformed`);
+    if ((t.result === 'invalid') !== (typeof t.expected_error === 'string')) p.push(`${at}: expected_error goes with result invalid`);
+    if (t.expected_error !== undefined && !KINDS.includes(t.expected_error as string)) p.push(`${at}.expected_error unknown kind`);
+    if (t.type === 'key_agreement') {
+      if (!Array.isArray(t.dh) || t.dh.length < 3 || t.dh.length > 4 || !t.dh.every((d) => typeof d === 'string' && HEX.test(d))) p.push(`${at}.dh must be 3 or 4 hex strings`);
+      if (!Array.isArray(t.messages) || t.messages.length === 0) p.push(`${at}.messages must be a non-empty array`);
+      else (t.messages as Obj[]).forEach((m, j) => checkObject(m, ka.properties.messages.items as unknown as Branch, `${at}.messages[${j}]`, p));
+      if (!Array.isArray(t.delivery) || !t.delivery.every((d) => Number.isInteger(d) && d >= 0 && d < (t.messages as unknown[]).length)) p.push(`${at}.delivery must index messages`);
+    }
+    if (t.type === 'kdf_ck') {
+      if (!Array.isArray(t.steps) || t.steps.length === 0) p.push(`${at}.steps must be a non-empty array`);
+      else (t.steps as Obj[]).forEach((s, j) => checkObject(s, ck.properties.steps.items as unknown as Branch, `${at}.steps[${j}]`, p));
+    }
+  });
+  return p;
+}
