@@ -102,6 +102,8 @@ interface KaInput {
   plaintexts: string[];
   /** Delivery order of the ratchet messages (indexes into plaintexts); the first is always 0, inside the initial message. */
   delivery: number[];
+  /** Bob's replies after he has received every message, in sending order, delivered in order. */
+  replies: string[];
 }
 
 function keyAgreement(i: KaInput, label: string): Record<string, unknown> {
@@ -114,6 +116,7 @@ function keyAgreement(i: KaInput, label: string): Record<string, unknown> {
   const spkB = f('spk_b_private');
   const opkB = f('opk_b_private');
   const ratchetA = f('alice_ratchet_private');
+  const ratchetB = f('bob_ratchet_private');
   const spkId = 0x01000000 + (f('spk_id')[0]! << 8);
   const opkId = 0x00000100 + f('opk_id')[0]!;
   const pqId = 0x00020000 + f('pq_id')[0]!;
@@ -122,7 +125,7 @@ function keyAgreement(i: KaInput, label: string): Record<string, unknown> {
   const pub = {
     ikASig: ed25519.getPublicKey(ikASig), ikADh: x25519.getPublicKey(ikADh), ekA: x25519.getPublicKey(ekA),
     ikBSig: ed25519.getPublicKey(ikBSig), ikBDh: x25519.getPublicKey(ikBDh), spkB: x25519.getPublicKey(spkB), opkB: x25519.getPublicKey(opkB),
-    ratchetA: x25519.getPublicKey(ratchetA),
+    ratchetA: x25519.getPublicKey(ratchetA), ratchetB: x25519.getPublicKey(ratchetB),
   };
   const pqKeys = ml_kem1024.keygen(pqSeed);
 
@@ -166,6 +169,18 @@ function keyAgreement(i: KaInput, label: string): Record<string, unknown> {
   });
   const initial = cat(prefix, field(9, Buffer.from(messages[0]!.message, 'hex')));
 
+  // Bob's DH ratchet step on Alice's first message (his new ratchet key fixed), then his replies.
+  const bobRoot = kdfRk(root.rk, x25519.getSharedSecret(ratchetB, pub.ratchetA));
+  let bck = bobRoot.ck;
+  const replies: RatchetMessageVector[] = i.replies.map((text, n) => {
+    const step = kdfCk(bck);
+    const { key, nonce } = msgKeys(step.mk, i.aead);
+    const header = cat(new Uint8Array([1, 2]), EC(pub.ratchetB), u32(0), u32(n));
+    const pt = enc.encode(text);
+    bck = step.ck;
+    return { n, plaintext: hex(pt), mk: hex(step.mk), ck_next: hex(step.ck), key: hex(key), nonce: hex(nonce), header: hex(header), message: hex(cat(header, seal(i.aead, key, nonce, pt, cat(lp(ad), header)))) };
+  });
+
   return {
     protocol: i.pq ? 'pqxdh' : 'x3dh',
     aead: i.aead,
@@ -185,14 +200,17 @@ function keyAgreement(i: KaInput, label: string): Record<string, unknown> {
     initial_message: hex(initial),
     messages,
     delivery: i.delivery,
+    bob_ratchet_private: hex(ratchetB), bob_ratchet_public: hex(pub.ratchetB),
+    rk_2: hex(bobRoot.rk), bob_cks_1: hex(bobRoot.ck),
+    replies,
   };
 }
 
 const KA: KaInput[] = [
-  { comment: 'X3DH with a one-time prekey, AES-256-GCM, three messages delivered in order', reqs: ['X3DH-002', 'X3DH-004', 'X3DH-005', 'X3DH-006', 'X3DH-015', 'DR-001', 'DR-002', 'DR-003', 'DR-004', 'DR-005', 'DR-015'], pq: false, opk: true, aead: 'AES-256-GCM', plaintexts: ['hello bob', 'second', ''], delivery: [0, 1, 2] },
-  { comment: 'X3DH without a one-time prekey, ChaCha20-Poly1305, messages 2 and 1 delivered out of order', reqs: ['X3DH-004', 'X3DH-006', 'X3DH-015', 'DR-003', 'DR-004', 'DR-006'], pq: false, opk: false, aead: 'ChaCha20-Poly1305', plaintexts: ['first', 'second', 'third'], delivery: [0, 2, 1] },
-  { comment: 'PQXDH (ML-KEM-1024 last-resort PQ prekey) with a one-time prekey, AES-256-GCM', reqs: ['X3DH-002', 'X3DH-004', 'X3DH-005', 'X3DH-006', 'PQXDH-001', 'PQXDH-002', 'X3DH-015', 'DR-004'], pq: true, opk: true, aead: 'AES-256-GCM', plaintexts: ['post-quantum hello', 'next'], delivery: [0, 1] },
-  { comment: 'PQXDH without a one-time prekey, ChaCha20-Poly1305', reqs: ['X3DH-004', 'PQXDH-002', 'X3DH-015'], pq: true, opk: false, aead: 'ChaCha20-Poly1305', plaintexts: ['pq only'], delivery: [0] },
+  { comment: 'X3DH with a one-time prekey, AES-256-GCM, three messages delivered in order', reqs: ['X3DH-002', 'X3DH-004', 'X3DH-005', 'X3DH-006', 'X3DH-015', 'DR-001', 'DR-002', 'DR-003', 'DR-004', 'DR-005', 'DR-006', 'DR-015'], pq: false, opk: true, aead: 'AES-256-GCM', plaintexts: ['hello bob', 'second', ''], delivery: [0, 1, 2], replies: ['hello alice', 'and again'] },
+  { comment: 'X3DH without a one-time prekey, ChaCha20-Poly1305, messages 2 and 1 delivered out of order', reqs: ['X3DH-004', 'X3DH-006', 'X3DH-015', 'DR-003', 'DR-004', 'DR-006'], pq: false, opk: false, aead: 'ChaCha20-Poly1305', plaintexts: ['first', 'second', 'third'], delivery: [0, 2, 1], replies: ['reply'] },
+  { comment: 'PQXDH (ML-KEM-1024 last-resort PQ prekey) with a one-time prekey, AES-256-GCM', reqs: ['X3DH-002', 'X3DH-004', 'X3DH-005', 'X3DH-006', 'PQXDH-001', 'PQXDH-002', 'X3DH-015', 'DR-004'], pq: true, opk: true, aead: 'AES-256-GCM', plaintexts: ['post-quantum hello', 'next'], delivery: [0, 1], replies: ['pq reply'] },
+  { comment: 'PQXDH without a one-time prekey, ChaCha20-Poly1305', reqs: ['X3DH-004', 'PQXDH-002', 'X3DH-015'], pq: true, opk: false, aead: 'ChaCha20-Poly1305', plaintexts: ['pq only'], delivery: [0], replies: [''] },
 ];
 
 interface Edit {
@@ -272,6 +290,7 @@ export function generateSessionVectors(): SessionVectorFile {
       'key_agreement: Alice (initiator) holds ik_a_*, ek_a_* and alice_ratchet_private (her first ratchet key, the one RatchetInitAlice would generate); Bob (responder) holds ik_b_*, spk_b_*, opk_b_* and, for PQXDH, the ML-KEM-1024 keygen seed pq_b_seed (d || z, FIPS 203); Alice encapsulates with the 32-byte message pq_encaps_randomness.',
       'dh lists DH1..DH3[, DH4]; sk = HKDF-SHA-256(0xFF*32 || DH1 || .. [|| kem_shared_secret], 0^32, info, 32); rk_1, cks_1 = KDF_RK(sk, DH(alice_ratchet, SPK_B)).',
       'messages are Alice\'s first sending chain in sending order: message 0 travels inside initial_message (its AD is lp(ad) || header || initial_prefix), the others alone (AD lp(ad) || header); Bob receives them in the order `delivery` and must obtain each plaintext.',
+      'replies are Bob\'s first sending chain after his DH ratchet step on Alice\'s first message with his new ratchet key bob_ratchet_private: rk_2, bob_cks_1 = KDF_RK(rk_1, DH(bob_ratchet, alice_ratchet)); header (bob_ratchet_public, PN 0, N); AD lp(ad) || header. Alice receives them in order after sending all her messages.',
       'Invalid key_agreement tests carry the fields of the valid test they were derived from with `bundle` or `initial_message` edited: the initiator must refuse the bundle (decode and verify) or the responder the initial message with expected_error.',
       'Byte strings are lowercase hex; ids are integers.',
     ],

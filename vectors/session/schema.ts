@@ -5,7 +5,7 @@ const id = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
 
 const KA_HEX = ['ik_a_sig_seed', 'ik_a_sig_public', 'ik_a_dh_private', 'ik_a_dh_public', 'ek_a_private', 'ek_a_public', 'ik_b_sig_seed', 'ik_b_sig_public',
   'ik_b_dh_private', 'ik_b_dh_public', 'spk_b_private', 'spk_b_public', 'bundle', 'sk', 'ad', 'alice_ratchet_private', 'alice_ratchet_public', 'rk_1', 'cks_1',
-  'initial_prefix', 'initial_message'] as const;
+  'initial_prefix', 'initial_message', 'bob_ratchet_private', 'bob_ratchet_public', 'rk_2', 'bob_cks_1'] as const;
 const KA_OPTIONAL_HEX = ['opk_b_private', 'opk_b_public', 'pq_b_seed', 'pq_b_public', 'pq_encaps_randomness', 'kem_ciphertext', 'kem_shared_secret'] as const;
 const MESSAGE_HEX = ['plaintext', 'mk', 'ck_next', 'key', 'nonce', 'header', 'message'] as const;
 const STEP_HEX = ['ck', 'mk', 'ck_next', 'key', 'nonce'] as const;
@@ -36,7 +36,7 @@ export const SESSION_VECTOR_SCHEMA = {
         oneOf: [
           {
             type: 'object',
-            required: ['tcId', 'comment', 'reqs', 'result', 'type', 'protocol', 'aead', 'spk_b_id', 'dh', 'messages', 'delivery', ...KA_HEX],
+            required: ['tcId', 'comment', 'reqs', 'result', 'type', 'protocol', 'aead', 'spk_b_id', 'dh', 'messages', 'delivery', 'replies', ...KA_HEX],
             properties: {
               ...common,
               type: { const: 'key_agreement' },
@@ -51,6 +51,10 @@ export const SESSION_VECTOR_SCHEMA = {
               messages: {
                 type: 'array',
                 minItems: 1,
+                items: { type: 'object', required: ['n', ...MESSAGE_HEX], properties: { n: id, ...hexProps(MESSAGE_HEX) }, additionalProperties: false },
+              },
+              replies: {
+                type: 'array',
                 items: { type: 'object', required: ['n', ...MESSAGE_HEX], properties: { n: id, ...hexProps(MESSAGE_HEX) }, additionalProperties: false },
               },
               ...hexProps([...KA_HEX, ...KA_OPTIONAL_HEX]),
@@ -123,6 +127,8 @@ export function checkSessionFile(x: unknown): string[] {
       if (!Array.isArray(t.dh) || t.dh.length < 3 || t.dh.length > 4 || !t.dh.every((d) => typeof d === 'string' && HEX.test(d))) p.push(`${at}.dh must be 3 or 4 hex strings`);
       if (!Array.isArray(t.messages) || t.messages.length === 0) p.push(`${at}.messages must be a non-empty array`);
       else (t.messages as Obj[]).forEach((m, j) => checkObject(m, ka.properties.messages.items as unknown as Branch, `${at}.messages[${j}]`, p));
+      if (!Array.isArray(t.replies)) p.push(`${at}.replies must be an array`);
+      else (t.replies as Obj[]).forEach((m, j) => checkObject(m, ka.properties.replies.items as unknown as Branch, `${at}.replies[${j}]`, p));
       if (!Array.isArray(t.delivery) || !t.delivery.every((d) => Number.isInteger(d) && d >= 0 && d < (t.messages as unknown[]).length)) p.push(`${at}.delivery must index messages`);
     }
     if (t.type === 'kdf_ck') {

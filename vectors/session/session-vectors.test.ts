@@ -19,7 +19,8 @@ const ka = (pred: (t: SessionTest) => boolean): SessionTest[] => file.tests.filt
  * Bob's side of a key_agreement test from the reference's pieces: decode the initial message, derive
  * SK and AD, RatchetInitBob, and decrypt the messages in delivery order. Throws the reference's error.
  */
-function respond(p: CryptoProvider, t: SessionTest): { sk: Uint8Array; ad: Uint8Array; plaintexts: string[] } {
+function respond(p0: CryptoProvider, t: SessionTest): { sk: Uint8Array; ad: Uint8Array; plaintexts: string[]; bob: RatchetState } {
+  const p = withRatchetKey(p0, h(t, 'bob_ratchet_private'), h(t, 'bob_ratchet_public'));
   const m = decodeInitial(h(t, 'initial_message'));
   const prefix = encodeInitialPrefix(m);
   const spk = h(t, 'spk_b_private');
@@ -40,7 +41,13 @@ function respond(p: CryptoProvider, t: SessionTest): { sk: Uint8Array; ad: Uint8
     s = r.state;
     plaintexts.push(toHex(r.plaintext));
   }
-  return { sk, ad, plaintexts };
+  return { sk, ad, plaintexts, bob: s };
+}
+
+/** The provider with generateKeyPair fixed to the vector's ratchet key (what a DH ratchet step generates). */
+function withRatchetKey(p: CryptoProvider, privateKey: Uint8Array, publicKey: Uint8Array): CryptoProvider {
+  const x = Object.assign(Object.create(p.x25519) as CryptoProvider['x25519'], { generateKeyPair: () => ({ privateKey: privateKey.slice(), publicKey: publicKey.slice() }) });
+  return Object.assign(Object.create(p) as CryptoProvider, { x25519: x });
 }
 
 describe('X3DH / PQXDH and Double Ratchet known-answer vectors (vectors/session)', () => {
@@ -62,7 +69,7 @@ describe('X3DH / PQXDH and Double Ratchet known-answer vectors (vectors/session)
   });
 
   for (const name of PROVIDER_NAMES) {
-    it(`X3DH-002 X3DH-004 X3DH-005 X3DH-006 PQXDH-002 X3DH-015 DR-004 DR-005: the reference reproduces every valid key agreement (${name} provider)`, () => {
+    it(`X3DH-002 X3DH-004 X3DH-005 X3DH-006 PQXDH-002 X3DH-015 DR-004 DR-005 DR-006: the reference reproduces every valid key agreement (${name} provider)`, () => {
       const p = getProvider(name);
       for (const t of ka((x) => x.result === 'valid')) {
         const msgs = t.messages as RatchetMessageVector[];
@@ -89,6 +96,20 @@ describe('X3DH / PQXDH and Double Ratchet known-answer vectors (vectors/session)
           expect(toHex(e.message), `tc ${t.tcId} message ${mv.n}`).toBe(mv.message);
           expect(toHex(encodeHeader({ dh: h(t, 'alice_ratchet_public'), pn: 0, n: mv.n }))).toBe(mv.header);
           s = e.state;
+        }
+        // Bob's replies after his DH ratchet step, and Alice decrypting them.
+        const replies = t.replies as RatchetMessageVector[];
+        expect(replies.length).toBeGreaterThan(0);
+        expect([toHex(r.bob.rk), toHex(r.bob.dhsPublic)]).toEqual([t.rk_2, t.bob_ratchet_public]);
+        let bob = r.bob;
+        for (const mv of replies) {
+          const e = ratchetEncrypt(p, bob, fromHex(mv.plaintext));
+          expect(toHex(e.message), `tc ${t.tcId} reply ${mv.n}`).toBe(mv.message);
+          bob = e.state;
+          const d = ratchetDecrypt(p, s, e.message);
+          if (!d.ok) throw d.error;
+          expect(toHex(d.plaintext)).toBe(mv.plaintext);
+          s = d.state;
         }
       }
     });
