@@ -55,6 +55,10 @@ describe('noise suite', () => {
     expect(claims(caps, 'Noise_XX_448_AESGCM_SHA256')).toMatch(/448/);
     expect(claims(caps, 'Noise_XX_25519_ChaChaPoly_SHA256')).toMatch(/cipher/);
     expect(claims(caps, 'Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256')).toMatch(/hfs/);
+    expect(claims(caps, 'Noise_XXfallback+psk0_25519_AESGCM_SHA256')).toMatch(/pattern/);
+    const withFallback: Capabilities = { noise: { ...caps.noise!, patterns: ['XX', 'psk', 'XXfallback'] } };
+    expect(claims(withFallback, 'Noise_XXfallback+psk0_25519_AESGCM_SHA256')).toBe(true);
+    expect(claims(withFallback, 'Noise_NNfallback_25519_AESGCM_SHA256')).toMatch(/pattern/);
     expect(claims(caps, 'Noise_XX_25519_AESGCM_SHA256', { fixedEphemeral: true })).toMatch(/fixed_ephemeral/);
     expect(claims({}, 'Noise_XX_25519_AESGCM_SHA256')).toMatch(/no noise/);
   });

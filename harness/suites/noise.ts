@@ -6,7 +6,8 @@
  *
  * Capabilities (hello.capabilities.noise): a protocol applies when its DH, cipher and hash are
  * claimed, its KEM is in `hfs` (hfs protocols), and `patterns` holds either its whole pattern
- * section (`XXpsk3`) or its base pattern with, for psk modifiers, the entry `psk`.
+ * section (`XXpsk3`) or its base pattern with, for psk modifiers, the entry `psk`, and for the
+ * fallback modifier the entry `<base>fallback` (`XXfallback` with `psk` claims `XXfallback+psk0`).
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,6 +56,7 @@ export function claims(caps: Capabilities, protocol: string, needs: { fixedEphem
     if (!n.patterns.includes(p.base)) return `pattern ${p.section} not claimed`;
     for (const m of p.modifiers) {
       if (m === 'hfs') continue;
+      if (m === 'fallback' && n.patterns.includes(`${p.base}fallback`)) continue;
       if (!(m.startsWith('psk') && n.patterns.includes('psk'))) return `pattern ${p.section} not claimed`;
     }
   }

@@ -8,6 +8,8 @@
  *   party that sends `e1`.
  * - `init_ekem1_randomness` / `resp_ekem1_randomness`: hfs, the fixed 32-byte encapsulation message m
  *   of the party that sends `ekem1`.
+ * - `init_remote_ephemeral`: fallback patterns (10.2), the responder's ephemeral public key that the
+ *   initiator holds as a pre-message; the responder's pre-message ephemeral is `resp_ephemeral`.
  * - `handshake_hash` may be absent when the handshake is meant to fail.
  *
  * message level
@@ -44,6 +46,7 @@ export interface NoiseVector {
   init_static?: string;
   init_ephemeral?: string;
   init_remote_static?: string;
+  init_remote_ephemeral?: string;
   init_e1_seed?: string;
   init_ekem1_randomness?: string;
   resp_prologue: string;
@@ -74,7 +77,7 @@ export function checkVectorFile(x: unknown): string[] {
     const at = `vectors[${i}]`;
     if (typeof v.protocol_name !== 'string') problems.push(`${at}.protocol_name missing`);
     for (const k of ['init_prologue', 'resp_prologue'] as const) if (typeof v[k] !== 'string' || !HEX.test(v[k])) problems.push(`${at}.${k} must be hex`);
-    for (const k of ['init_static', 'init_ephemeral', 'init_remote_static', 'resp_static', 'resp_ephemeral', 'resp_remote_static', 'handshake_hash',
+    for (const k of ['init_static', 'init_ephemeral', 'init_remote_static', 'init_remote_ephemeral', 'resp_static', 'resp_ephemeral', 'resp_remote_static', 'handshake_hash',
       'init_e1_seed', 'init_ekem1_randomness', 'resp_e1_seed', 'resp_ekem1_randomness'] as const) {
       if (v[k] !== undefined && (typeof v[k] !== 'string' || !HEX.test(v[k]))) problems.push(`${at}.${k} must be hex`);
     }

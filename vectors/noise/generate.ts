@@ -58,6 +58,8 @@ interface Spec {
   prologues?: [Uint8Array, Uint8Array];
   /** Overrides the responder static public key the initiator holds (low-order tests). */
   initiatorRs?: Uint8Array;
+  /** Fallback: overrides the pre-message ephemeral public key the initiator (Bob) holds. */
+  initiatorRe?: Uint8Array;
   steps: (ctx: { rand: (n: number) => Uint8Array; handshakeLen: number; oneWay: boolean }) => Step[];
   complete: boolean;
 }
@@ -72,7 +74,7 @@ function expectKind(f: () => unknown, kind: string, what: string): void {
   throw new Error(`generator: ${what}: expected ${kind}, nothing thrown`);
 }
 
-function patternInfo(protocol: string): { pre: [boolean, boolean]; usesS: [boolean, boolean]; psks: number; len: number; oneWay: boolean; hfs: boolean } {
+function patternInfo(protocol: string): { pre: [boolean, boolean]; preE: boolean; usesS: [boolean, boolean]; psks: number; len: number; oneWay: boolean; hfs: boolean } {
   const section = protocol.split('_')[1]!;
   const base = section.replace(/hfs|psk\d+|\+/g, '');
   const TABLE: Record<string, [string, string, string[]]> = {
@@ -82,6 +84,7 @@ function patternInfo(protocol: string): { pre: [boolean, boolean]; usesS: [boole
     XN: ['', '', ['e', 'e ee', 's se']], XK: ['', 's', ['e es', 'e ee', 's se']], XX: ['', '', ['e', 'e ee s es', 's se']],
     IN: ['', '', ['e s', 'e ee se']], IK: ['', 's', ['e es s ss', 'e ee se']], IX: ['', '', ['e s', 'e ee se s es']],
     X1K1: ['', 's', ['e', 'e ee es', 's', 'se']],
+    XXfallback: ['', 'e', ['e ee s se', 's es']],
   };
   const [iPre, rPre, msgs] = TABLE[base]!;
   const uses = (initiator: boolean): boolean =>
@@ -89,6 +92,7 @@ function patternInfo(protocol: string): { pre: [boolean, boolean]; usesS: [boole
     msgs.some((m, i) => m.split(' ').some((t) => (t === 's' && (i % 2 === 0) === initiator) || t === 'ss' || (t === 'se' && initiator) || (t === 'es' && !initiator)));
   return {
     pre: [iPre === 's', rPre === 's'],
+    preE: rPre === 'e',
     usesS: [uses(true), uses(false)],
     psks: (section.match(/psk\d+/g) ?? []).length,
     len: msgs.length,
@@ -111,6 +115,8 @@ function build(spec: Spec, rand: (n: number) => Uint8Array): NoiseVector {
   const rKem = info.hfs ? rand(32) : undefined;
   const iRs = info.pre[1] ? (spec.initiatorRs ?? x25519.getPublicKey(rS)) : undefined;
   const rRs = info.pre[0] ? x25519.getPublicKey(iS) : undefined;
+  // Fallback (10.2): the responder (Alice) reuses her ephemeral rE as the pre-message; Bob holds its public key.
+  const iRe = info.preE ? (spec.initiatorRe ?? x25519.getPublicKey(rE)) : undefined;
   const v: NoiseVector = {
     protocol_name: spec.protocol,
     description: spec.description,
@@ -120,6 +126,7 @@ function build(spec: Spec, rand: (n: number) => Uint8Array): NoiseVector {
     ...(info.usesS[0] ? { init_static: hex(iS) } : {}),
     init_ephemeral: hex(iE),
     ...(iRs ? { init_remote_static: hex(iRs) } : {}),
+    ...(iRe ? { init_remote_ephemeral: hex(iRe) } : {}),
     ...(iKem ? { init_e1_seed: hex(iKem) } : {}),
     resp_prologue: hex(p1),
     ...(psks.length ? { resp_psks: psks.map(hex) } : {}),
@@ -130,7 +137,7 @@ function build(spec: Spec, rand: (n: number) => Uint8Array): NoiseVector {
     messages: [],
   };
   const parties = {
-    initiator: new IndependentParty({ protocol: spec.protocol, initiator: true, prologue: p0, ...(info.usesS[0] ? { s: iS } : {}), ...(iRs ? { rs: iRs } : {}), psks, e: iE, ...(iKem ? { kemRandomness: iKem } : {}) }),
+    initiator: new IndependentParty({ protocol: spec.protocol, initiator: true, prologue: p0, ...(info.usesS[0] ? { s: iS } : {}), ...(iRs ? { rs: iRs } : {}), ...(iRe ? { re: iRe } : {}), psks, e: iE, ...(iKem ? { kemRandomness: iKem } : {}) }),
     responder: new IndependentParty({ protocol: spec.protocol, initiator: false, prologue: p1, ...(info.usesS[1] ? { s: rS } : {}), ...(rRs ? { rs: rRs } : {}), psks, e: rE, ...(rKem ? { kemRandomness: rKem } : {}) }),
   };
   for (const [k, st] of spec.steps({ rand, handshakeLen: info.len, oneWay: info.oneWay }).entries()) {
@@ -372,6 +379,19 @@ function specs(): Spec[] {
     protocol: 'Noise_NN_25519_ChaChaPoly_SHA256',
     complete: true,
     steps: ({ rand }) => [...handshakeOnly(rand, 2), { from: 'initiator', payload: new Uint8Array(65520), writeFails: 'policy_reject' }, { from: 'initiator', payload: rand(1) }],
+  });
+  // Fallback (10.2): Bob is the initiator; Alice's ephemeral (resp_ephemeral) is the pre-message.
+  for (const p of ['XXfallback_25519_ChaChaPoly_SHA256', 'XXfallback_25519_AESGCM_SHA256', 'XXfallback_25519_ChaChaPoly_BLAKE2b', 'XXfallback_25519_AESGCM_BLAKE2b',
+    'XXfallback+psk0_25519_ChaChaPoly_SHA256']) {
+    out.push({ description: `fallback/${p.replace('_25519', '')}`, reqs: ['NOISE-081', 'NOISE-083'], protocol: `Noise_${p}`, complete: true, steps: normal((n) => (n * 5) % 17) });
+  }
+  out.push({
+    description: 'failure/fallback-wrong-pre-message-ephemeral',
+    reqs: ['NOISE-083'],
+    protocol: 'Noise_XXfallback_25519_ChaChaPoly_SHA256',
+    initiatorRe: x25519.getPublicKey(new Uint8Array(32).fill(0x42)),
+    complete: false,
+    steps: ({ rand }) => [{ from: 'initiator', payload: rand(6), readFails: 'auth_failure' }],
   });
   return out;
 }

@@ -53,6 +53,8 @@ const PATTERNS: Record<string, { pre: [string, string]; msgs: string[] }> = {
   IKhfs: { pre: ['', 's'], msgs: ['e es e1 s ss', 'e ee ekem1 se'] },
   IXhfs: { pre: ['', ''], msgs: ['e e1 s', 'e ee ekem1 se s es'] },
   X1K1hfs: { pre: ['', 's'], msgs: ['e e1', 'e ee ekem1 es', 's', 'se'] },
+  // Section 10.2 written canonically: Bob (the initiator, left) holds Alice's e as the responder's pre-message.
+  XXfallback: { pre: ['', 'e'], msgs: ['e ee s se', 's es'] },
 };
 
 const cat = (...xs: Uint8Array[]): Uint8Array => {
@@ -72,6 +74,8 @@ export interface PartyConfig {
   s?: Uint8Array;
   rs?: Uint8Array;
   psks?: Uint8Array[];
+  /** The peer's ephemeral public key when it is a pre-message (fallback). */
+  re?: Uint8Array;
   e: Uint8Array;
   /** hfs: keygen seed (sender of e1) or encapsulation message (sender of ekem1). */
   kemRandomness?: Uint8Array;
@@ -130,6 +134,14 @@ export class IndependentParty {
     const pub = (sk: Uint8Array) => x25519.getPublicKey(sk);
     if (pat.pre[0] === 's') this.mixHash(c.initiator ? pub(c.s!) : c.rs!);
     if (pat.pre[1] === 's') this.mixHash(c.initiator ? c.rs! : pub(c.s!));
+    if (pat.pre[1] === 'e') {
+      // The responder's ephemeral as a pre-message: hashed (and MixKey'ed with a psk) like a sent e (9.2).
+      if (c.initiator) this.re = c.re!;
+      else this.eKey = c.e;
+      const k = c.initiator ? c.re! : pub(c.e);
+      this.mixHash(k);
+      if (this.psk) this.mixKey(k);
+    }
   }
 
   private mixHash(d: Uint8Array): void {

@@ -26,7 +26,7 @@ describe('project Noise vectors', () => {
     const f = loadVectorFile(committed);
     expect(checkVectorFile(f)).toEqual([]);
     const d = f.vectors.map((v) => v.description ?? '');
-    for (const prefix of ['empty-payloads/', 'high-nonces/', 'rekey/', 'hfs/', 'failure/tampered-transport/', 'failure/prologue-mismatch/', 'failure/low-order-re/', 'failure/turn-taking/', 'failure/one-way/']) {
+    for (const prefix of ['empty-payloads/', 'high-nonces/', 'rekey/', 'hfs/', 'failure/tampered-transport/', 'failure/prologue-mismatch/', 'failure/low-order-re/', 'failure/turn-taking/', 'failure/one-way/', 'fallback/', 'failure/fallback-']) {
       expect(d.some((x) => x.startsWith(prefix)), prefix).toBe(true);
     }
     expect(d.filter((x) => x.startsWith('failure/low-order-re/')).length).toBe(14);

@@ -18,6 +18,7 @@ export function referenceParties(provider: CryptoProvider): PartyFactory {
       provider,
       ...(f('static') ? { staticPrivateKey: f('static')! } : {}),
       ...(f('remote_static') ? { remoteStaticKey: f('remote_static')! } : {}),
+      ...(f('remote_ephemeral') ? { remoteEphemeralKey: f('remote_ephemeral')! } : {}),
       ...(psks ? { psks } : {}),
       ...(f('ephemeral') ? { fixedEphemeralForTestingOnly: f('ephemeral')! } : {}),
       ...(f('e1_seed') ? { fixedKemSeedForTestingOnly: f('e1_seed')! } : {}),

@@ -129,6 +129,7 @@ export function newParams(v: NoiseVector, initiator: boolean): Record<string, un
   if (pick('static') !== undefined) out.s = pick('static');
   if (pick('ephemeral') !== undefined) out.e = pick('ephemeral');
   if (pick('remote_static') !== undefined) out.rs = pick('remote_static');
+  if (pick('remote_ephemeral') !== undefined) out.re = pick('remote_ephemeral');
   if (pick('psks') !== undefined) out.psks = pick('psks');
   const e1 = pick('e1_seed') ?? pick('ekem1_randomness');
   if (e1 !== undefined) out.e1 = e1;

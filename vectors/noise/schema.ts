@@ -25,6 +25,7 @@ export const NOISE_VECTOR_SCHEMA = {
           init_static: { ...hex, description: 'private key' },
           init_ephemeral: { ...hex, description: 'private key' },
           init_remote_static: { ...hex, description: 'public key, pre-message only' },
+          init_remote_ephemeral: { ...hex, description: 'fallback: the responder\'s ephemeral public key, a pre-message (agentsec)' },
           init_e1_seed: { ...hex, description: 'hfs: 64-byte ML-KEM-768 keygen seed d||z of the e1 sender (agentsec)' },
           init_ekem1_randomness: { ...hex, description: 'hfs: 32-byte ML-KEM-768 encapsulation message of the ekem1 sender (agentsec)' },
           resp_prologue: hex,

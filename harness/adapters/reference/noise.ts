@@ -2,9 +2,11 @@
  * agentsec-adapter/1 `noise.*` methods of the reference (DESIGN.md "Adapter protocol", spec/noise.md
  * NOISE-052). One NoiseChannel per id, carried from the handshake into the transport phase.
  *
- * `noise.new {protocol, initiator, prologue, s?, e?, rs?, psks?, e1?}`:
+ * `noise.new {protocol, initiator, prologue, s?, e?, rs?, re?, psks?, e1?}`:
  * - `s` static private key, `rs` peer static public key (only when the pattern has it as a
  *   pre-message), `psks` one hex PSK per psk token, in token order;
+ * - `re` (fallback patterns, 10.2): the peer's ephemeral public key that the initiator (Bob) holds as
+ *   a pre-message; the responder's (Alice's) pre-message ephemeral is the fixed `e`;
  * - `e` a fixed ephemeral private key (capability `fixed_ephemeral`, for vectors only);
  * - `e1` (hfs, fixed KEM randomness for vectors): 64 bytes, the ML-KEM-768 keygen seed d || z, for
  *   the party that sends the `e1` token; 32 bytes, the encapsulation message m, for the party that
@@ -12,6 +14,7 @@
  */
 import {
   BASE_PATTERN_NAMES,
+  buildPattern,
   CIPHER_NAMES,
   createNoiseChannel,
   DH_NAMES,
@@ -26,6 +29,16 @@ import type { Area } from './area.js';
 import { boolParam, hexParam, optHexParam, strParam, u64Param } from './params.js';
 
 const KIND = 'noise';
+
+/** Pattern sections with the fallback modifier (10.2) that the reference builds, e.g. "XXfallback". */
+const FALLBACK_SECTIONS = BASE_PATTERN_NAMES.filter((b) => {
+  try {
+    buildPattern(b, ['fallback']);
+    return true;
+  } catch {
+    return false;
+  }
+}).map((b) => `${b}fallback`);
 
 function directionParam(p: Record<string, unknown>): 'send' | 'recv' {
   const d = strParam(p, 'direction');
@@ -55,8 +68,8 @@ export const noiseArea: Area = {
   name: 'noise',
   capabilities: () => ({
     noise: {
-      // Base patterns; "psk" claims every pskN modifier (and combinations) on them.
-      patterns: [...BASE_PATTERN_NAMES, 'psk'],
+      // Base patterns; "psk" claims every pskN modifier (and combinations) on them; fallback sections by name.
+      patterns: [...BASE_PATTERN_NAMES, 'psk', ...FALLBACK_SECTIONS],
       dh: [...DH_NAMES],
       cipher: [...CIPHER_NAMES],
       hash: [...NOISE_HASH_NAMES],
@@ -74,6 +87,7 @@ export const noiseArea: Area = {
       const s = optHexParam(p, 's');
       const e = optHexParam(p, 'e');
       const rs = optHexParam(p, 'rs');
+      const re = optHexParam(p, 're');
       const e1 = optHexParam(p, 'e1');
       const psks = psksParam(p);
       let kemSeams = {};
@@ -90,6 +104,7 @@ export const noiseArea: Area = {
         provider,
         ...(s ? { staticPrivateKey: s } : {}),
         ...(rs ? { remoteStaticKey: rs } : {}),
+        ...(re ? { remoteEphemeralKey: re } : {}),
         ...(psks ? { psks } : {}),
         ...(e ? { fixedEphemeralForTestingOnly: e } : {}),
         ...kemSeams,
