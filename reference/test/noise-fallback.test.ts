@@ -77,12 +77,16 @@ describe('fallback modifier (10.2)', () => {
     }
   });
 
-  it('NOISE-082: the pre-message ephemeral is required exactly where the pattern lists it', () => {
+  it('NOISE-082 NOISE-026: the pre-message ephemeral is required exactly where the pattern lists it, and low-order ones fail', () => {
     const bobS = noble.x25519.generateKeyPair().privateKey;
     expect(errorOf(() => createNoiseChannel({ protocol: XXF, initiator: true, staticPrivateKey: bobS })).reason).toBe('MISSING_KEY');
     const e = errorOf(() => createNoiseChannel({ protocol: 'Noise_XX_25519_ChaChaPoly_SHA256', initiator: true, staticPrivateKey: bobS, remoteEphemeralKey: new Uint8Array(32).fill(9) }));
     expect([e.kind, e.reason]).toEqual(['decode_failure', 'UNEXPECTED_KEY']);
     expect(errorOf(() => createNoiseChannel({ protocol: XXF, initiator: true, staticPrivateKey: bobS, remoteEphemeralKey: new Uint8Array(31) })).kind).toBe('decode_failure');
+    // A low-order pre-message ephemeral fails Bob's first DH (ee) like any low-order key (NOISE-026).
+    const bob = createNoiseChannel({ protocol: XXF, initiator: true, staticPrivateKey: bobS, remoteEphemeralKey: new Uint8Array(32) });
+    expect(errorOf(() => bob.writeMessage()).kind).toBe('policy_reject');
+    expect(bob.phase).toBe('failed');
     // Alice's side takes no ephemeral from outside (only the test seam); it comes from her original channel.
     expect(errorOf(() => createNoiseChannel({ protocol: XXF, initiator: false, staticPrivateKey: bobS })).reason).toBe('MISSING_KEY');
   });
