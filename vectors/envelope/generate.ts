@@ -7,6 +7,7 @@
 import { gcm } from '@noble/ciphers/aes.js';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
+import { cat, enc, hex, u16, u32 } from '../kit.js';
 
 export const ENVELOPE_FORMAT = 'agentsec-envelope-vectors/1';
 export const ENVELOPE_VECTOR_FILE = 'agentsec-envelope.json';
@@ -51,19 +52,6 @@ export interface EnvelopeVectorFile {
   tests: EnvelopeTest[];
 }
 
-const enc = new TextEncoder();
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
-const u32 = (n: number): Uint8Array => new Uint8Array([n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff]);
-const u16 = (n: number): Uint8Array => new Uint8Array([n >>> 8, n & 0xff]);
-const cat = (...p: Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(p.reduce((s, x) => s + x.length, 0));
-  let o = 0;
-  for (const x of p) {
-    out.set(x, o);
-    o += x.length;
-  }
-  return out;
-};
 /** Fixed input bytes: SHA-256 of a label, cut to n bytes. */
 const fixed = (label: string, n: number): Uint8Array => sha256(enc.encode(`agentsec-envelope-vectors/1 ${label}`)).slice(0, n);
 
