@@ -9,6 +9,7 @@
  * section (`XXpsk3`) or its base pattern with, for psk modifiers, the entry `psk`, and for the
  * fallback modifier the entry `<base>fallback` (`XXfallback` with `psk` claims `XXfallback+psk0`).
  */
+import { LOW_ORDER_25519 } from '../../vectors/low-order-25519.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { getProvider, parseProtocolName } from '../../reference/index.js';
@@ -270,20 +271,6 @@ function tamperTest(p: string, msg: number, kind: 'tamper' | 'truncate'): TestCa
     },
   };
 }
-
-/** The 14 low-order X25519 encodings (spec/noise.md NOISE-026). */
-export const LOW_ORDER_25519: readonly string[] = (() => {
-  const base = [
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-    '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  ];
-  return [...base, ...base.map((h) => h.slice(0, 62) + (parseInt(h.slice(62), 16) | 0x80).toString(16).padStart(2, '0'))];
-})();
 
 /** Sets up an NN (or given) channel IUT <-> reference to the transport phase. */
 async function transportPair(ctx: TestContext, protocol: string, iutInitiator: boolean): Promise<{ iut: Party; ref: Party; i: Party; r: Party }> {

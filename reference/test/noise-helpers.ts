@@ -77,17 +77,4 @@ export function errorOf(fn: () => unknown): { kind: string; reason: string } {
   throw new Error('expected an error, none was thrown');
 }
 
-/** The 14 low-order X25519 encodings: 0, 1, the two order-8 points, p-1, p, p+1, and their top-bit-set twins. */
-export const LOW_ORDER_25519: readonly string[] = (() => {
-  const base = [
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-    '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  ];
-  const top = base.map((h) => h.slice(0, 62) + (parseInt(h.slice(62), 16) | 0x80).toString(16).padStart(2, '0'));
-  return [...base, ...top];
-})();
+export { LOW_ORDER_25519 } from '../../vectors/low-order-25519.js';

@@ -5,6 +5,7 @@
  * failure is checked against the independent implementation while generating, so a vector can
  * only claim a refusal that a spec-following implementation actually produces.
  */
+import { LOW_ORDER_25519 } from '../low-order-25519.js';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import type { NoiseVector, NoiseVectorFile, NoiseVectorMessage } from './format.js';
@@ -215,16 +216,7 @@ const flipAt = (pos: (m: Uint8Array) => number) => (m: Uint8Array | undefined): 
 
 /** The 14 low-order X25519 encodings (spec/noise.md NOISE-026). */
 function lowOrderPoints(): Uint8Array[] {
-  const base = [
-    '0000000000000000000000000000000000000000000000000000000000000000',
-    '0100000000000000000000000000000000000000000000000000000000000000',
-    'e0eb7a7c3b41b8ae1656e3faf19fc46ada098deb9c32b1fd866205165f49b800',
-    '5f9c95bca3508c24b1d0b1559c83ef5b04445cc4581c8e86d8224eddd09f1157',
-    'ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-    'eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f',
-  ].map((h) => new Uint8Array(Buffer.from(h, 'hex')));
-  return [...base, ...base.map((b) => { const c = b.slice(); c[31] = c[31]! | 0x80; return c; })];
+  return LOW_ORDER_25519.map((h) => new Uint8Array(Buffer.from(h, 'hex')));
 }
 
 function specs(): Spec[] {
