@@ -7,10 +7,10 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
-import { abytes, isAllZero } from '../bytes.js';
+import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
-import { checkHkdfLength, checkNonNegativeInt } from './validate.js';
+import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
 
 import type { CHash } from '@noble/hashes/utils.js';
 type HashFn = CHash;
@@ -109,9 +109,7 @@ export function createNobleProvider(random: (n: number) => Uint8Array = nobleRan
         } catch {
           out = new Uint8Array(32);
         }
-        // @req CRYPTO-003: an all-zero shared secret (a low-order point) is refused, never returned.
-        if (isAllZero(out)) throw new AgentsecError('policy_reject', 'LOW_ORDER_POINT', 'X25519 public key is of low order');
-        return out;
+        return refuseLowOrder(out);
       },
     },
     ed25519: {

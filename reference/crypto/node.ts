@@ -22,11 +22,11 @@ import {
   randomBytes as nodeRandomBytes,
   type KeyObject,
 } from 'node:crypto';
-import { abytes, isAllZero } from '../bytes.js';
+import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
 import { createNobleProvider } from './noble.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
-import { checkHkdfLength, checkNonNegativeInt } from './validate.js';
+import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
 
 const HASH_ALGS: Record<HashName, string> = { 'SHA-256': 'sha256', 'SHA-512': 'sha512', BLAKE2s: 'blake2s256', BLAKE2b: 'blake2b512' };
 
@@ -270,9 +270,7 @@ export function createNodeProvider(random: (n: number) => Uint8Array = (n) => u8
           // OpenSSL refuses exactly the all-zero result (RFC 7748 6.1 check).
           out = new Uint8Array(32);
         }
-        // @req CRYPTO-003: an all-zero shared secret (a low-order point) is refused, never returned.
-        if (isAllZero(out)) throw new AgentsecError('policy_reject', 'LOW_ORDER_POINT', 'X25519 public key is of low order');
-        return out;
+        return refuseLowOrder(out);
       },
     },
     ed25519: {

@@ -1,3 +1,4 @@
+import { isAllZero } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
 
 export function checkNonNegativeInt(n: unknown, name: string): number {
@@ -20,4 +21,11 @@ export function checkHkdfLength(length: unknown, hashLen: number): number {
 export function checkLength(b: Uint8Array, name: string, len: number): Uint8Array {
   if (b.length !== len) throw new AgentsecError('decode_failure', 'BAD_LENGTH', `"${name}" expected ${len} bytes, got ${b.length}`);
   return b;
+}
+
+/** CRYPTO-003, shared by both providers: an all-zero X25519 result (a low-order point) is refused, never returned. */
+export function refuseLowOrder(shared: Uint8Array): Uint8Array {
+  // @req CRYPTO-003
+  if (isAllZero(shared)) throw new AgentsecError('policy_reject', 'LOW_ORDER_POINT', 'X25519 public key is of low order');
+  return shared;
 }
