@@ -1,6 +1,6 @@
 /** JSON Schema (draft 2020-12) of vectors/envelope/agentsec-envelope.json, and the structural check the tests run. */
-const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' } as const;
-const kind = { enum: ['auth_failure', 'decode_failure', 'state_failure', 'policy_reject', 'duplicate', 'unsupported', 'internal'] } as const;
+import { checkFileHeader, checkTestOutcome, ERROR_KIND_SCHEMA as kind, HEX, HEX_SCHEMA as hex } from '../schema-kit.js';
+
 const context = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 const HEX_FIELDS = ['kek', 'wrap_nonce', 'dek', 'salt', 'nonce', 'plaintext', 'canonical_context', 'context_digest', 'wrap_aad', 'wrapped', 'payload_key', 'commitment', 'payload_aad', 'envelope'] as const;
@@ -40,28 +40,20 @@ export const ENVELOPE_VECTOR_SCHEMA = {
   },
 } as const;
 
-const HEX = /^(?:[0-9a-f]{2})*$/;
-const KINDS: readonly string[] = kind.enum;
 
 /** Structural check against ENVELOPE_VECTOR_SCHEMA (no JSON Schema validator in the repo); returns problems. */
 export function checkEnvelopeFile(x: unknown): string[] {
   const p: string[] = [];
-  const f = x as { schema?: unknown; format?: unknown; numberOfTests?: unknown; tests?: unknown };
-  if (typeof f !== 'object' || f === null || !Array.isArray(f.tests)) return ['top level must be an object with tests[]'];
-  if (typeof f.schema !== 'string') p.push('schema missing');
-  if (f.format !== ENVELOPE_VECTOR_SCHEMA.properties.format.const) p.push('format mismatch');
-  if (f.numberOfTests !== f.tests.length) p.push('numberOfTests differs from tests.length');
+  const tests = checkFileHeader(x, ENVELOPE_VECTOR_SCHEMA.properties.format.const, p);
+  if (!tests) return p;
   const allowed = new Set(Object.keys(ENVELOPE_VECTOR_SCHEMA.properties.tests.items.properties));
-  (f.tests as Record<string, unknown>[]).forEach((t, i) => {
+  tests.forEach((t, i) => {
     const at = `tests[${i}]`;
     for (const k of ENVELOPE_VECTOR_SCHEMA.properties.tests.items.required) if (!(k in t)) p.push(`${at}.${k} missing`);
     for (const k of Object.keys(t)) if (!allowed.has(k)) p.push(`${at}.${k} not allowed`);
-    if (t.tcId !== i + 1) p.push(`${at}.tcId must be ${i + 1}`);
+    checkTestOutcome(t, i, /^ENV-[0-9]{3}$/, p);
     for (const k of HEX_FIELDS) if (typeof t[k] !== 'string' || !HEX.test(t[k] as string)) p.push(`${at}.${k} must be lowercase hex`);
-    if (!Array.isArray(t.reqs) || t.reqs.length === 0 || !t.reqs.every((r) => typeof r === 'string' && /^ENV-[0-9]{3}$/.test(r))) p.push(`${at}.reqs malformed`);
     if (t.result !== 'valid' && t.result !== 'invalid') p.push(`${at}.result must be valid|invalid`);
-    if ((t.result === 'invalid') !== (typeof t.expected_error === 'string')) p.push(`${at}: expected_error goes with result invalid`);
-    if (t.expected_error !== undefined && !KINDS.includes(t.expected_error as string)) p.push(`${at}.expected_error unknown kind`);
     if (typeof t.kek_version !== 'number' || !Number.isSafeInteger(t.kek_version) || t.kek_version < 1) p.push(`${at}.kek_version malformed`);
     for (const k of ['context', 'open_context']) {
       const c = t[k];

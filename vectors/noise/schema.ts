@@ -1,6 +1,6 @@
 /** JSON Schema (draft 2020-12) of the Noise vector files: cacophony's fields plus this project's (format.ts). */
-const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' } as const;
-const kind = { enum: ['auth_failure', 'decode_failure', 'state_failure', 'policy_reject', 'duplicate', 'unsupported', 'internal'] } as const;
+import { ERROR_KIND_SCHEMA as kind, HEX_SCHEMA as hex } from '../schema-kit.js';
+
 
 export const NOISE_VECTOR_SCHEMA = {
   $schema: 'https://json-schema.org/draft/2020-12/schema',

@@ -1,6 +1,6 @@
 /** JSON Schema (draft 2020-12) of vectors/session/agentsec-x3dh.json, and the structural check the tests run. */
-const hex = { type: 'string', pattern: '^([0-9a-f]{2})*$' } as const;
-const kind = { enum: ['auth_failure', 'decode_failure', 'state_failure', 'policy_reject', 'duplicate', 'unsupported', 'internal'] } as const;
+import { checkFileHeader, checkTestOutcome, ERROR_KIND_SCHEMA as kind, HEX, HEX_SCHEMA as hex } from '../schema-kit.js';
+
 const id = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
 
 const KA_HEX = ['ik_a_sig_seed', 'ik_a_sig_public', 'ik_a_dh_private', 'ik_a_dh_public', 'ek_a_private', 'ek_a_public', 'ik_b_sig_seed', 'ik_b_sig_public',
@@ -84,8 +84,6 @@ export const SESSION_VECTOR_SCHEMA = {
   },
 } as const;
 
-const HEX = /^(?:[0-9a-f]{2})*$/;
-const KINDS: readonly string[] = kind.enum;
 type Obj = Record<string, unknown>;
 interface Branch {
   required: readonly string[];
@@ -108,21 +106,15 @@ function checkObject(o: Obj, b: Branch, at: string, p: string[]): void {
 /** Structural check against SESSION_VECTOR_SCHEMA (no JSON Schema validator in the repo); returns problems. */
 export function checkSessionFile(x: unknown): string[] {
   const p: string[] = [];
-  const f = x as { schema?: unknown; format?: unknown; numberOfTests?: unknown; tests?: unknown };
-  if (typeof f !== 'object' || f === null || !Array.isArray(f.tests)) return ['top level must be an object with tests[]'];
-  if (typeof f.schema !== 'string') p.push('schema missing');
-  if (f.format !== SESSION_VECTOR_SCHEMA.properties.format.const) p.push('format mismatch');
-  if (f.numberOfTests !== f.tests.length) p.push('numberOfTests differs from tests.length');
+  const tests = checkFileHeader(x, SESSION_VECTOR_SCHEMA.properties.format.const, p);
+  if (!tests) return p;
   const [ka, rk, ck] = SESSION_VECTOR_SCHEMA.properties.tests.items.oneOf;
-  (f.tests as Obj[]).forEach((t, i) => {
+  (tests as Obj[]).forEach((t, i) => {
     const at = `tests[${i}]`;
     const branch = t.type === 'key_agreement' ? ka : t.type === 'kdf_rk' ? rk : t.type === 'kdf_ck' ? ck : undefined;
     if (!branch) return void p.push(`${at}.type unknown`);
     checkObject(t, branch as unknown as Branch, at, p);
-    if (t.tcId !== i + 1) p.push(`${at}.tcId must be ${i + 1}`);
-    if (!Array.isArray(t.reqs) || t.reqs.length === 0 || !t.reqs.every((r) => typeof r === 'string' && /^(X3DH|PQXDH|DR)-[0-9]{3}$/.test(r))) p.push(`${at}.reqs malformed`);
-    if ((t.result === 'invalid') !== (typeof t.expected_error === 'string')) p.push(`${at}: expected_error goes with result invalid`);
-    if (t.expected_error !== undefined && !KINDS.includes(t.expected_error as string)) p.push(`${at}.expected_error unknown kind`);
+    checkTestOutcome(t, i, /^(X3DH|PQXDH|DR)-[0-9]{3}$/, p);
     if (t.type === 'key_agreement') {
       if (!Array.isArray(t.dh) || t.dh.length < 3 || t.dh.length > 4 || !t.dh.every((d) => typeof d === 'string' && HEX.test(d))) p.push(`${at}.dh must be 3 or 4 hex strings`);
       if (!Array.isArray(t.messages) || t.messages.length === 0) p.push(`${at}.messages must be a non-empty array`);
