@@ -12,16 +12,43 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
     },
   },
+  // Import boundaries: each folder may reach only the layers below it (README "Layout").
   {
-    // The dependency direction of DESIGN.md: the reference never reaches into the harness, vectors or benchmarks.
+    // The library: never reaches into the harness, its adapter, the services, the CLI, vectors or benchmarks.
     files: ['reference/**/*.ts'],
     ignores: ['reference/test/**'],
-    rules: {
-      'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/vectors/**', '**/bench/**'] }],
-    },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/adapter/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
+  },
+  {
+    // The adapter contract's types: shared by the harness and adapters, standing on nothing but error kinds.
+    files: ['protocol/**/*.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/adapter/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
+  },
+  {
+    // The reference's adapter maps agentsec-adapter/1 onto the library and nothing else.
+    files: ['adapter/**/*.ts'],
+    ignores: ['adapter/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
+  },
+  {
+    // Deployable services (directory, mailbox) stand on the library only.
+    files: ['services/**/*.ts'],
+    ignores: ['services/**/test/**', 'services/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/adapter/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
+  },
+  {
+    // The harness judges implementations; the CLI and benchmarks sit above it.
+    files: ['harness/**/*.ts'],
+    ignores: ['harness/test/**', 'harness/**/*.test.ts'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/cli/**', '**/bench/**'] }] },
+  },
+  {
+    files: ['bench/**/*.ts'],
+    ignores: ['bench/test/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/cli/**'] }] },
   },
   {
     files: ['spec/**/*.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/reference/**', '**/harness/**', '**/vectors/**', '**/bench/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/reference/**', '**/harness/**', '**/adapter/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
   },
 );

@@ -2,10 +2,10 @@
 // state and leaves. Alice fetches one bundle and sends (PQXDH + Double Ratchet); Bob restores his
 // saved state later and reads everything, in any order. Run it: npx tsx examples/async-directory.ts
 import { agentOptionsFromConfig, exportAgent, getProvider, importAgent, parseSecurityConfig, SessionAgent } from '../reference/index.js';
-import { DirectoryClient } from '../harness/services/directory/client.js';
-import { openStore } from '../harness/services/directory/open-store.js';
-import { publishToDirectory } from '../harness/services/directory/publish.js';
-import { startDirectory } from '../harness/services/directory/server.js';
+import { DirectoryClient } from '../services/directory/client.js';
+import { openStore } from '../services/directory/open-store.js';
+import { publishToDirectory } from '../services/directory/publish.js';
+import { startDirectory } from '../services/directory/server.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 const dec = (b: Uint8Array) => new TextDecoder().decode(b);

@@ -6,7 +6,7 @@
 import type { CryptoProvider } from '../../reference/crypto/index.js';
 import type { Adapter, HelloResult, Services } from '../conform/types.js';
 import { errorFromRpc, validateHello, validateResult } from '../conform/validate.js';
-import { ReferenceDispatcher } from './reference/index.js';
+import { ReferenceDispatcher } from '../../adapter/index.js';
 
 export interface InProcessOptions {
   services?: Services;

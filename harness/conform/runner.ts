@@ -11,7 +11,7 @@ import { findExpectation, type Expectation } from './expectations.js';
 import { matchesAny } from './match.js';
 import { SeededRng, testSeed } from './rng.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
-import { AGENTSEC_VERSION } from './version.js';
+import { AGENTSEC_VERSION } from '../../protocol/version.js';
 
 export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'xfail', 'xpass', 'skip', 'n/a'];
 export const DEFAULT_TEST_TIMEOUT_MS = 120_000;

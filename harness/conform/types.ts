@@ -3,30 +3,9 @@
  * whether it is the reference in process or a third-party process speaking agentsec-adapter/1.
  */
 import type { ErrorKind } from '../../reference/errors.js';
+import type { Capabilities, HelloResult, Services } from '../../protocol/types.js';
 
-/** What `hello` returns (DESIGN.md "Adapter protocol"). */
-export interface Capabilities {
-  noise?: {
-    patterns: string[];
-    dh: string[];
-    cipher: string[];
-    hash: string[];
-    hfs?: string[];
-    fixed_ephemeral?: boolean;
-    rekey?: boolean;
-    set_nonce?: boolean;
-  };
-  session?: { kinds: string[]; export?: boolean; profile?: string };
-  envelope?: { kms: string[] };
-  primitives?: string[];
-}
-
-export interface HelloResult {
-  name: string;
-  version: string;
-  protocol: 1;
-  capabilities: Capabilities;
-}
+export type { Capabilities, HelloResult, Services };
 
 /** A call that the implementation answered with a protocol error (the kind is from the closed set). */
 export class AdapterCallError extends Error {
@@ -69,9 +48,6 @@ export interface Adapter {
 }
 
 /** Per-run services the harness provides (started once per run). */
-export interface Services {
-  kms?: { endpoint: string; region: string; key_id: string };
-}
 
 export interface TestContext {
   /** The implementation under test. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { resolveImpl } from '../cli/conform.js';
+import { resolveImpl } from '../../cli/conform.js';
 import { countOutcomes, runConformance, type RunResult } from '../conform/runner.js';
 import { SUITES } from '../suites/index.js';
 import { sharedVectorsDir } from '../../vectors/external.js';

@@ -6,10 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentsecError, decodeBundle, exportAgent, getProvider, importAgent, SessionAgent, SIGNED_PREKEY_GRACE_MS, utf8 } from '../../reference/index.js';
-import { DirectoryClient } from '../services/directory/client.js';
-import { openStore } from '../services/directory/open-store.js';
-import { PUBLISH_CHUNK, publishToDirectory } from '../services/directory/publish.js';
-import { startDirectory, type RunningDirectory } from '../services/directory/server.js';
+import { DirectoryClient } from '../../services/directory/client.js';
+import { openStore } from '../../services/directory/open-store.js';
+import { PUBLISH_CHUNK, publishToDirectory } from '../../services/directory/publish.js';
+import { startDirectory, type RunningDirectory } from '../../services/directory/server.js';
 
 const p = getProvider('node');
 const ROOT = join(import.meta.dirname, '../..');

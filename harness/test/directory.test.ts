@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { AgentsecError, getProvider, SessionAgent, utf8 } from '../../reference/index.js';
-import { DirectoryClient } from '../services/directory/client.js';
-import { openStore } from '../services/directory/open-store.js';
-import { startDirectory, type RunningDirectory } from '../services/directory/server.js';
+import { DirectoryClient } from '../../services/directory/client.js';
+import { openStore } from '../../services/directory/open-store.js';
+import { startDirectory, type RunningDirectory } from '../../services/directory/server.js';
 import { requireService } from '../../vectors/external.js';
 
 const p = getProvider('node');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { ReferenceDispatcher } from '../adapters/reference/index.js';
-import type { Area } from '../adapters/reference/area.js';
+import { ReferenceDispatcher } from '../../adapter/index.js';
+import type { Area } from '../../adapter/area.js';
 import { AgentsecError } from '../../reference/errors.js';
 import { AdapterCallError, AdapterFault } from '../conform/types.js';
 import { errorFromRpc, validateHello, validateResult } from '../conform/validate.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AgentsecError, ERROR_KINDS } from '../../reference/index.js';
-import { MethodNotFound, ReferenceDispatcher } from '../adapters/reference/index.js';
+import { MethodNotFound, ReferenceDispatcher } from '../../adapter/index.js';
 
 const junk = fc.oneof(
   fc.constant(undefined),

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { resolveImpl } from '../cli/conform.js';
+import { resolveImpl } from '../../cli/conform.js';
 import { runConformance } from '../conform/runner.js';
 import { SeededRng } from '../conform/rng.js';
 import type { Adapter, SuiteServices, TestCase, TestContext } from '../conform/types.js';

@@ -2,8 +2,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { conformMain } from '../cli/conform.js';
-import { main } from '../cli/main.js';
+import { conformMain } from '../../cli/conform.js';
+import { main } from '../../cli/main.js';
 import { SUITES } from '../suites/index.js';
 
 function capture() {

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { conformMain } from '../cli/conform.js';
+import { conformMain } from '../../cli/conform.js';
 import { parseExpectations, ExpectationsError } from '../conform/expectations.js';
 import { compilePattern } from '../conform/match.js';
 import { SeededRng, testSeed } from '../conform/rng.js';
@@ -214,7 +214,7 @@ describe('selection and CLI', () => {
   });
 
   it('CONF-012 CONF-019: bad usage exits 2 with a one-line reason', async () => {
-    const { main } = await import('../cli/main.js');
+    const { main } = await import('../../cli/main.js');
     const errs: string[] = [];
     const orig = process.stderr.write.bind(process.stderr);
     process.stderr.write = ((s: string) => (errs.push(String(s)), true)) as typeof process.stderr.write;

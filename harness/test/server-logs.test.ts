@@ -7,9 +7,9 @@ import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createScrubbingLogger, defaultSecurityConfig, getProvider, SessionAgent, toHex, type LogRecord } from '../../reference/index.js';
-import { DirectoryClient } from '../services/directory/client.js';
-import { openStore } from '../services/directory/open-store.js';
-import { startDirectory, type RunningDirectory } from '../services/directory/server.js';
+import { DirectoryClient } from '../../services/directory/client.js';
+import { openStore } from '../../services/directory/open-store.js';
+import { startDirectory, type RunningDirectory } from '../../services/directory/server.js';
 import { startKmsServer, type KmsServer } from '../services/kms/index.js';
 import { errorName, kmsClient } from './kms-suite.js';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { resolveImpl } from '../cli/conform.js';
+import { resolveImpl } from '../../cli/conform.js';
 import { CheckFailure } from '../conform/assert.js';
 import { countOutcomes, runConformance } from '../conform/runner.js';
 import type { Adapter } from '../conform/types.js';

@@ -6,7 +6,7 @@
 import { concatBytes, u64be, utf8 } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
-import { field32, FieldReader } from '../session/encoding.js';
+import { field32, FieldReader } from '../records/encoding.js';
 import { openRecord, sealRecord } from '../session/index.js';
 import type { CipherState } from './cipher-state.js';
 import { noiseFunctions } from './functions.js';

@@ -8,14 +8,14 @@ import type { AeadName, CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import type { AgentRuntime, AgentState, PeerSessions, SessionEntry } from './agent.js';
 import { SessionAgent } from './agent.js';
-import { field32, FieldReader, u32, u8 } from './encoding.js';
+import { field32, FieldReader, u32, u8 } from '../records/encoding.js';
 import { MAX_PREVIOUS_SIGNED_PREKEYS } from './limits.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
 import type { EcPrekey, PqPrekey, PrekeyState, RetiredPqPrekey, RetiredSignedPrekey } from './prekeys.js';
 import type { RatchetState } from './ratchet/session.js';
 import type { OldChain, SkippedKey } from './ratchet/skipped-keys.js';
-import { openRecord, sealRecord } from './record.js';
+import { openRecord, sealRecord } from '../records/record.js';
 import type { WatermarkStore } from './watermark.js';
 import type { HandshakeKind } from './x3dh.js';
 

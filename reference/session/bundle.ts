@@ -13,7 +13,7 @@
 import { concatBytes, u32be, utf8 } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
-import { decodeKey, encodeKey, field, FieldReader, lp, u32 } from './encoding.js';
+import { decodeKey, encodeKey, field, FieldReader, lp, u32 } from '../records/encoding.js';
 
 export const BUNDLE_VERSION = 1;
 

@@ -7,7 +7,7 @@ export { decodeBundle, encodeBundle, signBundle, bundleSignedMessages, prekeySig
 export { softwareIdentity, keyStoreIdentity, PreparedIdentity, type SessionIdentity, type AsyncSessionIdentity, type SessionKeyStore } from './identity.js';
 export { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialMessage, type InitialPrefix } from './initial-message.js';
 export * from './limits.js';
-export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from './record.js';
+export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from '../records/record.js';
 export { selectHandshake, type Selection, type SelectorInput, type HandshakeChoice } from './selector.js';
 export { writeFileAtomic, FileRecordStore } from './store.js';
 export { MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore } from './watermark.js';

@@ -11,7 +11,7 @@
 import { concatBytes, u32be } from '../bytes.js';
 import type { AeadName } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
-import { decodeKey, encodeKey, field, FieldReader, u32, u8 } from './encoding.js';
+import { decodeKey, encodeKey, field, FieldReader, u32, u8 } from '../records/encoding.js';
 import { TYPE_INITIAL, WIRE_VERSION } from './ratchet/header.js';
 import type { HandshakeKind } from './x3dh.js';
 

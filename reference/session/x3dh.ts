@@ -5,7 +5,7 @@
  */
 import { concatBytes, utf8, wipe } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
-import { encodeKey } from './encoding.js';
+import { encodeKey } from '../records/encoding.js';
 
 export type HandshakeKind = 'x3dh' | 'pqxdh';
 

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { AgentsecError, canonicalContext, decodeEnvelope, encodeEnvelope, fromHex, LocalKekRing, openEnvelope, toHex } from '../../reference/index.js';
-import { main } from '../../harness/cli/main.js';
+import { main } from '../../cli/main.js';
 import { REPO_ROOT } from '../external.js';
 import { ENVELOPE_SCHEMA_FILE, ENVELOPE_VECTOR_FILE, generateEnvelopeVectors, renderEnvelopeFile, type EnvelopeTest, type EnvelopeVectorFile } from './generate.js';
 import { checkEnvelopeFile, ENVELOPE_VECTOR_SCHEMA } from './schema.js';

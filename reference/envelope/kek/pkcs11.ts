@@ -10,8 +10,8 @@
 import { abytes, concatBytes, equalBytes, u16be, utf8, wipe } from '../../bytes.js';
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
-import { createPkcs11Kek, type Pkcs11Kek } from '../../identity/pkcs11-kek.js';
-import { findObjects, openTokenSession, type TokenOptions } from '../../identity/pkcs11-token.js';
+import { createPkcs11Kek, type Pkcs11Kek } from '../../device/pkcs11/kek.js';
+import { findObjects, openTokenSession, type TokenOptions } from '../../device/pkcs11/token.js';
 import type { Clock } from '../kek.js';
 import { SlotKekRing, type KekSlotBackend } from './slot-ring.js';
 

@@ -8,8 +8,8 @@
  */
 import { fromHex, toHex } from '../../bytes.js';
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
-import { createTpmKek, loadTpmKek, type TpmKek } from '../../identity/tpm/kek.js';
-import type { TpmAddress } from '../../identity/tpm/transport.js';
+import { createTpmKek, loadTpmKek, type TpmKek } from '../../device/tpm/kek.js';
+import type { TpmAddress } from '../../device/tpm/transport.js';
 import type { Clock } from '../kek.js';
 import { SlotKekRing, type KekSlotBackend } from './slot-ring.js';
 

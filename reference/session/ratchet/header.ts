@@ -5,7 +5,7 @@
  */
 import { concatBytes, u32be } from '../../bytes.js';
 import { AgentsecError } from '../../errors.js';
-import { decodeKey, encodeKey, lp } from '../encoding.js';
+import { decodeKey, encodeKey, lp } from '../../records/encoding.js';
 
 export const WIRE_VERSION = 1;
 export const TYPE_INITIAL = 1;

@@ -1,0 +1,208 @@
+/**
+ * `agentsec conform`: runs the conformance suites against the reference (in process) or against
+ * any implementation speaking agentsec-adapter/1 (`--impl "<cmd>"`), prints progress and a summary
+ * table, writes the report folder, and exits 0 (all passed or failed as expected), 1 (unexpected
+ * failure, unexpected pass or stale expectation) or 2 (bad usage or configuration).
+ */
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join, resolve } from 'node:path';
+import { ExpectationsError, loadExpectations, type Expectation } from '../harness/conform/expectations.js';
+import { matchesAny } from '../harness/conform/match.js';
+import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
+import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type RunResult } from '../harness/conform/runner.js';
+import type { Suite } from '../harness/conform/types.js';
+import { getProvider } from '../reference/index.js';
+import { writeReports } from '../harness/report/index.js';
+import { SUITES } from '../harness/suites/index.js';
+import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
+import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
+
+const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
+                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--provider noble|node] [--list]
+
+Runs the conformance suites against the reference in process, or against an implementation under
+test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
+reference that way).
+
+  --impl "<cmd>"     the implementation's adapter command line
+  --suite a,b        suites to run (default: all registered)
+  --seed N           run seed, 0..4294967295 (default: random, printed); each test's randomness
+                     comes from (seed, test id)
+  --only ID|GLOB     run only these tests (repeatable, or comma-separated; * matches anything)
+  --expect FILE      expectations: {"<id or glob>": {"expect": "fail"|"skip", "reason": "..."}}
+  --report DIR       report folder: results.json, junit.xml, index.html (default: ./report)
+  --quick            smaller test sets (for development and CI smoke runs)
+  --timeout MS       per-call timeout for the implementation (default 10000)
+  --test-timeout MS  per-test timeout (default 120000)
+  --provider NAME    crypto provider of the in-process reference: noble (default) or node
+  --list             print the selected test ids with their requirement IDs, run nothing
+
+Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
+stale expectation entry; 2 bad usage or configuration.`;
+
+function onPath(cmd: string): boolean {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (!dir) continue;
+    try {
+      accessSync(join(dir, cmd), constants.X_OK);
+      return true;
+    } catch {
+      // not here
+    }
+  }
+  return false;
+}
+
+/** `agentsec ...` runs this checkout's CLI when no agentsec is installed on PATH. */
+export function resolveImpl(impl: string): string {
+  const m = /^\s*agentsec(\s|$)/.exec(impl);
+  if (!m || onPath('agentsec')) return impl;
+  return `${JSON.stringify(process.execPath)} ${JSON.stringify(join(REPO_ROOT, 'bin', 'agentsec.mjs'))}${impl.slice(m[0].length - m[1]!.length)}`;
+}
+
+function intFlag(v: unknown, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^[0-9]+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer from ${min} to ${max}, got ${JSON.stringify(v)}`);
+  return Number(v);
+}
+
+export function selectSuites(all: readonly Suite[], list: string | undefined): { selected: Suite[]; unselected: string[] } {
+  if (list === undefined) return { selected: [...all], unselected: [] };
+  const names = list.split(',').map((s) => s.trim()).filter(Boolean);
+  if (names.length === 0) throw new UsageError('--suite needs at least one suite name');
+  for (const n of names) {
+    if (!all.some((s) => s.name === n)) throw new UsageError(`unknown suite "${n}" (available: ${all.map((s) => s.name).join(', ') || 'none'})`);
+  }
+  return { selected: all.filter((s) => names.includes(s.name)), unselected: all.filter((s) => !names.includes(s.name)).map((s) => s.name) };
+}
+
+export function summaryTable(r: RunResult): string {
+  const suites = [...new Set(r.tests.map((t) => t.suite))];
+  const cols = ['suite', 'tests', ...OUTCOMES];
+  const rows = suites.map((s) => {
+    const c = countOutcomes(r.tests.filter((t) => t.suite === s));
+    return [s, String(c.total), ...OUTCOMES.map((o) => String(c[o]))];
+  });
+  const t = countOutcomes(r.tests);
+  rows.push(['total', String(t.total), ...OUTCOMES.map((o) => String(t[o]))]);
+  const widths = cols.map((c, i) => Math.max(c.length, ...rows.map((row) => row[i]!.length)));
+  const fmt = (row: string[]): string => row.map((v, i) => (i === 0 ? v.padEnd(widths[i]!) : v.padStart(widths[i]!))).join('  ');
+  return [fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(0, -1).map(fmt), widths.map((w) => '-'.repeat(w)).join('  '), fmt(rows[rows.length - 1]!)].join('\n');
+}
+
+async function listTests(suites: readonly Suite[], only: readonly string[], quick: boolean, io: ConformCliIo): Promise<number> {
+  const opts = { quick, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}) };
+  for (const s of suites) {
+    const u = s.unavailable?.(opts);
+    if (u !== undefined) {
+      io.out(`${s.name}/unavailable  (${typeof u === 'string' ? u : u.reason})`);
+      continue;
+    }
+    for (const t of await s.tests(opts)) if (only.length === 0 || matchesAny(only, t.id)) io.out(`${t.id}  ${t.reqs.join(' ')}`);
+  }
+  return EXIT_OK;
+}
+
+export interface ConformCliIo {
+  out(line: string): void;
+  err(line: string): void;
+  tty: boolean;
+}
+
+const stdio: ConformCliIo = {
+  out: (l) => process.stdout.write(`${l}\n`),
+  err: (l) => process.stderr.write(`${l}\n`),
+  tty: Boolean(process.stdout.isTTY) && process.env.CI !== 'true',
+};
+
+export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
+  const { flags, positionals } = parseFlags(args, {
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider'],
+    booleans: ['quick', 'list'],
+    multi: ['only'],
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
+  const impl = flags.impl as string | undefined;
+  if (impl !== undefined && impl.trim() === '') throw new UsageError('--impl needs a command line, e.g. --impl "agentsec adapter"');
+  const providerName = providerFlag(flags.provider);
+  if (providerName !== undefined && impl !== undefined) {
+    throw new UsageError('--provider selects the crypto of the in-process reference; with --impl give it to the adapter (e.g. --impl "agentsec adapter --provider node")');
+  }
+  const seed = intFlag(flags.seed, 'seed', 0, MAX_SEED) ?? randomSeed();
+  const callTimeoutMs = intFlag(flags.timeout, 'timeout', 1, 3_600_000);
+  const testTimeoutMs = intFlag(flags['test-timeout'], 'test-timeout', 1, 86_400_000);
+  const only = ((flags.only as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const quick = flags.quick === true;
+  const reportDir = resolve((flags.report as string | undefined) ?? 'report');
+  const { selected, unselected } = selectSuites(registry, flags.suite as string | undefined);
+  let expectations: Expectation[] = [];
+  const expectFile = flags.expect as string | undefined;
+  if (expectFile !== undefined) {
+    try {
+      expectations = loadExpectations(expectFile);
+    } catch (e) {
+      if (e instanceof ExpectationsError) throw new UsageError(`${e.message} (fix the file or drop --expect)`);
+      throw e;
+    }
+  }
+  if (flags.list === true) return listTests(selected, only, quick, io);
+  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : [])];
+  const ci = process.env.CI === 'true';
+
+  io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);
+  io.out(`implementation: ${impl ?? `the reference, in process (crypto provider ${providerName ?? 'noble'})`}`);
+  io.out(`suites: ${selected.map((s) => s.name).join(', ') || '(none registered)'}${quick ? ' (quick)' : ''}${only.length ? `; only ${only.join(', ')}` : ''}`);
+  let result: RunResult;
+  try {
+    result = await runConformance({
+      suites: selected,
+      ...(impl !== undefined ? { impl } : {}),
+      ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),
+      seed,
+      only,
+      quick,
+      expectations,
+      ...(expectFile !== undefined ? { expectationsFile: expectFile } : {}),
+      unselectedSuites: unselected,
+      ...(callTimeoutMs !== undefined ? { callTimeoutMs } : {}),
+      ...(testTimeoutMs !== undefined ? { testTimeoutMs } : {}),
+      ci,
+      ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}),
+      out: io.out,
+      ...(io.tty ? { status: (l: string) => process.stdout.write(`\r\x1b[K${l}`) } : {}),
+      reproFlags,
+      resolveCommand: resolveImpl,
+    });
+  } catch (e) {
+    if (e instanceof ImplementationStartError) {
+      io.err(`agentsec conform: ${e.message} (check the --impl command line; it must answer hello on stdout)`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+  if (only.length > 0 && result.tests.length === 0) {
+    io.err(`agentsec conform: --only ${only.join(',')} matched no test of the selected suites (ids look like noise/vectors/Noise_IK_25519_ChaChaPoly_SHA256; globs use *)`);
+    return EXIT_USAGE;
+  }
+  io.out('');
+  io.out(summaryTable(result));
+  for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) matches no test: remove it`);
+  const paths = writeReports(reportDir, result);
+  io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
+  const c = countOutcomes(result.tests);
+  const verdict = result.exit_code === 0 ? 'PASSED' : 'FAILED';
+  io.out(`${verdict}: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${result.stale_expectations.length} stale expectation(s); seed ${seed}; ${(result.run.duration_ms / 1000).toFixed(1)} s`);
+  return result.exit_code === 0 ? EXIT_OK : EXIT_FAILURES;
+}
+
+export const conformCommand: Command = {
+  name: 'conform',
+  summary: 'run the conformance suites against the reference or an adapter',
+  usage: USAGE,
+  run: (args) => {
+    // The AWS SDK (used by the KMS service and envelope suite) warns about Node 20 on every run;
+    // it says nothing about the implementation under test, so keep it out of the run's output.
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+    return conformMain(args);
+  },
+};

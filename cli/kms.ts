@@ -1,0 +1,71 @@
+import { startKmsServer } from '../harness/services/kms/index.js';
+import { EXIT_OK, EXIT_USAGE, parseFlags, UsageError, type Command } from './command.js';
+import { openServerLog, SERVER_LOG_USAGE } from './server-log.js';
+
+const USAGE = `Usage: agentsec kms serve [--port N] [--mode aws|localstack] [--state FILE] [--region R] [--rotation-limit N]
+                        [--log FILE|-] [--config FILE]
+
+Runs the AWS-KMS-wire-compatible endpoint (AWS JSON 1.1, X-Amz-Target: TrentService.<Op>) on
+127.0.0.1 until SIGINT or SIGTERM, and prints its endpoint. Point any AWS SDK at it with dummy
+credentials and the printed endpoint.
+
+  --port N            port to listen on (default 0: a free port)
+  --mode aws          strict AWS semantics (default): length-prefixed context AAD, rotation period
+                      90..2560 validated, ListKeyRotations, key material id in the ciphertext
+  --mode localstack   LocalStack's ciphertext layout and concatenated-context AAD, no ListKeyRotations
+  --state FILE        load state from FILE and save it there (atomically, mode 0600) after each change
+  --region R          region in key ARNs (default us-east-1)
+  --rotation-limit N  on-demand rotations allowed per key (default 10)
+${SERVER_LOG_USAGE}
+`;
+
+function intFlag(v: string | boolean | string[] | undefined, name: string, min: number, max: number): number | undefined {
+  if (v === undefined) return undefined;
+  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min || Number(v) > max) throw new UsageError(`--${name} must be an integer ${min}..${max}`);
+  return Number(v);
+}
+
+export const kmsServeCommand: Command = {
+  name: 'kms serve',
+  summary: 'run the AWS-KMS-compatible endpoint on 127.0.0.1',
+  usage: USAGE,
+  async run(args) {
+    const { flags, positionals } = parseFlags(args, { strings: ['port', 'mode', 'state', 'region', 'rotation-limit', 'log', 'config'] });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+    const port = intFlag(flags.port, 'port', 0, 65535) ?? 0;
+    const mode = (flags.mode as string | undefined) ?? 'aws';
+    if (mode !== 'aws' && mode !== 'localstack') throw new UsageError(`--mode must be aws or localstack, got "${mode}"`);
+    const region = (flags.region as string | undefined) ?? 'us-east-1';
+    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region must look like us-east-1, got "${region}"`);
+    const limit = intFlag(flags['rotation-limit'], 'rotation-limit', 0, 1000);
+    const log = openServerLog(flags.log, flags.config);
+    let server;
+    try {
+      server = await startKmsServer({
+        port,
+        mode,
+        region,
+        ...(typeof flags.state === 'string' ? { statePath: flags.state } : {}),
+        ...(limit !== undefined ? { onDemandRotationLimit: limit } : {}),
+        ...(log.logger ? { logger: log.logger } : {}),
+      });
+    } catch (e) {
+      log.close();
+      process.stderr.write(`agentsec kms serve: cannot start: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stdout.write(`agentsec kms listening on ${server.endpoint} (mode ${mode})\n`);
+    await new Promise<void>((resolve) => {
+      const stop = (): void => {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+        resolve();
+      };
+      process.on('SIGINT', stop);
+      process.on('SIGTERM', stop);
+    });
+    await server.close();
+    log.close();
+    return EXIT_OK;
+  },
+};

@@ -1,0 +1,142 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { computeCoverage, coveragePassed, renderHtml } from '../spec/tools/coverage.js';
+import { extractRequirements } from '../spec/tools/extract.js';
+import { SpecFormatError } from '../spec/tools/requirements.js';
+import { DEFAULT_SEED, MODELS, checkModel } from '../spec/tools/quint.js';
+import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
+
+/** The project root (this file is cli/spec.ts). */
+export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+
+export const specCheckCommand: Command = {
+  name: 'spec check',
+  summary: 'typecheck, test and simulate the Quint models',
+  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...]
+
+For each Quint model in spec/models/: typecheck it, run its \`run\` tests (quint test), then simulate
+it with a fixed seed checking every invariant in every state (quint run --invariants ...
+--backend typescript). Fails (exit 1) on a type error, a failed test or an invariant violation, and
+prints the violating trace.
+
+  --seed N       simulation seed (default ${DEFAULT_SEED})
+  --quick        a tenth of the simulation samples
+  --model NAME   only this model (repeatable): ${MODELS.map((m) => m.name).join(', ')}
+`,
+  async run(args) {
+    const { flags } = parseFlags(args, { strings: ['seed'], booleans: ['quick'], multi: ['model'] });
+    const seed = flags.seed === undefined ? DEFAULT_SEED : Number(flags.seed);
+    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+    const only = (flags.model as string[] | undefined) ?? [];
+    const unknown = only.filter((n) => !MODELS.some((m) => m.name === n));
+    if (unknown.length > 0) throw new UsageError(`unknown model ${unknown.join(', ')} (models: ${MODELS.map((m) => m.name).join(', ')})`);
+    const models = MODELS.filter((m) => only.length === 0 || only.includes(m.name));
+    const dir = join(PROJECT_ROOT, 'spec', 'models');
+    const t0 = Date.now();
+    const reports = await Promise.all(models.map((m) => checkModel(dir, m, { seed, scale: flags.quick === true ? 0.1 : 1 })));
+    let failed = 0;
+    for (const r of reports) {
+      const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+      if (r.typecheck.code !== 0) {
+        failed++;
+        process.stdout.write(`${r.name}: TYPECHECK FAILED\n${r.typecheck.out}\n`);
+        continue;
+      }
+      if (!r.tests || r.tests.code !== 0) {
+        failed++;
+        process.stdout.write(`${r.name}: typecheck ok; TESTS FAILED\n${r.tests?.out ?? ''}\n`);
+        continue;
+      }
+      const s = r.simulation!;
+      const head = `${r.name}: typecheck ok, ${r.tests.passed} tests passed, ${s.invariants.length} invariants x ${s.samples} samples x ${s.steps} steps (seed ${s.seed})`;
+      if (r.ok) {
+        process.stdout.write(`${head}: no violation (${secs(s.ms)})\n  invariants: ${s.invariants.join(', ')}\n`);
+      } else {
+        failed++;
+        const cut = s.out.lastIndexOf('An example execution:');
+        process.stdout.write(`${head}: VIOLATION\n${cut >= 0 ? s.out.slice(cut) : s.out}\n`);
+      }
+    }
+    process.stdout.write(`${reports.length - failed}/${reports.length} models ok in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    return failed === 0 ? EXIT_OK : EXIT_FAILURES;
+  },
+};
+
+export const specExtractCommand: Command = {
+  name: 'spec extract',
+  summary: 'write spec/requirements.json from spec/*.md',
+  usage: `Usage: agentsec spec extract
+
+Parses every "- **AREA-NNN** LEVEL: text" item of spec/*.md and writes spec/requirements.json
+(id, level, section, text; sorted by id). A duplicate or malformed ID is an error (exit 1).
+`,
+  async run(args) {
+    parseFlags(args, {});
+    try {
+      const r = extractRequirements(join(PROJECT_ROOT, 'spec'));
+      process.stdout.write(`${r.count} requirements -> spec/requirements.json (${r.changed ? 'updated' : 'unchanged'})\n`);
+      return EXIT_OK;
+    } catch (e) {
+      if (e instanceof SpecFormatError) {
+        process.stderr.write(`agentsec spec extract: ${e.message}\n`);
+        return EXIT_FAILURES;
+      }
+      throw e;
+    }
+  },
+};
+
+export const specCoverageCommand: Command = {
+  name: 'spec coverage',
+  summary: 'check every MUST is tested or excepted',
+  usage: `Usage: agentsec spec coverage [--report DIR]
+
+Traceability check: every MUST / MUST NOT of spec/*.md must be cited by a test (its ID in a string
+of a *.test.ts file), a conformance suite (harness/suites: reqs lists) or a vector file ("reqs"),
+or be listed in spec/exceptions.md as "- AREA-NNN: reason". IDs cited anywhere that are not in the
+spec are errors. Exit 1 lists what is missing.
+
+  --report DIR   also write DIR/traceability.html and DIR/traceability.json (id -> citing files)
+`,
+  async run(args) {
+    const { flags } = parseFlags(args, { strings: ['report'] });
+    let result;
+    try {
+      result = computeCoverage(PROJECT_ROOT);
+    } catch (e) {
+      if (e instanceof SpecFormatError) {
+        process.stderr.write(`agentsec spec coverage: ${e.message}\n`);
+        return EXIT_FAILURES;
+      }
+      throw e;
+    }
+    const c = result.counts;
+    const out: string[] = [
+      `requirements: ${c.requirements}  MUST/MUST NOT: ${c.musts}  covered: ${c.covered}  excepted: ${c.excepted}  uncovered: ${c.uncovered}  unknown IDs cited: ${result.unknown.length}`,
+    ];
+    const uncovered = result.rows.filter((r) => r.status === 'uncovered');
+    if (uncovered.length > 0) {
+      out.push('', `uncovered (no test, suite or vector cites them; add one, or an entry "- ID: reason" in spec/exceptions.md):`);
+      for (const r of uncovered) out.push(`  ${r.id} ${r.level} (${r.section}): ${r.text.length > 100 ? `${r.text.slice(0, 97)}...` : r.text}`);
+    }
+    if (result.unknown.length > 0) {
+      out.push('', 'unknown IDs (cited but not in spec/*.md):');
+      for (const u of result.unknown) out.push(`  ${u.id} in ${u.file} (${u.kind})`);
+    }
+    if (result.exceptionErrors.length > 0) {
+      out.push('', 'spec/exceptions.md:');
+      for (const e of result.exceptionErrors) out.push(`  ${e}`);
+    }
+    if (typeof flags.report === 'string') {
+      const dir = resolve(flags.report);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'traceability.html'), renderHtml(result));
+      writeFileSync(join(dir, 'traceability.json'), `${JSON.stringify({ counts: result.counts, unknown: result.unknown, exceptionErrors: result.exceptionErrors, requirements: result.rows }, null, 2)}\n`);
+      out.push('', `matrix: ${join(dir, 'traceability.html')}`);
+    }
+    const ok = coveragePassed(result);
+    (ok ? process.stdout : process.stderr).write(`${out.join('\n')}\n`);
+    return ok ? EXIT_OK : EXIT_FAILURES;
+  },
+};

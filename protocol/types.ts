@@ -1,0 +1,36 @@
+/**
+ * The agentsec-adapter/1 contract as types (spec/adapter-protocol.md): what the harness sends and
+ * what an adapter answers. Shared by the harness and the reference's adapter, and nothing else.
+ */
+import type { ErrorKind } from '../reference/errors.js';
+
+export type { ErrorKind };
+
+/** What `hello` returns (spec/adapter-protocol.md). */
+export interface Capabilities {
+  noise?: {
+    patterns: string[];
+    dh: string[];
+    cipher: string[];
+    hash: string[];
+    hfs?: string[];
+    fixed_ephemeral?: boolean;
+    rekey?: boolean;
+    set_nonce?: boolean;
+  };
+  session?: { kinds: string[]; export?: boolean; profile?: string };
+  envelope?: { kms: string[] };
+  primitives?: string[];
+}
+
+export interface HelloResult {
+  name: string;
+  version: string;
+  protocol: 1;
+  capabilities: Capabilities;
+}
+
+/** The services the harness runs for a test and announces in `hello`. */
+export interface Services {
+  kms?: { endpoint: string; region: string; key_id: string };
+}
