@@ -1,18 +1,19 @@
 /**
  * Content-addressed publication of public identity documents. A CID (CIDv1) names the canonical
  * document bytes: multibase base32 ('b') of varint(1) || varint(0x0200 json) || multihash
- * (0x12 sha2-256, 0x20, digest). Anyone holding a CID can check the bytes they fetched.
+ * (0x12 sha2-256, 0x20, digest), built and parsed by multiformats so any IPFS tool agrees. Anyone holding a CID can check the bytes they fetched.
  * The default store is a local folder with one file per CID.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { concatBytes, equalBytes } from '../bytes.js';
+import { CID } from 'multiformats/cid';
+import * as Digest from 'multiformats/hashes/digest';
+import { equalBytes } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { canonicalJsonBytes } from './canonical-json.js';
 import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
 import { buildDidDocument, parseDidDocument, validateDidDocument, type DidDocument, type ValidatedDidDocument } from './did-document.js';
-import { base32Decode, base32Encode, varintDecode, varintEncode } from './multibase.js';
 
 export const CID_VERSION = 1;
 export const CODEC_JSON = 0x0200;
@@ -21,7 +22,7 @@ export const MULTIHASH_SHA2_256 = 0x12;
 export function computeCid(bytes: Uint8Array, provider: CryptoProvider): string {
   const digest = provider.hash('SHA-256', bytes);
   // @req ID-008
-  return 'b' + base32Encode(concatBytes(varintEncode(CID_VERSION), varintEncode(CODEC_JSON), new Uint8Array([MULTIHASH_SHA2_256, 32]), digest));
+  return CID.create(CID_VERSION, CODEC_JSON, Digest.create(MULTIHASH_SHA2_256, digest)).toString();
 }
 
 /** Parses a CID string of the form this store issues; returns the sha2-256 digest it names. */
@@ -29,19 +30,22 @@ export function parseCid(cid: unknown): Uint8Array {
   if (typeof cid !== 'string' || !cid.startsWith('b') || cid.length > 80) {
     throw new AgentsecError('decode_failure', 'CID_SYNTAX', 'CID expected a base32 multibase string starting with "b"');
   }
-  const raw = base32Decode(cid.slice(1), 'CID');
-  let off = 0;
-  const [version, n1] = varintDecode(raw, off, 'CID version');
-  off += n1;
-  const [codec, n2] = varintDecode(raw, off, 'CID codec');
-  off += n2;
-  if (version !== CID_VERSION || codec !== CODEC_JSON) {
-    throw new AgentsecError('unsupported', 'CID_CODEC', `CID: expected CIDv1 with the json codec (0x200), got v${version} codec 0x${codec.toString(16)}`);
+  let parsed: CID;
+  try {
+    parsed = CID.parse(cid);
+  } catch (e) {
+    throw new AgentsecError('decode_failure', 'BAD_BASE32', `CID: not a canonical base32 CID (${(e as Error).message})`);
   }
-  if (raw[off] !== MULTIHASH_SHA2_256 || raw[off + 1] !== 32 || raw.length !== off + 34) {
+  // One document, one name: a string that re-encodes differently (e.g. other trailing bits) is refused.
+  // (CID.parse caches the input string, so the canonical form is rebuilt from the bytes.)
+  if (CID.decode(parsed.bytes).toString() !== cid) throw new AgentsecError('decode_failure', 'BAD_BASE32', 'CID: not the canonical base32 encoding');
+  if (parsed.version !== CID_VERSION || parsed.code !== CODEC_JSON) {
+    throw new AgentsecError('unsupported', 'CID_CODEC', `CID: expected CIDv1 with the json codec (0x200), got v${parsed.version} codec 0x${parsed.code.toString(16)}`);
+  }
+  if (parsed.multihash.code !== MULTIHASH_SHA2_256 || parsed.multihash.size !== 32) {
     throw new AgentsecError('unsupported', 'CID_MULTIHASH', 'CID: expected a 32-byte sha2-256 multihash');
   }
-  return raw.slice(off + 2);
+  return parsed.multihash.digest.slice();
 }
 
 export interface ContentStore {

@@ -1,5 +1,7 @@
 import { ed25519 } from '@noble/curves/ed25519.js';
 import fc from 'fast-check';
+import { CID } from 'multiformats/cid';
+import * as Digest from 'multiformats/hashes/digest';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +10,6 @@ import { fromHex, toHex } from '../bytes.js';
 import { getProvider } from '../crypto/index.js';
 import { AgentsecError } from '../errors.js';
 import {
-  base32Decode,
-  base32Encode,
   base58btcDecode,
   base58btcEncode,
   buildDidDocument,
@@ -24,6 +24,8 @@ import {
   resolvePublishedDocument,
   unsignedDidDocument,
   validateDidDocument,
+  varintDecode,
+  varintEncode,
   type DidDocument,
 } from '../identity/index.js';
 
@@ -171,19 +173,36 @@ describe('did:key (did:key spec test vectors)', () => {
   });
 
   it('ID-003: multibase decoders refuse non-canonical and foreign alphabets', () => {
-    expectError(() => base32Decode('ab'), 'decode_failure', 'BAD_BASE32'); // non-zero trailing bits
-    expectError(() => base32Decode('a'), 'decode_failure', 'BAD_BASE32'); // 5 bits: not a whole byte
-    expectError(() => base32Decode('AB'), 'decode_failure', 'BAD_BASE32'); // upper case is another multibase
-    expectError(() => base32Decode('ae======'), 'decode_failure', 'BAD_BASE32'); // padding
+    const cid = computeCid(canonicalJsonBytes({ a: 'b' }), provider);
+    expectError(() => parseCid(cid.slice(0, -1) + String.fromCharCode(cid.charCodeAt(cid.length - 1) + 1)), 'decode_failure', 'BAD_BASE32'); // other trailing bits
+    expectError(() => parseCid(cid.slice(0, -1)), 'decode_failure', 'BAD_BASE32'); // truncated: not whole bytes
+    expectError(() => parseCid('b' + cid.slice(1).toUpperCase()), 'decode_failure', 'BAD_BASE32'); // upper case is another multibase
+    expectError(() => parseCid(cid + '===='), 'decode_failure', 'BAD_BASE32'); // padding
     expectError(() => base58btcDecode('0OIl'), 'decode_failure', 'BAD_BASE58');
-    expect(toHex(base32Decode('ae'))).toBe('01');
   });
 
-  it('ID-001: base58btc and base32 round-trip any bytes (property)', () => {
+  // Known answers of the base58 encoding (draft-msporny-base58, section 5) and the multibase varint.
+  it.each([
+    ['Hello World!', '2NEpo7TZRRrLZSi2U'],
+    ['The quick brown fox jumps over the lazy dog.', 'USm3fpXnKG5EUBx2ndxBDMPVciP5hGey2Jh4NDv6gmeo1LkMeiKrLJUUBk6Z'],
+  ])('ID-001: base58btc of %j is %s', (text, b58) => {
+    expect(base58btcEncode(new TextEncoder().encode(text))).toBe(b58);
+    expect(new TextDecoder().decode(base58btcDecode(b58))).toBe(text);
+  });
+
+  it('ID-001: base58btc keeps leading zero bytes as 1s; varints are minimal LEB128', () => {
+    expect(base58btcEncode(Uint8Array.from([0, 0, 0x28, 0x7f, 0xb4, 0xcd]))).toBe('11233QC4');
+    expect(toHex(varintEncode(0xed))).toBe('ed01');
+    expect(toHex(varintEncode(0x0200))).toBe('8004');
+    expect(varintDecode(Uint8Array.from([0xed, 0x01]), 0, 'v')).toEqual([0xed, 2]);
+    expectError(() => varintDecode(Uint8Array.from([0x80, 0x00]), 0, 'v'), 'decode_failure', 'BAD_VARINT');
+    expectError(() => varintDecode(Uint8Array.from([0x80]), 0, 'v'), 'decode_failure', 'BAD_VARINT');
+  });
+
+  it('ID-001: base58btc round-trips any bytes (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 64 }), (b) => {
         expect(toHex(base58btcDecode(base58btcEncode(b)))).toBe(toHex(b));
-        expect(toHex(base32Decode(base32Encode(b)))).toBe(toHex(b));
       }),
     );
   });
@@ -273,7 +292,17 @@ describe('content-addressed publication', () => {
     expect(toHex(parseCid(cid))).toBe(toHex(provider.hash('SHA-256', bytes)));
     expectError(() => parseCid('zabc'), 'decode_failure', 'CID_SYNTAX');
     // A CIDv1 of the raw codec (0x55) is a valid CID, but not one this store issues.
-    expectError(() => parseCid('b' + base32Encode(new Uint8Array([1, 0x55, 0x12, 0x20, ...new Uint8Array(32)]))), 'unsupported', 'CID_CODEC');
+    expectError(() => parseCid(CID.create(1, 0x55, Digest.create(0x12, new Uint8Array(32))).toString()), 'unsupported', 'CID_CODEC');
+  });
+
+  it('ID-008: interoperable CIDs: the multiformats example for {"hello":"world"} and the CID specification examples', () => {
+    // The json-codec CID that multiformats documents for {hello: 'world'}: our bytes and encoding agree.
+    expect(computeCid(canonicalJsonBytes({ hello: 'world' }), provider)).toBe('bagaaierasords4njcts6vs7qvdjfcvgnume4hqohf65zsfguprqphs3icwea');
+    // Examples of the CID specification: valid CIDs (dag-pb, CIDv0 and a base58btc CIDv1) that name
+    // other codecs or encodings than this store issues; each is refused with the precise reason.
+    expectError(() => parseCid('bafybeigdyrzt5sfp7udm7hu76uh7y26nf3efuylqabf3oclgtqy55fbzdi'), 'unsupported', 'CID_CODEC');
+    expectError(() => parseCid('QmdfTbBqBPQ7VNxZEYEj14VmRuZBkqFbiwReogJgS1zR1n'), 'decode_failure', 'CID_SYNTAX');
+    expectError(() => parseCid('zdj7WWeQ43G6JJvLWQWZpyHuAMq6uYWRjkBXFad11vE2LHhQ7'), 'decode_failure', 'CID_SYNTAX');
   });
 
   it('ID-009 ID-010: publish validates, stores canonical bytes, and get checks the hash', async () => {
