@@ -18,7 +18,7 @@ import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
-                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--provider noble|node] [--list]
+                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--provider noble|node] [--strict] [--list]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -35,6 +35,8 @@ reference that way).
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
   --provider NAME    crypto provider of the in-process reference: noble (default) or node
+  --strict           a warning (e.g. a malleable unauthenticated byte accepted with the genuine
+                     plaintext and no state change) is a failure
   --list             print the selected test ids with their requirement IDs, run nothing
 
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
@@ -118,7 +120,7 @@ const stdio: ConformCliIo = {
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider'],
-    booleans: ['quick', 'list'],
+    booleans: ['quick', 'list', 'strict'],
     multi: ['only'],
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
@@ -133,6 +135,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   const testTimeoutMs = intFlag(flags['test-timeout'], 'test-timeout', 1, 86_400_000);
   const only = ((flags.only as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const quick = flags.quick === true;
+  const strict = flags.strict === true;
   const reportDir = resolve((flags.report as string | undefined) ?? 'report');
   const { selected, unselected } = selectSuites(registry, flags.suite as string | undefined);
   let expectations: Expectation[] = [];
@@ -146,7 +149,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     }
   }
   if (flags.list === true) return listTests(selected, only, quick, io);
-  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : [])];
+  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : [])];
   const ci = process.env.CI === 'true';
 
   io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);
@@ -171,6 +174,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       out: io.out,
       ...(io.tty ? { status: (l: string) => process.stdout.write(`\r\x1b[K${l}`) } : {}),
       reproFlags,
+      strict,
       resolveCommand: resolveImpl,
     });
   } catch (e) {
@@ -191,7 +195,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
   const c = countOutcomes(result.tests);
   const verdict = result.exit_code === 0 ? 'PASSED' : 'FAILED';
-  io.out(`${verdict}: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${result.stale_expectations.length} stale expectation(s); seed ${seed}; ${(result.run.duration_ms / 1000).toFixed(1)} s`);
+  io.out(`${verdict}: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${c.warn} warning(s)${c.warn > 0 ? ' (--strict makes them failures)' : ''}, ${result.stale_expectations.length} stale expectation(s); seed ${seed}; ${(result.run.duration_ms / 1000).toFixed(1)} s`);
   return result.exit_code === 0 ? EXIT_OK : EXIT_FAILURES;
 }
 

@@ -13,7 +13,7 @@ import { SeededRng, testSeed } from './rng.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
 import { AGENTSEC_VERSION } from '../../protocol/version.js';
 
-export const OUTCOMES: readonly Outcome[] = ['pass', 'fail', 'xfail', 'xpass', 'skip', 'n/a'];
+export const OUTCOMES: readonly Outcome[] = ['pass', 'warn', 'fail', 'xfail', 'xpass', 'skip', 'n/a'];
 export const DEFAULT_TEST_TIMEOUT_MS = 120_000;
 const MAX_RESTART_FAILURES = 3;
 const MAX_LOG_CHARS = 8_000;
@@ -49,6 +49,8 @@ export interface RunnerOptions {
   resolveCommand?: (impl: string) => string;
   /** Extra flags to put in reproduction lines (e.g. a non-default --timeout). */
   reproFlags?: readonly string[];
+  /** --strict: a warning (a `warn` outcome) is a failure. */
+  strict?: boolean;
 }
 
 export interface TestResult {
@@ -83,6 +85,8 @@ export interface RunResult {
     suites: string[];
     only: string[];
     quick: boolean;
+    /** --strict: warnings were failures. */
+    strict?: boolean;
     ci: boolean;
     expectations: string | null;
     started: string;
@@ -103,7 +107,7 @@ export class ImplementationStartError extends Error {
 export type Counts = Record<Outcome, number> & { total: number };
 
 export function emptyCounts(): Counts {
-  return { total: 0, pass: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, 'n/a': 0 };
+  return { total: 0, pass: 0, warn: 0, fail: 0, xfail: 0, xpass: 0, skip: 0, 'n/a': 0 };
 }
 
 export function countOutcomes(tests: readonly TestResult[]): Counts {
@@ -168,6 +172,17 @@ function classifyRaw(e: unknown): { outcome: Outcome; message: string; fault?: A
     return { outcome: 'fail', message: `"${e.method}" refused unexpectedly with ${e.kind}${e.reason ? `/${e.reason}` : ''}: ${e.message}` };
   }
   return { outcome: 'fail', message: `error in the test: ${errorText(e)}` };
+}
+
+const MAX_WARNINGS_SHOWN = 20;
+
+/** A passing test with warnings ends `warn`, or `fail` under --strict (CONF-041). */
+function warnOutcome(warnings: readonly string[], strict: boolean): Pick<TestResult, 'outcome' | 'message'> {
+  const shown = warnings.slice(0, MAX_WARNINGS_SHOWN).join('; ');
+  const more = warnings.length > MAX_WARNINGS_SHOWN ? ` (and ${warnings.length - MAX_WARNINGS_SHOWN} more)` : '';
+  // @req CONF-041
+  if (strict) return { outcome: 'fail', message: `warning treated as a failure (--strict): ${shown}${more}` };
+  return { outcome: 'warn', message: `${shown}${more}` };
 }
 
 class TestTimeout extends Error {
@@ -367,6 +382,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         const adapter = iut;
         adapter.drainStderr?.();
         const logs: string[] = [];
+        const warnings: string[] = [];
         let reference: Adapter | undefined;
         const t0 = performance.now();
         let r: TestResult;
@@ -381,6 +397,9 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
             services,
             quick,
             log: (line) => logs.push(line),
+            warn: (finding) => {
+              warnings.push(finding);
+            },
           };
           await withTimeout(test.run(ctx), test.timeoutMs ?? opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS);
           r = { ...base, outcome: 'pass', duration_ms: 0 };
@@ -398,6 +417,8 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
           }
         }
         r.duration_ms = Math.round((performance.now() - t0) * 10) / 10;
+        // @req CONF-040
+        if (r.outcome === 'pass' && warnings.length > 0) r = { ...r, ...warnOutcome(warnings, opts.strict ?? false) };
         // A fault noticed after the test's last answer (e.g. an unsolicited line) still belongs to it.
         if (r.outcome === 'pass' && adapter.healthy === false && adapter.failure) {
           r = { ...r, outcome: 'fail', message: redactString(`adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`), fault: adapter.failure.fault };
@@ -443,6 +464,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       suites: opts.suites.map((s) => s.name),
       only,
       quick,
+      strict: opts.strict ?? false,
       ci,
       expectations: opts.expectationsFile ?? null,
       started: new Date(startedAt).toISOString(),

@@ -66,6 +66,12 @@ export interface TestContext {
   readonly services: Services;
   readonly quick: boolean;
   log(line: string): void;
+  /**
+   * Records a finding that is not a failure (e.g. a malleable, unauthenticated wire byte accepted
+   * with the genuine plaintext and no change of state): a test that otherwise passes ends `warn`,
+   * and `--strict` makes it `fail`.
+   */
+  warn(finding: string): void;
 }
 
 /** Deterministic PRNG handed to tests. */
@@ -123,4 +129,4 @@ export interface Suite {
   tests(opts: SuiteOptions): TestCase[] | Promise<TestCase[]>;
 }
 
-export type Outcome = 'pass' | 'fail' | 'skip' | 'n/a' | 'xfail' | 'xpass';
+export type Outcome = 'pass' | 'warn' | 'fail' | 'skip' | 'n/a' | 'xfail' | 'xpass';

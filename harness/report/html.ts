@@ -13,7 +13,7 @@ h1{font-size:1.5em}h2{font-size:1.2em;margin-top:2em;border-bottom:1px solid #dd
 table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left;vertical-align:top}
 th{background:#f3f4f6}td.n{text-align:right;font-variant-numeric:tabular-nums}
 pre{background:#f6f8fa;padding:.6em;overflow-x:auto;white-space:pre-wrap;word-break:break-all;max-height:30em}
-.pass,.xfail{color:#116329}.fail,.xpass{color:#b42318;font-weight:bold}.skip,.na{color:#6b7280}
+.pass,.xfail{color:#116329}.fail,.xpass{color:#b42318;font-weight:bold}.skip,.na{color:#6b7280}.warn{color:#b45309}
 .verdict{font-size:1.2em;padding:.4em .8em;display:inline-block;border-radius:4px}
 .ok{background:#dcfce7}.bad{background:#fee2e2}
 code{background:#f3f4f6;padding:0 .25em}
@@ -49,6 +49,7 @@ export function toHtml(r: RunResult, json: ResultsJson): string {
   const ok = r.exit_code === 0;
   const failures = r.tests.filter((t) => t.outcome === 'fail' || t.outcome === 'xpass');
   const xfails = r.tests.filter((t) => t.outcome === 'xfail');
+  const warns = r.tests.filter((t) => t.outcome === 'warn');
   const run = r.run;
   const meta: Array<[string, string]> = [
     ['implementation', `${run.impl}${run.impl_name ? ` (${run.impl_name} ${run.impl_version})` : ''}`],
@@ -56,6 +57,7 @@ export function toHtml(r: RunResult, json: ResultsJson): string {
     ['suites', run.suites.join(', ')],
     ['only', run.only.length ? run.only.join(', ') : '(all)'],
     ['quick', String(run.quick)],
+    ['strict', String(run.strict ?? false)],
     ['expectations', run.expectations ?? '(none)'],
     ['started', run.started],
     ['duration', `${(run.duration_ms / 1000).toFixed(1)} s`],
@@ -73,6 +75,7 @@ ${countsTable('suite', json.suites)}
 <h2>Failures (${failures.length})</h2>
 ${failures.length ? failures.map(failureBlock).join('\n') : '<p>None.</p>'}
 ${r.stale_expectations.length ? `<h2>Stale expectation entries (${r.stale_expectations.length})</h2><table><tr><th>pattern</th><th>expect</th><th>reason</th></tr>${r.stale_expectations.map((e) => `<tr><td><code>${h(e.pattern)}</code></td><td>${h(e.expect)}</td><td>${h(e.reason)}</td></tr>`).join('')}</table>` : ''}
+${warns.length ? `<h2>Warnings (${warns.length})</h2><table><tr><th>test</th><th>finding</th></tr>${warns.map((t) => `<tr><td><code>${h(t.id)}</code></td><td>${h(t.message ?? '')}</td></tr>`).join('')}</table>` : ''}
 ${xfails.length ? `<h2>Expected failures (${xfails.length})</h2><table><tr><th>test</th><th>finding</th><th>expectation</th></tr>${xfails.map((t) => `<tr><td><code>${h(t.id)}</code></td><td>${h(t.message ?? '')}</td><td>${h(t.expectation ?? '')}</td></tr>`).join('')}</table>` : ''}
 <h2>By requirement</h2>
 ${Object.keys(json.requirements).length ? countsTable('requirement', json.requirements) : '<p>No requirement was cited.</p>'}

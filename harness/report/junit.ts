@@ -1,7 +1,7 @@
 /**
  * junit.xml for CI systems: one <testsuite> per conformance suite. `fail` and `xpass` are
- * <failure>s; `skip` and `n/a` are <skipped>; `xfail` passes (the expectation reason is a
- * property). Stale expectation entries are failures of a synthetic "expectations" suite.
+ * <failure>s; `skip` and `n/a` are <skipped>; `xfail` and `warn` pass (the expectation reason is a
+ * property, the warning is in <system-out>). Stale expectation entries are failures of a synthetic "expectations" suite.
  */
 import { countOutcomes, type RunResult, type TestResult } from '../conform/runner.js';
 import { escapeXml as x } from './xml.js';
@@ -25,6 +25,8 @@ function testcase(t: TestResult): string {
     body.push(`      <skipped message="${x(`${t.outcome}: ${t.message ?? ''}`)}"/>`);
   } else if (t.outcome === 'xfail' && t.message) {
     body.push(`      <system-out>${x(`expected failure: ${t.message}`)}</system-out>`);
+  } else if (t.outcome === 'warn') {
+    body.push(`      <system-out>${x(`warning: ${t.message ?? ''}`)}</system-out>`);
   }
   if (t.stderr) body.push(`      <system-err>${x(t.stderr)}</system-err>`);
   return body.length === 0 ? `${head.slice(0, -1)}/>` : [head, ...body, '    </testcase>'].join('\n');

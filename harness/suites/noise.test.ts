@@ -9,7 +9,9 @@ import { claims, noiseSuite } from './noise.js';
 const dir = sharedVectorsDir();
 
 function context(iut: Adapter, reference: Adapter, id: string, quick: boolean): TestContext {
-  return { iut, reference, seed: 7, rng: new SeededRng(7, id), services: {}, quick, log: () => undefined };
+  return { iut, reference, seed: 7, rng: new SeededRng(7, id), services: {}, quick, log: () => undefined, warn: (w) => {
+    throw new Error(`unexpected warning: ${w}`);
+  } };
 }
 
 async function runAll(tests: TestCase[], iut: Adapter, reference: Adapter, quick: boolean): Promise<{ pass: string[]; fail: string[]; na: string[] }> {

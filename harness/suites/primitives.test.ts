@@ -11,7 +11,7 @@ import { primitivesSuite } from './primitives.js';
 const dir = requireSharedVectors('primitives suite tests');
 
 function context(iut: Adapter, quick: boolean, log: string[]): TestContext {
-  return { iut, reference: iut, seed: 1, rng: new SeededRng(1, 'primitives'), services: {}, quick, log: (l) => log.push(l) };
+  return { iut, reference: iut, seed: 1, rng: new SeededRng(1, 'primitives'), services: {}, quick, log: (l) => log.push(l), warn: (w) => log.push(`warning: ${w}`) };
 }
 
 async function tests(): Promise<TestCase[]> {

@@ -10,10 +10,11 @@ const SEED = 20261129;
 async function runTest(t: TestCase, iut: Adapter, reference: Adapter, log: string[] = []): Promise<string | undefined> {
   const applies = t.applies ? t.applies(iut.hello.capabilities) : true;
   if (applies !== true) return `n/a: ${applies}`;
-  const ctx: TestContext = { iut, reference, seed: SEED, rng: new SeededRng(SEED, t.id), services: {}, quick: false, log: (l) => log.push(l) };
+  const warnings: string[] = [];
+  const ctx: TestContext = { iut, reference, seed: SEED, rng: new SeededRng(SEED, t.id), services: {}, quick: false, log: (l) => log.push(l), warn: (w) => warnings.push(w) };
   try {
     await t.run(ctx);
-    return undefined;
+    return warnings.length > 0 ? `warn: ${warnings.join('; ')}` : undefined;
   } catch (e) {
     return (e as Error).message;
   }

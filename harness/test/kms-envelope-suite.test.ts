@@ -15,7 +15,7 @@ afterAll(async () => {
 });
 
 function context(iut: Adapter, id: string, log: string[] = []): TestContext {
-  return { iut, reference: iut, seed: 7, rng: new SeededRng(7, id), services: svc.services, quick: true, log: (l) => log.push(l) };
+  return { iut, reference: iut, seed: 7, rng: new SeededRng(7, id), services: svc.services, quick: true, log: (l) => log.push(l), warn: (w) => log.push(`warning: ${w}`) };
 }
 
 /** The reference with one method rewritten. */

@@ -248,9 +248,9 @@ describe('selection and CLI', () => {
     expect(code).toBe(0);
     const text = lines.join('\n');
     expect(text).toMatch(/seed \d+ \(replay this run with --seed \d+\)/);
-    expect(text).toMatch(/\[1\/1\] fixture +5 tests +3 pass, 0 fail, 0 xfail, 0 xpass, 0 skip, 2 n\/a/);
-    expect(text).toMatch(/suite +tests +pass +fail +xfail +xpass +skip +n\/a/);
-    expect(text).toMatch(/total +5 +3 +0 +0 +0 +0 +2/);
+    expect(text).toMatch(/\[1\/1\] fixture +5 tests +3 pass, 0 warn, 0 fail, 0 xfail, 0 xpass, 0 skip, 2 n\/a/);
+    expect(text).toMatch(/suite +tests +pass +warn +fail +xfail +xpass +skip +n\/a/);
+    expect(text).toMatch(/total +5 +3 +0 +0 +0 +0 +0 +2/);
     expect(text).toMatch(/^PASSED/m);
   });
 });
