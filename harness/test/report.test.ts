@@ -8,7 +8,7 @@ import { runConformance, type RunResult } from '../conform/runner.js';
 import { writeReports } from '../report/index.js';
 import { escapeHtml, escapeXml } from '../report/xml.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
-import { validate } from './json-schema.js';
+import { schemaValidator } from '../../spec/tools/schema-validator.js';
 import { checkWellFormedXml } from './xml-check.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/misbehaving-adapter.mjs', import.meta.url));
@@ -40,7 +40,7 @@ describe('reports', async () => {
   const html = readFileSync(paths.html, 'utf8');
 
   it('CONF-023 CONF-024: results.json validates against harness/report/results.schema.json', () => {
-    expect(validate(SCHEMA, results)).toEqual([]);
+    expect(schemaValidator(SCHEMA)(results)).toEqual([]);
     const outcomes = new Set(run.tests.map((t) => t.outcome));
     for (const o of ['pass', 'fail', 'xfail', 'xpass', 'skip', 'n/a']) expect(outcomes).toContain(o);
     expect(results).toMatchObject({ schema: 'agentsec-conform-results/1', summary: { stale_expectations: 1, exit_code: 1 } });
@@ -49,9 +49,9 @@ describe('reports', async () => {
   });
 
   it('CONF-024: the schema rejects what it must (a sanity check of the check)', () => {
-    expect(validate(SCHEMA, { ...results, extra: 1 })).not.toEqual([]);
+    expect(schemaValidator(SCHEMA)({ ...results, extra: 1 })).not.toEqual([]);
     const tests = (results.tests as Array<Record<string, unknown>>).map((t) => ({ ...t, outcome: 'passed' }));
-    expect(validate(SCHEMA, { ...results, tests })).not.toEqual([]);
+    expect(schemaValidator(SCHEMA)({ ...results, tests })).not.toEqual([]);
   });
 
   it('CONF-023 CONF-025: junit.xml is well-formed, escapes everything, and counts fail and xpass as failures', () => {

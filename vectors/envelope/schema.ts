@@ -1,5 +1,5 @@
-/** JSON Schema (draft 2020-12) of vectors/envelope/agentsec-envelope.json, and the structural check the tests run. */
-import { checkFileHeader, checkTestOutcome, ERROR_KIND_SCHEMA as kind, HEX, HEX_SCHEMA as hex } from '../schema-kit.js';
+/** JSON Schema (draft 2020-12) of vectors/envelope/agentsec-envelope.json and its check. */
+import { checkVectorFile, ERROR_KIND_SCHEMA as kind, HEX_SCHEMA as hex } from '../schema-kit.js';
 
 const context = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
@@ -41,25 +41,7 @@ export const ENVELOPE_VECTOR_SCHEMA = {
 } as const;
 
 
-/** Structural check against ENVELOPE_VECTOR_SCHEMA (no JSON Schema validator in the repo); returns problems. */
+/** Checks a file against ENVELOPE_VECTOR_SCHEMA (Ajv) and the file-level rules of schema-kit; returns problems. */
 export function checkEnvelopeFile(x: unknown): string[] {
-  const p: string[] = [];
-  const tests = checkFileHeader(x, ENVELOPE_VECTOR_SCHEMA.properties.format.const, p);
-  if (!tests) return p;
-  const allowed = new Set(Object.keys(ENVELOPE_VECTOR_SCHEMA.properties.tests.items.properties));
-  tests.forEach((t, i) => {
-    const at = `tests[${i}]`;
-    for (const k of ENVELOPE_VECTOR_SCHEMA.properties.tests.items.required) if (!(k in t)) p.push(`${at}.${k} missing`);
-    for (const k of Object.keys(t)) if (!allowed.has(k)) p.push(`${at}.${k} not allowed`);
-    checkTestOutcome(t, i, /^ENV-[0-9]{3}$/, p);
-    for (const k of HEX_FIELDS) if (typeof t[k] !== 'string' || !HEX.test(t[k] as string)) p.push(`${at}.${k} must be lowercase hex`);
-    if (t.result !== 'valid' && t.result !== 'invalid') p.push(`${at}.result must be valid|invalid`);
-    if (typeof t.kek_version !== 'number' || !Number.isSafeInteger(t.kek_version) || t.kek_version < 1) p.push(`${at}.kek_version malformed`);
-    for (const k of ['context', 'open_context']) {
-      const c = t[k];
-      if (c === undefined && k === 'open_context') continue;
-      if (typeof c !== 'object' || c === null || Array.isArray(c) || !Object.values(c).every((v) => typeof v === 'string')) p.push(`${at}.${k} must be an object of strings`);
-    }
-  });
-  return p;
+  return checkVectorFile(ENVELOPE_VECTOR_SCHEMA, x);
 }

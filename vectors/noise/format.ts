@@ -26,6 +26,8 @@
  *   must be as before (a later genuine message still decrypts).
  */
 import { readFileSync } from 'node:fs';
+import { schemaValidator } from '../../spec/tools/schema-validator.js';
+import { NOISE_VECTOR_SCHEMA } from './schema.js';
 
 export interface NoiseVectorMessage {
   payload: string;
@@ -67,29 +69,11 @@ export interface NoiseVectorFile {
   vectors: NoiseVector[];
 }
 
-const HEX = /^(?:[0-9a-f]{2})*$/;
 
 /** Structural check of a parsed file; returns problems (empty when valid). */
+/** Checks a Noise vector file (cacophony's or this project's) against NOISE_VECTOR_SCHEMA; returns problems. */
 export function checkVectorFile(x: unknown): string[] {
-  const problems: string[] = [];
-  if (typeof x !== 'object' || x === null || !Array.isArray((x as NoiseVectorFile).vectors)) return ['top level must be {"vectors": [...]}'];
-  (x as NoiseVectorFile).vectors.forEach((v, i) => {
-    const at = `vectors[${i}]`;
-    if (typeof v.protocol_name !== 'string') problems.push(`${at}.protocol_name missing`);
-    for (const k of ['init_prologue', 'resp_prologue'] as const) if (typeof v[k] !== 'string' || !HEX.test(v[k])) problems.push(`${at}.${k} must be hex`);
-    for (const k of ['init_static', 'init_ephemeral', 'init_remote_static', 'init_remote_ephemeral', 'resp_static', 'resp_ephemeral', 'resp_remote_static', 'handshake_hash',
-      'init_e1_seed', 'init_ekem1_randomness', 'resp_e1_seed', 'resp_ekem1_randomness'] as const) {
-      if (v[k] !== undefined && (typeof v[k] !== 'string' || !HEX.test(v[k]))) problems.push(`${at}.${k} must be hex`);
-    }
-    if (!Array.isArray(v.messages)) problems.push(`${at}.messages missing`);
-    else v.messages.forEach((m, j) => {
-      if (typeof m.payload !== 'string' || !HEX.test(m.payload)) problems.push(`${at}.messages[${j}].payload must be hex`);
-      if (m.ciphertext !== undefined && !HEX.test(m.ciphertext)) problems.push(`${at}.messages[${j}].ciphertext must be hex`);
-      if (m.ciphertext === undefined && m.expected_error === undefined) problems.push(`${at}.messages[${j}] needs ciphertext or expected_error`);
-      if (m.set_nonce_before !== undefined && !/^(0|[1-9][0-9]*)$/.test(m.set_nonce_before)) problems.push(`${at}.messages[${j}].set_nonce_before must be a decimal string`);
-    });
-  });
-  return problems;
+  return schemaValidator(NOISE_VECTOR_SCHEMA)(x);
 }
 
 export function loadVectorFile(path: string): NoiseVectorFile {

@@ -1,5 +1,5 @@
-/** JSON Schema (draft 2020-12) of vectors/session/agentsec-x3dh.json, and the structural check the tests run. */
-import { checkFileHeader, checkTestOutcome, ERROR_KIND_SCHEMA as kind, HEX, HEX_SCHEMA as hex } from '../schema-kit.js';
+/** JSON Schema (draft 2020-12) of vectors/session/agentsec-x3dh.json and its check. */
+import { checkVectorFile, ERROR_KIND_SCHEMA as kind, HEX_SCHEMA as hex } from '../schema-kit.js';
 
 const id = { type: 'integer', minimum: 0, maximum: 4294967295 } as const;
 
@@ -84,49 +84,11 @@ export const SESSION_VECTOR_SCHEMA = {
   },
 } as const;
 
-type Obj = Record<string, unknown>;
-interface Branch {
-  required: readonly string[];
-  properties: Record<string, { type?: string; const?: string; enum?: readonly (string | number)[]; pattern?: string; items?: unknown }>;
-}
-
-/** Structural check of one object against a branch: required keys, no unknown keys, hex strings, ids, enums. */
-function checkObject(o: Obj, b: Branch, at: string, p: string[]): void {
-  for (const k of b.required) if (!(k in o)) p.push(`${at}.${k} missing`);
-  for (const [k, v] of Object.entries(o)) {
-    const s = b.properties[k];
-    if (!s) p.push(`${at}.${k} not allowed`);
-    else if (s.pattern === hex.pattern && (typeof v !== 'string' || !HEX.test(v))) p.push(`${at}.${k} must be lowercase hex`);
-    else if (s.type === 'integer' && (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0)) p.push(`${at}.${k} must be a non-negative integer`);
-    else if (s.const !== undefined && v !== s.const) p.push(`${at}.${k} must be ${s.const}`);
-    else if (s.enum && !s.enum.includes(v as string)) p.push(`${at}.${k} not in ${s.enum.join('|')}`);
-  }
-}
-
-/** Structural check against SESSION_VECTOR_SCHEMA (no JSON Schema validator in the repo); returns problems. */
+/** Checks a file against SESSION_VECTOR_SCHEMA (Ajv) plus what a schema cannot say: delivery indexes messages. */
 export function checkSessionFile(x: unknown): string[] {
-  const p: string[] = [];
-  const tests = checkFileHeader(x, SESSION_VECTOR_SCHEMA.properties.format.const, p);
-  if (!tests) return p;
-  const [ka, rk, ck] = SESSION_VECTOR_SCHEMA.properties.tests.items.oneOf;
-  (tests as Obj[]).forEach((t, i) => {
-    const at = `tests[${i}]`;
-    const branch = t.type === 'key_agreement' ? ka : t.type === 'kdf_rk' ? rk : t.type === 'kdf_ck' ? ck : undefined;
-    if (!branch) return void p.push(`${at}.type unknown`);
-    checkObject(t, branch as unknown as Branch, at, p);
-    checkTestOutcome(t, i, /^(X3DH|PQXDH|DR)-[0-9]{3}$/, p);
-    if (t.type === 'key_agreement') {
-      if (!Array.isArray(t.dh) || t.dh.length < 3 || t.dh.length > 4 || !t.dh.every((d) => typeof d === 'string' && HEX.test(d))) p.push(`${at}.dh must be 3 or 4 hex strings`);
-      if (!Array.isArray(t.messages) || t.messages.length === 0) p.push(`${at}.messages must be a non-empty array`);
-      else (t.messages as Obj[]).forEach((m, j) => checkObject(m, ka.properties.messages.items as unknown as Branch, `${at}.messages[${j}]`, p));
-      if (!Array.isArray(t.replies)) p.push(`${at}.replies must be an array`);
-      else (t.replies as Obj[]).forEach((m, j) => checkObject(m, ka.properties.replies.items as unknown as Branch, `${at}.replies[${j}]`, p));
-      if (!Array.isArray(t.delivery) || !t.delivery.every((d) => Number.isInteger(d) && d >= 0 && d < (t.messages as unknown[]).length)) p.push(`${at}.delivery must index messages`);
-    }
-    if (t.type === 'kdf_ck') {
-      if (!Array.isArray(t.steps) || t.steps.length === 0) p.push(`${at}.steps must be a non-empty array`);
-      else (t.steps as Obj[]).forEach((s, j) => checkObject(s, ck.properties.steps.items as unknown as Branch, `${at}.steps[${j}]`, p));
-    }
+  return checkVectorFile(SESSION_VECTOR_SCHEMA, x, (t, at, p) => {
+    if (t.type !== 'key_agreement') return;
+    const n = (t.messages as unknown[]).length;
+    if (!(t.delivery as unknown[]).every((d) => Number.isInteger(d) && (d as number) >= 0 && (d as number) < n)) p.push(`${at}.delivery must index messages`);
   });
-  return p;
 }
