@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 120_000,
     pool: 'forks',
     setupFiles: ['./vitest.setup.ts'],
+    globalSetup: ['./vitest.build.ts'],
   },
 });

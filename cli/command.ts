@@ -18,18 +18,6 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export function notBuilt(name: string, usage: string, summary: string): Command {
-  return {
-    name,
-    summary,
-    usage,
-    async run() {
-      process.stderr.write(`agentsec ${name}: not built yet in this version (see README "Status")\n`);
-      return EXIT_USAGE;
-    },
-  };
-}
-
 /** Minimal flag parser: `--flag value`, `--flag=value`, boolean flags, positionals. */
 export function parseFlags(
   args: string[],

@@ -1,22 +1,24 @@
 import type { Command } from './command.js';
-import { adapterCommand } from './adapter.js';
-import { benchCommand } from './bench.js';
-import { conformCommand } from './conform.js';
-import { directoryServeCommand } from './directory.js';
-import { kmsServeCommand } from './kms.js';
-import { specCheckCommand, specCoverageCommand, specExtractCommand } from './spec.js';
-import { vectorsGenerateCommand, vectorsVerifyCommand } from './vectors.js';
 
-/** The CLI contract of DESIGN.md, one file per command. */
-export const commands: Command[] = [
-  conformCommand,
-  vectorsGenerateCommand,
-  vectorsVerifyCommand,
-  adapterCommand,
-  benchCommand,
-  specCheckCommand,
-  specExtractCommand,
-  specCoverageCommand,
-  kmsServeCommand,
-  directoryServeCommand,
+/**
+ * The CLI's commands. Each is loaded only when run, so that `agentsec --help` and the first output
+ * line of every command do not wait for the crypto, harness and cloud SDK modules of the others.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export const commands: CommandEntry[] = [
+  { name: 'conform', summary: 'run the conformance suites against the reference or an adapter', load: async () => (await import('./conform.js')).conformCommand },
+  { name: 'vectors generate', summary: 'generate the project test vectors', load: async () => (await import('./vectors.js')).vectorsGenerateCommand },
+  { name: 'vectors verify', summary: 'verify vector files against an implementation', load: async () => (await import('./vectors.js')).vectorsVerifyCommand },
+  { name: 'adapter', summary: 'serve the reference implementation over the adapter protocol', load: async () => (await import('./adapter.js')).adapterCommand },
+  { name: 'bench', summary: 'benchmark hot paths against peers', load: async () => (await import('./bench.js')).benchCommand },
+  { name: 'spec check', summary: 'typecheck, test and simulate the Quint models', load: async () => (await import('./spec.js')).specCheckCommand },
+  { name: 'spec extract', summary: 'write spec/requirements.json from spec/*.md', load: async () => (await import('./spec.js')).specExtractCommand },
+  { name: 'spec coverage', summary: 'check every MUST is tested or excepted', load: async () => (await import('./spec.js')).specCoverageCommand },
+  { name: 'kms serve', summary: 'run the AWS-KMS-compatible endpoint on 127.0.0.1', load: async () => (await import('./kms.js')).kmsServeCommand },
+  { name: 'directory serve', summary: 'run a prekey directory on 127.0.0.1', load: async () => (await import('./directory.js')).directoryServeCommand },
 ];

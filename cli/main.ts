@@ -1,8 +1,9 @@
 import { AgentsecError } from '../reference/errors.js';
-import { EXIT_FAILURES, EXIT_USAGE, UsageError, type Command } from './command.js';
-import { commands } from './commands.js';
+import { PACKAGE_VERSION } from '../reference/paths.js';
+import { EXIT_FAILURES, EXIT_USAGE, UsageError } from './command.js';
+import { commands, type CommandEntry } from './commands.js';
 
-const VERSION = '0.1.0';
+const VERSION = PACKAGE_VERSION;
 
 function topHelp(): string {
   const lines = [
@@ -19,7 +20,7 @@ function topHelp(): string {
 }
 
 /** Finds the command for argv: two-word commands ("vectors generate") before one-word ones. */
-function resolve(argv: string[]): { cmd: Command; rest: string[] } | undefined {
+function resolve(argv: string[]): { cmd: CommandEntry; rest: string[] } | undefined {
   const two = argv.slice(0, 2).join(' ');
   const byTwo = commands.find((c) => c.name === two);
   if (byTwo) return { cmd: byTwo, rest: argv.slice(2) };
@@ -47,12 +48,13 @@ export async function main(argv: string[]): Promise<number> {
     }
     return EXIT_USAGE;
   }
+  const cmd = await found.cmd.load();
   if (found.rest.includes('--help') || found.rest.includes('-h')) {
-    process.stdout.write(`${found.cmd.usage.trimEnd()}\n`);
+    process.stdout.write(`${cmd.usage.trimEnd()}\n`);
     return 0;
   }
   try {
-    return await found.cmd.run(found.rest);
+    return await cmd.run(found.rest);
   } catch (e) {
     // Bad usage or a refused configuration: one line with the reason (the message names the fix), exit 2.
     if (e instanceof UsageError || e instanceof AgentsecError) {

@@ -1,14 +1,14 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../reference/paths.js';
 import { computeCoverage, coveragePassed, renderHtml } from '../spec/tools/coverage.js';
 import { extractRequirements } from '../spec/tools/extract.js';
 import { SpecFormatError } from '../spec/tools/requirements.js';
 import { DEFAULT_SEED, MODELS, checkModel } from '../spec/tools/quint.js';
 import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
 
-/** The project root (this file is cli/spec.ts). */
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
+/** The project root, where spec/ and the sources are. */
+export const PROJECT_ROOT = PACKAGE_ROOT;
 
 export const specCheckCommand: Command = {
   name: 'spec check',

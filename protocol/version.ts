@@ -1,6 +1,2 @@
-/** The agentsec version, read once from package.json (the single source of truth). */
-import { readFileSync } from 'node:fs';
-
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version?: unknown };
-
-export const AGENTSEC_VERSION: string = typeof pkg.version === 'string' ? pkg.version : '0.0.0';
+/** The agentsec version: package.json's (the single source of truth), found by the path helper. */
+export { PACKAGE_VERSION as AGENTSEC_VERSION } from '../reference/paths.js';

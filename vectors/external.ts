@@ -4,10 +4,10 @@
  * is absent, except under CI=true, where its absence is a failure.
  */
 import { existsSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { resolve } from 'node:path';
+import { PACKAGE_ROOT } from '../reference/paths.js';
 
-export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+export const REPO_ROOT = PACKAGE_ROOT;
 
 export function sharedVectorsDir(): string | undefined {
   const candidates = [process.env.AGENTSEC_SHARED_VECTORS, resolve(REPO_ROOT, '../shared/vectors')];

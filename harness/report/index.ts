@@ -1,6 +1,6 @@
 /** Writes a run's report folder: results.json, junit.xml and a self-contained index.html. */
 import { mkdirSync } from 'node:fs';
-import { writeFileAtomicSync } from '../../reference/index.js';
+import { writeFileAtomicSync } from '../../reference/atomic-file.js';
 import { join } from 'node:path';
 import type { RunResult } from '../conform/runner.js';
 import { toHtml } from './html.js';
@@ -13,7 +13,7 @@ export { toHtml } from './html.js';
 
 /** Reports are not secret: readable by all, written atomically so a reader never sees half a file. */
 function writeAtomic(path: string, text: string): void {
-  writeFileAtomicSync(path, text, 0o644);
+  writeFileAtomicSync(path, text, { mode: 0o644 });
 }
 
 export function writeReports(dir: string, r: RunResult): { results: string; junit: string; html: string } {

@@ -12,7 +12,8 @@ import { equalBytes } from '../bytes.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { canonicalJsonBytes } from './canonical-json.js';
-import { ensurePrivateDir, writeFileAtomic } from './atomic-file.js';
+import { writeFileAtomic } from '../atomic-file.js';
+import { ensurePrivateDir } from './private-file.js';
 import { buildDidDocument, parseDidDocument, validateDidDocument, type DidDocument, type ValidatedDidDocument } from './did-document.js';
 
 export const CID_VERSION = 1;

@@ -3,7 +3,7 @@
  * returns: the nonce reservation relies on it (NOISE-064).
  */
 import { readFileSync } from 'node:fs';
-import { writeFileAtomic } from '../session/index.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 
 export interface NoiseStateStore {
   save(record: Uint8Array): void;
@@ -26,7 +26,7 @@ export class MemoryNoiseStateStore implements NoiseStateStore {
 export class FileNoiseStateStore implements NoiseStateStore {
   constructor(readonly path: string) {}
   save(record: Uint8Array): void {
-    writeFileAtomic(this.path, record);
+    writeFileAtomicSync(this.path, record);
   }
   load(): Uint8Array | undefined {
     try {

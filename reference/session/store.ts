@@ -1,18 +1,11 @@
 /**
- * Atomic file storage for records (spec/records.md REC-006): write a temp file in the same
- * folder, fsync it, rename it over the target, fsync the folder. A crash leaves either the old
- * or the new record, never a torn one.
+ * A folder of records, each written by the atomic writer (spec/records.md REC-006): a crash leaves
+ * either the old or the new record, never a torn one.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { AgentsecError } from '../errors.js';
-
-/** The atomic write of records (REC-006); see ../atomic-file.ts. */
-export function writeFileAtomic(path: string, data: Uint8Array): void {
-  // @req REC-006
-  writeFileAtomicSync(path, data);
-}
 
 /** A folder of named records. */
 export class FileRecordStore {
@@ -24,7 +17,7 @@ export class FileRecordStore {
   }
 
   save(name: string, record: Uint8Array): void {
-    writeFileAtomic(this.path(name), record);
+    writeFileAtomicSync(this.path(name), record); // @req REC-006
   }
 
   load(name: string): Uint8Array | undefined {

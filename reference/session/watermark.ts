@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { AgentsecError } from '../errors.js';
-import { writeFileAtomic } from './store.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 
 export interface Watermark {
   /** The session's count of sending chains when the chain was current. */
@@ -66,6 +66,6 @@ export class FileWatermarkStore extends MemoryWatermarkStore {
   override advance(id: string, w: Watermark): void {
     if (!newer(w, this.marks.get(id))) return;
     this.marks.set(id, { ...w });
-    writeFileAtomic(this.path, new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.marks))));
+    writeFileAtomicSync(this.path, new TextEncoder().encode(JSON.stringify(Object.fromEntries(this.marks))));
   }
 }

@@ -5,7 +5,8 @@ import { inspect } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { fromHex, toHex } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { exportAgent, FileRecordStore, importAgent, openRecord, RECORD_VERSION, SessionAgent, softwareIdentity, writeFileAtomic } from '../session/index.js';
+import { exportAgent, FileRecordStore, importAgent, openRecord, RECORD_VERSION, SessionAgent, softwareIdentity } from '../session/index.js';
+import { writeFileAtomicSync } from '../atomic-file.js';
 import { dec, enc, establishedPair, seededProvider } from './session-fixtures.js';
 import { REPO_ROOT } from '../../vectors/external.js';
 
@@ -111,8 +112,12 @@ describe('session records', () => {
     expect(importAgent(p, store.load('alice.rec')!, KEY).state.prekeys.oneTimeCursor).toBe(agent.state.prekeys.oneTimeCursor);
     expect(store.load('missing')).toBeUndefined();
     expect(() => store.save('../escape', new Uint8Array(1))).toThrow(/record name/);
-    writeFileAtomic(join(dir, 'raw'), new Uint8Array([1, 2, 3]));
+    writeFileAtomicSync(join(dir, 'raw'), new Uint8Array([1, 2, 3]));
     expect([...readFileSync(join(dir, 'raw'))]).toEqual([1, 2, 3]);
+    // exclusive: an existing file is refused and left as it was, and no temp file remains.
+    expect(() => writeFileAtomicSync(join(dir, 'raw'), new Uint8Array([9]), { exclusive: true })).toThrow(expect.objectContaining({ reason: 'FILE_EXISTS' }));
+    expect([...readFileSync(join(dir, 'raw'))]).toEqual([1, 2, 3]);
+    expect(readdirSync(dir).filter((f) => f.endsWith('.tmp') && !f.includes('dead'))).toEqual([]);
   });
 
   it('SESS-001: a key-store identity is recorded by its public keys only and must be supplied at import', () => {

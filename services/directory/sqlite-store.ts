@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import initSqlJs, { type Database } from 'sql.js';
 import { AgentsecError } from '../../reference/errors.js';
-import { writeFileAtomic } from '../../reference/session/store.js';
+import { writeFileAtomicSync } from '../../reference/atomic-file.js';
 import type { AgentInfo, DirectoryStore, PublishBatch, StoredIdentity, TakeResult } from './store.js';
 
 const SCHEMA = `
@@ -34,7 +34,7 @@ export async function openSqliteStore(path: string | undefined): Promise<Directo
   const serial = <T>(fn: () => T): Promise<T> => {
     const next = queue.then(() => {
       const out = fn();
-      if (path) writeFileAtomic(path, db.export());
+      if (path) writeFileAtomicSync(path, db.export());
       return out;
     });
     queue = next.catch(() => undefined);

@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../reference/paths.js';
 import { quint } from '../../spec/tools/quint.js';
 
 export interface CorpusSpec {
@@ -26,8 +27,8 @@ export const CORPUS: readonly CorpusSpec[] = [
   { model: 'envelope_lifecycle', step: 'step', seed: 303, traces: 12, steps: 24, reqs: ['MODEL-042'] },
 ];
 
-const HERE = resolve(fileURLToPath(new URL('.', import.meta.url)));
-const MODELS_DIR = resolve(HERE, '..', '..', 'spec', 'models');
+const HERE = packagePath('vectors', 'traces');
+const MODELS_DIR = packagePath('spec', 'models');
 /** Ghost variables of the models that only serve their invariants: not needed to replay. */
 const DROP_VARS = new Set(['prev']);
 

@@ -3,7 +3,7 @@
  * to the --state file (atomically, mode 0600) after each change.
  */
 import { existsSync, readFileSync } from 'node:fs';
-import { writeFileAtomicSync } from '../../../reference/index.js';
+import { writeFileAtomicSync } from '../../../reference/atomic-file.js';
 import type { KmsMode } from './blob.js';
 
 export const ACCOUNT_ID = '000000000000';

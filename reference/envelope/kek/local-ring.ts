@@ -179,7 +179,7 @@ export class LocalKekRing implements KekProvider {
     const text = JSON.stringify(body);
     const checksum = toHex(this.c.hash('SHA-256', utf8(text)));
     // @req ENV-030
-    writeFileAtomic(this.path, JSON.stringify({ ring: body, sha256: checksum }) + '\n');
+    writeFileAtomicSync(this.path, JSON.stringify({ ring: body, sha256: checksum }) + '\n');
   }
 
   toJSON(): unknown {
@@ -226,7 +226,3 @@ function parseRingFile(text: string): { kekId: string; ring: RingVersion[] } {
   return { kekId: r.kekId, ring };
 }
 
-/** The ring file is written atomically with mode 0600 (see ../../atomic-file.ts). */
-export function writeFileAtomic(path: string, text: string): void {
-  writeFileAtomicSync(path, text);
-}

@@ -10,7 +10,8 @@ import { getProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
 import type { EncryptionContext } from '../format.js';
 import { checkVersionArg, kekBindingAad, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
-import { DEFAULT_GRACE_MS, writeFileAtomic } from './local-ring.js';
+import { writeFileAtomicSync } from '../../atomic-file.js';
+import { DEFAULT_GRACE_MS } from './local-ring.js';
 
 export interface KekSlotBackend<H> {
   readonly kind: string;
@@ -176,7 +177,7 @@ export class SlotKekRing<H> implements KekProvider {
       })),
     };
     const text = JSON.stringify(body);
-    writeFileAtomic(this.path, JSON.stringify({ meta: body, sha256: toHex(getProvider('noble').hash('SHA-256', utf8(text))) }) + '\n');
+    writeFileAtomicSync(this.path, JSON.stringify({ meta: body, sha256: toHex(getProvider('noble').hash('SHA-256', utf8(text))) }) + '\n');
   }
 
   toJSON(): unknown {
