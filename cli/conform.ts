@@ -13,6 +13,7 @@ import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type
 import type { Suite } from '../harness/conform/types.js';
 import { getProvider } from '../reference/index.js';
 import { writeReports } from '../harness/report/index.js';
+import { failureList, verboseDetail } from '../harness/report/terminal.js';
 import { SUITES } from '../harness/suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
@@ -38,6 +39,8 @@ reference that way).
   --strict           a warning (e.g. a malleable unauthenticated byte accepted with the genuine
                      plaintext and no state change) is a failure
   --list             print the selected test ids with their requirement IDs, run nothing
+  --verbose          print each failing test's exchange with the implementation and hex diff to
+                     stderr (meant for a single test: --only ID)
 
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
 stale expectation entry; 2 bad usage or configuration.`;
@@ -120,7 +123,7 @@ const stdio: ConformCliIo = {
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
     strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider'],
-    booleans: ['quick', 'list', 'strict'],
+    booleans: ['quick', 'list', 'strict', 'verbose'],
     multi: ['only'],
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
@@ -191,8 +194,10 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   io.out('');
   io.out(summaryTable(result));
   for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) matches no test: remove it`);
+  if (flags.verbose === true) for (const l of verboseDetail(result)) io.err(l);
   const paths = writeReports(reportDir, result);
   io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
+  for (const l of failureList(result)) io.out(l);
   const c = countOutcomes(result.tests);
   const verdict = result.exit_code === 0 ? 'PASSED' : 'FAILED';
   io.out(`${verdict}: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${c.warn} warning(s)${c.warn > 0 ? ' (--strict makes them failures)' : ''}, ${result.stale_expectations.length} stale expectation(s); seed ${seed}; ${(result.run.duration_ms / 1000).toFixed(1)} s`);

@@ -181,7 +181,16 @@ const str = (t: WycheproofTest, field: string): string => {
   return typeof v === 'string' ? v : '';
 };
 
-class TestFailure extends Error {}
+/** A Wycheproof test that failed; for an output mismatch, the bytes that differ. */
+export class TestFailure extends Error {
+  override name = 'TestFailure';
+  constructor(
+    message: string,
+    readonly mismatch?: { what: string; got: Uint8Array; want: Uint8Array },
+  ) {
+    super(message);
+  }
+}
 
 /** Runs `op` expecting a typed refusal (optionally of one kind). */
 async function expectRefused(p: Primitives, op: () => Promise<unknown>, errorKind?: string): Promise<void> {
@@ -199,7 +208,7 @@ async function expectRefused(p: Primitives, op: () => Promise<unknown>, errorKin
 }
 
 function expectEqual(got: Uint8Array, want: Uint8Array, what: string): void {
-  if (hex(got) !== hex(want)) throw new TestFailure(`${what} mismatch: got ${hex(got).slice(0, 48)}..., want ${hex(want).slice(0, 48)}...`);
+  if (hex(got) !== hex(want)) throw new TestFailure(`${what} mismatch: got ${hex(got).slice(0, 48)}..., want ${hex(want).slice(0, 48)}...`, { what, got, want });
 }
 
 type TestRunner = (t: WycheproofTest, g: WycheproofGroup) => Promise<void>;
@@ -293,7 +302,7 @@ function planFor(file: WycheproofFile, g: WycheproofGroup, p: Primitives): Group
           const mac = (await p.hmac('SHA-256', bytes(t, 'key'), bytes(t, 'msg'))).subarray(0, tagBytes);
           const want = bytes(t, 'tag');
           const equal = hex(mac) === hex(want);
-          if (t.result === 'valid' && !equal) throw new TestFailure(`tag mismatch: got ${hex(mac)}, want ${hex(want)}`);
+          if (t.result === 'valid' && !equal) throw new TestFailure(`tag mismatch: got ${hex(mac)}, want ${hex(want)}`, { what: 'tag', got: mac, want });
           if (t.result === 'invalid' && equal) throw new TestFailure('a modified tag matched');
         },
       };
@@ -345,52 +354,67 @@ function planFor(file: WycheproofFile, g: WycheproofGroup, p: Primitives): Group
   }
 }
 
-/** Evaluates every test of one file against `p`; never throws for a test's failure, counts it. */
-export async function evaluateWycheproof(doc: WycheproofDoc, file: WycheproofFile, p: Primitives, opts: EvaluateOptions = {}): Promise<FileCounts> {
-  const counts: FileCounts = { file, total: doc.numberOfTests, run: 0, passed: 0, failed: 0, skipped: 0, skipReasons: {}, failures: [] };
-  const skip = (why: string, n = 1): void => {
-    counts.skipped += n;
-    counts.skipReasons[why] = (counts.skipReasons[why] ?? 0) + n;
-  };
+/** One Wycheproof test of a file: run it against `p`, or the reason it is skipped. */
+export interface WycheproofCase {
+  tcId: number;
+  test: WycheproofTest;
+  group: WycheproofGroup;
+  /** Why the test is not run (unsupported parameters, outside the policy, not in the quick sample). */
+  skip?: string;
+  /** Throws TestFailure (or the implementation's error) when the test fails. */
+  run(p: Primitives): Promise<void>;
+}
+
+/** The tests of a file in file order, each with its skip reason or runner; the same for counting and per-case runs. */
+export function wycheproofCases(doc: WycheproofDoc, file: WycheproofFile, opts: EvaluateOptions = {}): WycheproofCase[] {
+  const out: WycheproofCase[] = [];
   const stride = opts.sample && opts.sample < doc.numberOfTests ? doc.numberOfTests / opts.sample : 1;
+  const none = {} as Primitives;
   let index = 0;
   let nextPick = 0;
   for (const g of doc.testGroups) {
-    const plan = planFor(file, g, p);
+    const plan = planFor(file, g, none);
     for (const t of g.tests) {
       const i = index++;
-      if (plan.skip) {
-        skip(plan.skip);
-        continue;
-      }
-      if (plan.skipResults?.results.includes(t.result)) {
-        skip(plan.skipResults.why);
-        continue;
-      }
-      if (file === 'x25519') {
+      const c = { tcId: t.tcId, test: t, group: g, run: (p: Primitives) => planFor(file, g, p).run(t, g) };
+      let skip = plan.skip ?? (plan.skipResults?.results.includes(t.result) ? plan.skipResults.why : undefined);
+      if (skip === undefined && file === 'x25519') {
         const exp = x25519Expectation(t);
-        if (exp.kind === 'skip') {
-          skip(exp.why);
-          continue;
-        }
+        if (exp.kind === 'skip') skip = exp.why;
       }
-      if (stride > 1) {
-        if (i < nextPick) {
-          skip(`quick run: a sample of ${opts.sample} tests`);
-          continue;
-        }
-        nextPick += stride;
+      if (skip === undefined && stride > 1) {
+        if (i < nextPick) skip = `quick run: a sample of ${opts.sample} tests`;
+        else nextPick += stride;
       }
-      counts.run++;
-      try {
-        await plan.run(t, g);
-        counts.passed++;
-      } catch (e) {
-        if (p.fatal?.(e)) throw e;
-        counts.failed++;
-        const what = e instanceof TestFailure ? e.message : `error: ${e instanceof Error ? e.message : String(e)}`;
-        counts.failures.push(`tcId ${t.tcId} (${t.result}${t.flags?.length ? ` ${t.flags.join(',')}` : ''}${str(t, 'comment') ? `, ${str(t, 'comment')}` : ''}): ${what}`);
-      }
+      out.push(skip === undefined ? c : { ...c, skip });
+    }
+  }
+  return out;
+}
+
+/** `tcId N (result flags, comment)`: how a failure names its test. */
+export function describeCase(t: WycheproofTest): string {
+  return `tcId ${t.tcId} (${t.result}${t.flags?.length ? ` ${t.flags.join(',')}` : ''}${str(t, 'comment') ? `, ${str(t, 'comment')}` : ''})`;
+}
+
+/** Evaluates every test of one file against `p`; never throws for a test's failure, counts it. */
+export async function evaluateWycheproof(doc: WycheproofDoc, file: WycheproofFile, p: Primitives, opts: EvaluateOptions = {}): Promise<FileCounts> {
+  const counts: FileCounts = { file, total: doc.numberOfTests, run: 0, passed: 0, failed: 0, skipped: 0, skipReasons: {}, failures: [] };
+  for (const c of wycheproofCases(doc, file, opts)) {
+    if (c.skip !== undefined) {
+      counts.skipped++;
+      counts.skipReasons[c.skip] = (counts.skipReasons[c.skip] ?? 0) + 1;
+      continue;
+    }
+    counts.run++;
+    try {
+      await c.run(p);
+      counts.passed++;
+    } catch (e) {
+      if (p.fatal?.(e)) throw e;
+      counts.failed++;
+      const what = e instanceof TestFailure ? e.message : `error: ${e instanceof Error ? e.message : String(e)}`;
+      counts.failures.push(`${describeCase(c.test)}: ${what}`);
     }
   }
   return counts;

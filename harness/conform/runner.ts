@@ -6,10 +6,11 @@
 import { redactString, type CryptoProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
-import { CheckFailure, TestSkipped } from './assert.js';
+import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
 import { findExpectation, type Expectation } from './expectations.js';
 import { matchesAny } from './match.js';
 import { SeededRng, testSeed } from './rng.js';
+import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
 import { AGENTSEC_VERSION } from '../../protocol/version.js';
 
@@ -67,6 +68,10 @@ export interface TestResult {
   /** The reason of the expectation entry that applied. */
   expectation?: string;
   log?: string;
+  /** The exchange with the implementation, for tests that did not pass (CONF-060). */
+  transcript?: Transcript;
+  /** Where a byte string differed from the expected one (CONF-061). */
+  diff?: ByteDiff;
 }
 
 export interface StaleExpectation {
@@ -128,7 +133,7 @@ export function shellQuote(s: string): string {
 
 // @req CONF-018
 export function reproductionLine(o: { impl?: string; id: string; seed: number; quick?: boolean; extra?: readonly string[] }): string {
-  const parts = ['agentsec conform'];
+  const parts = ['npx agentsec conform'];
   if (o.impl !== undefined) parts.push(`--impl ${shellQuote(o.impl)}`);
   parts.push(`--only ${shellQuote(o.id)}`, `--seed ${o.seed}`);
   if (o.quick) parts.push('--quick');
@@ -383,13 +388,15 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         adapter.drainStderr?.();
         const logs: string[] = [];
         const warnings: string[] = [];
+        const exchange = new TranscriptRecorder();
+        let diff: ByteDiff | undefined;
         let reference: Adapter | undefined;
         const t0 = performance.now();
         let r: TestResult;
         try {
           reference = await startReferenceAdapter({ services });
           const ctx: TestContext = {
-            iut: adapter,
+            iut: recording(adapter, exchange),
             reference,
             seed: testSeed(opts.seed, test.id),
             runSeed: opts.seed,
@@ -405,6 +412,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
           r = { ...base, outcome: 'pass', duration_ms: 0 };
         } catch (e) {
           const c = classify(e);
+          if (e instanceof CheckFailure) diff = e.diff;
           if (e instanceof TestTimeout) {
             c.message = e.message;
             // The IUT may still be busy with the abandoned test: never reuse it.
@@ -427,6 +435,10 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         if (adapter.healthy === false) await adapter.close();
         const stderr = redactText(adapter.drainStderr?.() ?? '');
         if (stderr && (r.outcome === 'fail' || r.outcome === 'xfail' || r.outcome === 'xpass' || r.fault)) r.stderr = stderr;
+        // Failing and warning tests keep what they exchanged; passes and skips do not.
+        const keep = r.outcome !== 'pass' && r.outcome !== 'skip' && r.outcome !== 'n/a';
+        if (keep && exchange.size > 0) r.transcript = exchange.take();
+        if (keep && diff) r.diff = diff;
         if (logs.length > 0) {
           const text = logs.join('\n');
           r.log = text.length > MAX_LOG_CHARS ? `${text.slice(0, MAX_LOG_CHARS)}\n[... log truncated]` : text;

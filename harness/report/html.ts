@@ -5,6 +5,7 @@
  */
 import { OUTCOMES, type Counts, type RunResult, type TestResult } from '../conform/runner.js';
 import type { ResultsJson } from './results.js';
+import { detailHtml } from './detail.js';
 import { escapeHtml as h } from './xml.js';
 
 const CSS = `
@@ -38,6 +39,7 @@ function failureBlock(t: TestResult): string {
     `<p>${h(t.message ?? '')}</p>`,
     t.reqs.length ? `<p>Requirements: ${t.reqs.map((r) => `<code>${h(r)}</code>`).join(' ')}</p>` : '',
     t.reproduction ? `<p>Reproduce:</p><pre>${h(t.reproduction)}</pre>` : '',
+    detailHtml(t),
     t.stderr ? `<details open><summary>adapter stderr</summary><pre>${h(t.stderr)}</pre></details>` : '',
     t.log ? `<details><summary>test log</summary><pre>${h(t.log)}</pre></details>` : '',
   ];

@@ -1,23 +1,25 @@
 /**
  * The `primitives` suite: Wycheproof through the optional `prim.*` adapter methods (spec/crypto.md
- * "Adapter methods"), one test per file, judged by the same evaluator as the providers' unit tests.
+ * "Adapter methods"), one test per Wycheproof case (tcId), judged by the same rules as the providers'
+ * unit tests.
  */
-import { check } from '../conform/assert.js';
+import { byteDiff, CheckFailure } from '../conform/assert.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Suite, type TestCase } from '../conform/types.js';
 import {
-  evaluateWycheproof,
+  describeCase,
   FILE_PRIMITIVE,
-  formatCounts,
   loadWycheproof,
+  TestFailure,
   WYCHEPROOF_FILES,
   wycheproofAvailable,
+  wycheproofCases,
   type Primitives,
+  type WycheproofCase,
   type WycheproofFile,
 } from '../../vectors/wycheproof.js';
 
 /** Tests per file in a --quick run (spread evenly over the file). */
 export const QUICK_SAMPLE = 40;
-const MAX_LISTED_FAILURES = 5;
 
 const FILE_REQS: Record<WycheproofFile, string[]> = {
   x25519: ['CRYPTO-001', 'CRYPTO-003', 'CRYPTO-011'],
@@ -76,20 +78,33 @@ export function adapterPrimitives(iut: Adapter): Primitives {
   };
 }
 
-function fileTest(file: WycheproofFile, dir: string): TestCase {
+/** A failure of one Wycheproof case as a conformance finding, with the hex diff for a wrong output. */
+function finding(c: WycheproofCase, e: unknown): unknown {
+  if (e instanceof AdapterFault || e instanceof AdapterCallError) return e;
+  if (e instanceof TestFailure) {
+    const d = e.mismatch ? byteDiff(e.mismatch.got, e.mismatch.want, e.mismatch.what) : undefined;
+    return new CheckFailure(`Wycheproof ${describeCase(c.test)}: ${e.message}`, d);
+  }
+  return new CheckFailure(`Wycheproof ${describeCase(c.test)}: error: ${e instanceof Error ? e.message : String(e)}`);
+}
+
+// @req CONF-063
+/** One test per Wycheproof case: `primitives/wycheproof/<file>/<tcId>`, so one case can be expected to fail. */
+function caseTest(file: WycheproofFile, c: WycheproofCase): TestCase {
   const primitive = FILE_PRIMITIVE[file];
   return {
-    id: `primitives/wycheproof/${file}`,
+    id: `primitives/wycheproof/${file}/${c.tcId}`,
     reqs: ['CRYPTO-010', 'CRYPTO-015', ...FILE_REQS[file]],
-    applies: (caps) => (caps.primitives?.includes(primitive) ? true : `primitive "${primitive}" not claimed in capabilities.primitives`),
+    applies: (caps) => {
+      if (!caps.primitives?.includes(primitive)) return `primitive "${primitive}" not claimed in capabilities.primitives`;
+      return c.skip ?? true;
+    },
     async run(ctx) {
-      const doc = loadWycheproof(dir, file);
-      const counts = await evaluateWycheproof(doc, file, adapterPrimitives(ctx.iut), ctx.quick ? { sample: QUICK_SAMPLE } : {});
-      ctx.log(formatCounts(counts));
-      const listed = counts.failures.slice(0, MAX_LISTED_FAILURES).join('; ');
-      const more = counts.failures.length > MAX_LISTED_FAILURES ? ` (and ${counts.failures.length - MAX_LISTED_FAILURES} more)` : '';
-      check(counts.failed === 0, `Wycheproof ${file}: ${counts.failed} of ${counts.run} tests failed: ${listed}${more}`);
-      check(counts.run > 0, `Wycheproof ${file}: no test ran (${counts.skipped} skipped)`);
+      try {
+        await c.run(adapterPrimitives(ctx.iut));
+      } catch (e) {
+        throw finding(c, e);
+      }
     },
   };
 }
@@ -101,6 +116,7 @@ export const primitivesSuite: Suite = {
   tests(opts) {
     const dir = opts.sharedVectorsDir;
     if (!dir) return [];
-    return WYCHEPROOF_FILES.map((f) => fileTest(f, dir));
+    // A quick run lists only the sample; a full run lists every case (unsupported ones are n/a with the reason).
+    return WYCHEPROOF_FILES.flatMap((f) => wycheproofCases(loadWycheproof(dir, f), f, opts.quick ? { sample: QUICK_SAMPLE } : {}).filter((c) => !opts.quick || !c.skip?.startsWith('quick run')).map((c) => caseTest(f, c)));
   },
 };

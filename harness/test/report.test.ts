@@ -79,7 +79,7 @@ describe('reports', async () => {
     const crash = run.tests.find((t) => t.id === 'fixture/echo/2')!;
     expect(crash.outcome).toBe('fail');
     expect(html).toContain(escapeHtml(crash.reproduction!));
-    expect(crash.reproduction).toMatch(/^agentsec conform --impl .* --only fixture\/echo\/2 --seed 11$/);
+    expect(crash.reproduction).toMatch(/^npx agentsec conform --impl .* --only fixture\/echo\/2 --seed 11$/);
     expect(html).toContain('fixture: call 2 &lt;secret-looking &amp; &quot;quoted&quot; stderr&gt;');
     expect(html).not.toContain('<known>');
     expect(html).not.toContain('<secret-looking');

@@ -137,7 +137,7 @@ describe('expectations', () => {
     const seed = String(seedWhereCoin(false));
     expect(await conformMain(['--expect', file, '--seed', seed, '--report', tempDir()], io, [fixtureSuite()])).toBe(1);
     const repro = lines.find((l) => l.includes('reproduce: '))!.split('reproduce: ')[1]!;
-    expect(repro).toBe(`agentsec conform --only fixture/always/pass --seed ${seed} --expect "${file}"`);
+    expect(repro).toBe(`npx agentsec conform --only fixture/always/pass --seed ${seed} --expect "${file}"`);
     const again = cliIo();
     expect(await conformMain(['--only', 'fixture/always/pass', '--seed', seed, '--expect', file, '--report', tempDir()], again.io, [fixtureSuite()])).toBe(1);
     expect(again.lines.join('\n')).toContain('XPASS fixture/always/pass');
@@ -186,10 +186,10 @@ describe('seeds and reproduction', () => {
     const full = await runConformance({ suites: [fixtureSuite({ echoes: 3, withFailures: true })], seed });
     const coin = byId(full.tests)['fixture/random/coin']!;
     expect(coin.outcome).toBe('fail');
-    expect(coin.reproduction).toBe(`agentsec conform --only fixture/random/coin --seed ${seed}`);
+    expect(coin.reproduction).toBe(`npx agentsec conform --only fixture/random/coin --seed ${seed}`);
     // Run exactly that command line through the CLI.
     const { io, lines } = cliIo();
-    const args = coin.reproduction!.replace(/^agentsec conform /, '').split(' ');
+    const args = coin.reproduction!.replace(/^npx agentsec conform /, '').split(' ');
     const code = await conformMain([...args, '--report', tempDir()], io, [fixtureSuite({ echoes: 3, withFailures: true })]);
     expect(code).toBe(1);
     expect(lines.join('\n')).toContain(`FAIL fixture/random/coin: ${coin.message}`);
@@ -200,8 +200,8 @@ describe('seeds and reproduction', () => {
 
   it('CONF-018: reproduction lines quote the --impl command and carry --quick', async () => {
     const { reproductionLine } = await import('../conform/runner.js');
-    expect(reproductionLine({ impl: 'agentsec adapter', id: 'a/b', seed: 3, quick: true })).toBe('agentsec conform --impl "agentsec adapter" --only a/b --seed 3 --quick');
-    expect(reproductionLine({ impl: `sh -c 'echo "$X"'`, id: 'a/b', seed: 3 })).toBe(`agentsec conform --impl 'sh -c '\\''echo "$X"'\\''' --only a/b --seed 3`);
+    expect(reproductionLine({ impl: 'agentsec adapter', id: 'a/b', seed: 3, quick: true })).toBe('npx agentsec conform --impl "agentsec adapter" --only a/b --seed 3 --quick');
+    expect(reproductionLine({ impl: `sh -c 'echo "$X"'`, id: 'a/b', seed: 3 })).toBe(`npx agentsec conform --impl 'sh -c '\\''echo "$X"'\\''' --only a/b --seed 3`);
   });
 });
 
