@@ -6,7 +6,7 @@ const WARN = 'warn';
 
 /** Outcomes listed at the end of a run, in this order. */
 function listed(t: TestResult): boolean {
-  return t.outcome === 'fail' || t.outcome === 'xpass' || (t.outcome as string) === WARN;
+  return t.outcome === 'fail' || t.outcome === 'xpass' || t.outcome === WARN;
 }
 
 // @req CONF-062
