@@ -15,7 +15,7 @@ import { runConformance } from '../conform/runner.js';
 import { shortenHex } from '../conform/transcript.js';
 import type { Adapter, Suite } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
-import { validate } from './json-schema.js';
+import { schemaValidator } from '../../spec/tools/schema-validator.js';
 
 const FIXTURE = fileURLToPath(new URL('./fixtures/misbehaving-adapter.mjs', import.meta.url));
 const SCHEMA = JSON.parse(readFileSync(new URL('../report/results.schema.json', import.meta.url), 'utf8')) as Record<string, unknown>;
@@ -91,7 +91,7 @@ describe('transcripts in results', () => {
     expect(refused.transcript!.entries[0]).toMatchObject({ method: 'fixture.nosuch', params: { y: 1 }, error: { message: 'unknown method' } });
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-transcript-'));
     const paths = writeReports(dir, r);
-    expect(validate(SCHEMA, JSON.parse(readFileSync(paths.results, 'utf8')))).toEqual([]);
+    expect(schemaValidator(SCHEMA)(JSON.parse(readFileSync(paths.results, 'utf8')))).toEqual([]);
     const html = readFileSync(paths.html, 'utf8');
     expect(html).toContain('first difference at byte 20 (expected 24 bytes, got 24)');
     expect(html).toContain('-&gt; fixture.echo {&quot;x&quot;:&quot;001122334455...(24 bytes)...44556677&quot;}');
