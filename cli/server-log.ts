@@ -1,9 +1,9 @@
 /**
- * `--log FILE|-` and `--config FILE` for the servers: a scrubbing logger (reference/observability)
+ * `--log FILE|-` and `--config FILE` for the servers: a scrubbing logger (reference/observability, pino lines)
  * driven by a SecurityConfig, writing JSON lines to a file or to stderr.
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
-import { AgentsecError, createScrubbingLogger, defaultSecurityConfig, loadSecurityConfig, type LogRecord, type ScrubbingLogger, type SecurityConfig } from '../reference/index.js';
+import { AgentsecError, createScrubbingLogger, defaultSecurityConfig, loadSecurityConfig, type ScrubbingLogger, type SecurityConfig } from '../reference/index.js';
 
 export const SERVER_LOG_USAGE = `  --log FILE|-        one JSON line per request (scrubbed per the config) appended to FILE, or to stderr with -
   --config FILE       SecurityConfig JSON driving the log scrubbing and sampling (default: the secure defaults)`;
@@ -19,7 +19,7 @@ export function openServerLog(logFlag: unknown, configFlag: unknown): ServerLog 
   const config: SecurityConfig = typeof configFlag === 'string' ? loadSecurityConfig(configFlag) : defaultSecurityConfig;
   if (typeof logFlag !== 'string') return { close: () => undefined };
   if (logFlag === '-') {
-    return { logger: createScrubbingLogger(config, (r: LogRecord) => void process.stderr.write(`${JSON.stringify(r)}\n`)), close: () => undefined };
+    return { logger: createScrubbingLogger(config, { write: (line: string) => void process.stderr.write(line) }), close: () => undefined };
   }
   // Synchronous appends: every line is on disk when the request is answered, even if the process is killed.
   let fd: number;
@@ -29,7 +29,7 @@ export function openServerLog(logFlag: unknown, configFlag: unknown): ServerLog 
     throw new AgentsecError('decode_failure', 'LOG_FILE', `${logFlag}: cannot open the log file (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
   return {
-    logger: createScrubbingLogger(config, (r: LogRecord) => void writeSync(fd, `${JSON.stringify(r)}\n`)),
+    logger: createScrubbingLogger(config, { write: (line: string) => void writeSync(fd, line) }),
     close: () => closeSync(fd),
   };
 }

@@ -1,9 +1,12 @@
 /**
- * A structured logger that scrubs every record before it reaches the sink, driven by the
- * SecurityConfig: observability.stripRoutingHeaders, storage.metadataScrubbing,
- * observability.sampleHighFrequency and observability.logRetentionDays (spec/observability.md).
+ * The structured logger: pino, the logger Node services use, with the scrubber as its `log`
+ * formatter, driven by the SecurityConfig: observability.stripRoutingHeaders,
+ * storage.metadataScrubbing, observability.sampleHighFrequency and observability.logRetentionDays
+ * (spec/observability.md). Every line is pino's JSON (`level` as a label, `ts`, `expires`, `attrs`,
+ * and the message as `event`), so log pipelines parse it as they parse any pino service.
  * Logging never throws into the caller: a failing sink is counted, not propagated.
  */
+import { pino, type DestinationStream, type Logger } from 'pino';
 import { parseSecurityConfig, type SecurityConfig } from '../config/index.js';
 import { AgentsecError } from '../errors.js';
 import { createSampler, type Sampler } from './sampler.js';
@@ -24,7 +27,8 @@ export interface LogRecord {
   readonly sample_rate?: number;
 }
 
-export type LogSink = (record: LogRecord) => void;
+/** A function receiving each record, or a stream receiving pino's JSON lines (a file, stderr). */
+export type LogSink = ((record: LogRecord) => void) | DestinationStream;
 
 export interface ScrubbingLoggerOptions {
   /** More routing field names to strip (matched like the built-in ones, see normalizeFieldName). */
@@ -51,6 +55,8 @@ export interface ScrubbingLogger {
   frequent(event: string, attrs?: unknown, level?: LogLevel): void;
   stats(): LoggerStats;
   readonly policy: ScrubPolicy;
+  /** The underlying pino logger; whatever is logged through it (children too) is scrubbed the same way. */
+  readonly pino: Logger;
 }
 
 const DAY_MS = 86_400_000;
@@ -80,7 +86,8 @@ function checkExtraFields(names: unknown): readonly string[] {
 export function createScrubbingLogger(config: unknown, sink: LogSink, options: ScrubbingLoggerOptions = {}): ScrubbingLogger {
   // @req OBS-010
   const cfg = parseSecurityConfig(config);
-  if (typeof sink !== 'function') throw new AgentsecError('decode_failure', 'BAD_SINK', 'the log sink must be a function taking one record');
+  const isStream = typeof sink === 'object' && sink !== null && typeof (sink as DestinationStream).write === 'function';
+  if (typeof sink !== 'function' && !isStream) throw new AgentsecError('decode_failure', 'BAD_SINK', 'the log sink must be a function taking one record or a stream taking lines');
   const policy = scrubPolicyFrom(cfg, checkExtraFields(options.extraRoutingFields));
   const sampler: Sampler = createSampler(cfg.observability.sampleHighFrequency, options.random);
   const now = options.now ?? Date.now;
@@ -89,20 +96,48 @@ export function createScrubbingLogger(config: unknown, sink: LogSink, options: S
   let sampledOut = 0;
   let sinkErrors = 0;
 
+  // Child-logger bindings bypass pino's formatters, so each line is scrubbed once more as a whole
+  // (a routing field bound to a child would otherwise be on every line it writes).
+  const scrubLine = (line: string): LogRecord => {
+    const { level, ts, expires, event, attrs, sample_rate: rate, ...bound } = JSON.parse(line) as Record<string, unknown>;
+    const extra = scrubValue(bound, policy);
+    return { level, ts, expires, ...(extra !== null && typeof extra === 'object' && !Array.isArray(extra) ? extra : {}), attrs, event, ...(rate !== undefined ? { sample_rate: rate } : {}) } as unknown as LogRecord;
+  };
+  const destination: DestinationStream = isStream
+    ? { write: (line: string) => (sink as DestinationStream).write(`${JSON.stringify(scrubLine(line))}\n`) }
+    : { write: (line: string) => (sink as (r: LogRecord) => void)(scrubLine(line)) };
+  let stamp = 0;
+  // @req OBS-021
+  const logger = pino(
+    {
+      level: 'debug',
+      // No pid or hostname: a host name is metadata about where an agent runs.
+      base: undefined,
+      messageKey: 'event',
+      timestamp: () => {
+        stamp = now();
+        // @req OBS-011
+        return `,"ts":"${new Date(stamp).toISOString()}","expires":"${new Date(stamp + retentionMs).toISOString()}"`;
+      },
+      formatters: {
+        level: (label) => ({ level: label }),
+        // The scrubber is pino's hook: every merging object is scrubbed before serialization.
+        log: (obj) => {
+          const { sample_rate: rate, attrs, ...rest } = obj as { sample_rate?: unknown; attrs?: unknown };
+          const scrubbed = scrubValue(attrs === undefined ? rest : attrs, policy);
+          const clean = scrubbed !== null && typeof scrubbed === 'object' && !Array.isArray(scrubbed) ? scrubbed : { value: scrubbed };
+          return typeof rate === 'number' ? { attrs: clean, sample_rate: rate } : { attrs: clean };
+        },
+      },
+    },
+    destination,
+  );
+
   const emit = (level: LogLevel, event: string, attrs: unknown, sampleRate?: number): void => {
     try {
-      const t = now();
-      const scrubbed = scrubValue(attrs ?? {}, policy);
-      const record: LogRecord = {
-        ts: new Date(t).toISOString(),
-        // @req OBS-011
-        expires: new Date(t + retentionMs).toISOString(),
-        level: LEVELS.includes(level) ? level : 'info',
-        event: typeof event === 'string' ? redactString(event) : '[non-string event]',
-        attrs: scrubbed !== null && typeof scrubbed === 'object' && !Array.isArray(scrubbed) ? scrubbed : { value: scrubbed },
-        ...(sampleRate !== undefined ? { sample_rate: sampleRate } : {}),
-      };
-      sink(record);
+      const lvl = LEVELS.includes(level) ? level : 'info';
+      const msg = typeof event === 'string' ? redactString(event) : '[non-string event]';
+      logger[lvl](sampleRate !== undefined ? { attrs: attrs ?? {}, sample_rate: sampleRate } : { attrs: attrs ?? {} }, msg);
       emitted++;
     } catch {
       // @req OBS-006: logging is never why an operation fails.
@@ -112,6 +147,7 @@ export function createScrubbingLogger(config: unknown, sink: LogSink, options: S
 
   return {
     policy,
+    pino: logger,
     log: (level, event, attrs) => emit(level, event, attrs),
     debug: (event, attrs) => emit('debug', event, attrs),
     info: (event, attrs) => emit('info', event, attrs),

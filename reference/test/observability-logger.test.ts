@@ -135,4 +135,19 @@ describe('createScrubbingLogger', () => {
     ok.log('bogus' as never, 'z');
     expect(records.map((r) => [r.level, r.attrs])).toEqual([['info', { value: '[unreadable]' }], ['info', { value: 5 }], ['info', {}]]);
   });
+
+  it('OBS-021: lines are pino JSON with no host metadata, and the pino instance and its children scrub the same way', () => {
+    const lines: string[] = [];
+    const log = createScrubbingLogger(defaultSecurityConfig, { write: (l: string) => void lines.push(l) }, { now: () => T0 });
+    log.warn('rotated', { peer_id: 'did:key:z6Mk', n: 1 });
+    log.pino.child({ component: 'directory', peer_id: 'did:key:z6Mk' }).info({ attrs: { routing_hint: 'x', key: KEY, ok: true } }, 'child event');
+    expect(lines.every((l) => l.endsWith('\n'))).toBe(true);
+    const [a, b] = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    expect(a).toEqual({ level: 'warn', ts: '2026-01-01T00:00:00.000Z', expires: '2026-01-31T00:00:00.000Z', attrs: { n: 1 }, event: 'rotated' });
+    expect(b!.attrs).toEqual({ key: '[redacted 32 bytes]', ok: true });
+    expect(b!.event).toBe('child event');
+    expect(b!.component).toBe('directory');
+    for (const l of lines) expect(l).not.toMatch(/hostname|"pid"|did:key|routing_hint/);
+    expect(lines.join('')).not.toContain(HEX);
+  });
 });
