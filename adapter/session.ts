@@ -13,6 +13,7 @@ import { exportAgent, importAgent, MemoryWatermarkStore, SessionAgent, type Hand
 import type { Area, AreaContext } from './area.js';
 import type { ObjectTable } from './objects.js';
 import { hexParam, optIntParam, strParam } from './params.js';
+import { agentFromKeys, fixedParam, ScriptedProvider } from './session-fixed.js';
 
 const KIND = 'agent';
 const MAX_PREKEYS = 10_000;
@@ -24,6 +25,21 @@ interface AreaState {
 }
 
 const states = new WeakMap<ObjectTable, AreaState>();
+/** The provider each agent runs on: the adapter's, with the fixed randomness a call may give. */
+const scripts = new WeakMap<SessionAgent, ScriptedProvider>();
+
+function put(ctx: AreaContext, agent: SessionAgent, script: ScriptedProvider): { agent: string } {
+  scripts.set(agent, script);
+  return { agent: ctx.objects.put(KIND, agent) };
+}
+
+/** Runs a call on the agent with the randomness `params.fixed` gives (SESS-031). */
+function withFixed<T>(p: Record<string, unknown>, agent: SessionAgent, f: () => T): T {
+  const fixed = fixedParam(p);
+  const script = scripts.get(agent);
+  if (fixed && !script) throw new AgentsecError('internal', 'NO_SCRIPT', 'agent without a scripted provider');
+  return script ? script.run(fixed, f) : f();
+}
 
 function areaState(ctx: AreaContext): AreaState {
   let s = states.get(ctx.objects);
@@ -46,7 +62,7 @@ function nameParam(p: Record<string, unknown>, name: string): string {
 
 export const sessionArea: Area = {
   name: 'session',
-  capabilities: () => ({ session: { kinds: ['x3dh', 'pqxdh'], export: true, profile: 'agentsec/1' } }),
+  capabilities: () => ({ session: { kinds: ['x3dh', 'pqxdh'], export: true, profile: 'agentsec/1', fixed_randomness: true, identity_policy: 'pin' } }),
   methods: {
     'session.agent': (p, ctx) => {
       nameParam(p, 'name');
@@ -54,27 +70,38 @@ export const sessionArea: Area = {
       if (kind !== 'x3dh' && kind !== 'pqxdh') throw new AgentsecError('unsupported', 'UNKNOWN_KIND', `param "kind": "${kind.slice(0, 20)}" is not x3dh or pqxdh`);
       const count = optIntParam(p, 'one_time_prekeys');
       if (count !== undefined && count > MAX_PREKEYS) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `param "one_time_prekeys" must be at most ${MAX_PREKEYS}`);
-      const agent = SessionAgent.create(ctx.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks });
-      return { agent: ctx.objects.put(KIND, agent) };
+      const script = new ScriptedProvider(ctx.provider);
+      const keys = p.keys;
+      if (keys !== undefined && keys !== null) {
+        // @req SESS-031
+        if (typeof keys !== 'object' || Array.isArray(keys)) throw new AgentsecError('decode_failure', 'BAD_PARAM', 'param "keys" must be an object');
+        return put(ctx, agentFromKeys(script.provider, kind as HandshakeKind, keys as Record<string, unknown>, areaState(ctx).watermarks), script);
+      }
+      const agent = SessionAgent.create(script.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks });
+      return put(ctx, agent, script);
     },
     'session.bundle': (p, ctx) => ({ bundle: toHex(agentParam(p, ctx).bundle()) }),
     'session.initiate': (p, ctx) => {
       const agent = agentParam(p, ctx);
-      return { message: toHex(agent.initiate(nameParam(p, 'peer'), hexParam(p, 'bundle'), hexParam(p, 'plaintext'))) };
+      const [peer, bundle, plaintext] = [nameParam(p, 'peer'), hexParam(p, 'bundle'), hexParam(p, 'plaintext')];
+      return { message: toHex(withFixed(p, agent, () => agent.initiate(peer, bundle, plaintext))) };
     },
     'session.encrypt': (p, ctx) => {
       const agent = agentParam(p, ctx);
-      return { message: toHex(agent.encrypt(nameParam(p, 'peer'), hexParam(p, 'plaintext'))) };
+      const [peer, plaintext] = [nameParam(p, 'peer'), hexParam(p, 'plaintext')];
+      return { message: toHex(withFixed(p, agent, () => agent.encrypt(peer, plaintext))) };
     },
     'session.decrypt': (p, ctx) => {
       const agent = agentParam(p, ctx);
-      return { plaintext: toHex(agent.decrypt(nameParam(p, 'peer'), hexParam(p, 'message'))) };
+      const [peer, message] = [nameParam(p, 'peer'), hexParam(p, 'message')];
+      return { plaintext: toHex(withFixed(p, agent, () => agent.decrypt(peer, message))) };
     },
     'session.export': (p, ctx) => ({ state: toHex(exportAgent(ctx.provider, agentParam(p, ctx), areaState(ctx).storageKey)) }),
     'session.import': (p, ctx) => {
       const s = areaState(ctx);
-      const agent = importAgent(ctx.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks });
-      return { agent: ctx.objects.put(KIND, agent) };
+      const script = new ScriptedProvider(ctx.provider);
+      const agent = importAgent(script.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks });
+      return put(ctx, agent, script);
     },
   },
 };

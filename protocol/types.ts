@@ -18,7 +18,15 @@ export interface Capabilities {
     rekey?: boolean;
     set_nonce?: boolean;
   };
-  session?: { kinds: string[]; export?: boolean; profile?: string };
+  session?: {
+    kinds: string[];
+    export?: boolean;
+    profile?: string;
+    /** `session.agent` takes `keys` and initiate/encrypt/decrypt take `fixed` (known answers). */
+    fixed_randomness?: boolean;
+    /** What an initial message or bundle under a changed identity key of a known peer meets: refused (`pin`) or accepted and reported (`surface`). */
+    identity_policy?: 'pin' | 'surface';
+  };
   envelope?: { kms: string[] };
   primitives?: string[];
 }

@@ -28,7 +28,7 @@ describe('session suite against the reference in process', () => {
   it('SESS-030: every session test passes against the reference (full run, fixed seed)', async () => {
     const iut = await startReferenceAdapter({ provider: getProvider('node') });
     const reference = await startReferenceAdapter({ provider: getProvider('node') });
-    expect(iut.hello.capabilities.session).toEqual({ kinds: ['x3dh', 'pqxdh'], export: true, profile: 'agentsec/1' });
+    expect(iut.hello.capabilities.session).toEqual({ kinds: ['x3dh', 'pqxdh'], export: true, profile: 'agentsec/1', fixed_randomness: true, identity_policy: 'pin' });
     const tests = await sessionSuite.tests({ quick: false });
     const log: string[] = [];
     const failures: string[] = [];

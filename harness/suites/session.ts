@@ -7,6 +7,7 @@
  * Every random choice comes from ctx.rng, so `--only <id> --seed N` reproduces a failure.
  */
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
+import { knownAnswerTests } from './session-kat.js';
 import { AdapterCallError, type Adapter, type Capabilities, type Rng, type Suite, type TestCase, type TestContext } from '../conform/types.js';
 import type { ErrorKind } from '../../reference/errors.js';
 
@@ -299,6 +300,14 @@ function kindTests(kind: Kind, opts: { quick: boolean }): TestCase[] {
       },
     },
     {
+      id: `session/${kind}/identity-changed`,
+      reqs: ['X3DH-014', 'SESS-032'],
+      applies: needsExport(kind),
+      async run(ctx) {
+        await identityChanged(ctx, kind);
+      },
+    },
+    {
       id: `session/${kind}/interop/iut-initiates`,
       reqs: ['X3DH-006', 'X3DH-015', 'DR-006', 'SESS-030', ...P],
       applies: (caps) => (needsKind(kind)(caps) !== true ? needsKind(kind)(caps) : caps.session?.profile === PROFILE ? true : `interop with the reference needs profile ${PROFILE}`),
@@ -315,6 +324,50 @@ function kindTests(kind: Kind, opts: { quick: boolean }): TestCase[] {
       },
     },
   ];
+}
+
+/**
+ * A known peer comes back under another identity key (SESS-032): its initial message, and a bundle
+ * of it, meet the trust policy the implementation claims: `pin` refuses them (policy_reject, state
+ * unchanged), `surface` accepts them and says so (`identity_changed: true` in the result). Without a
+ * claim, agentsec/1 means `pin`; elsewhere either is accepted and silent acceptance is a warning.
+ */
+async function identityChanged(ctx: TestContext, kind: Kind): Promise<void> {
+  const net = new Net(ctx);
+  const caps = ctx.iut.hello.capabilities.session;
+  const policy = caps?.identity_policy ?? (caps?.profile === PROFILE ? 'pin' : undefined);
+  const { a, b } = await net.pair(kind);
+  await net.deliver(await net.send(b, a));
+  // Someone else, under the known peer's name, with a fresh identity key.
+  const impostor = await net.agent(ctx.iut, a.name, kind, 0, 'impostor');
+  const m = await net.initiate(impostor, b, await net.bundle(b));
+  const judge = async (what: string, attempt: () => Promise<unknown>, state: Side): Promise<void> => {
+    const before = await net.export(state);
+    let result: unknown;
+    try {
+      result = await attempt();
+    } catch (e) {
+      if (!(e instanceof AdapterCallError)) throw e;
+      check(policy !== 'surface', `${what}: refused with ${e.kind}, but the implementation claims identity_policy "surface" (accept and report)`);
+      check(e.kind === 'policy_reject', `${what}: refused with ${e.kind}, expected policy_reject (identity changed)`);
+      check(before === (await net.export(state)), `${what}: refused, but the exported state of ${state.label} changed`);
+      return;
+    }
+    const surfaced = typeof result === 'object' && result !== null && (result as Record<string, unknown>).identity_changed === true;
+    if (policy === 'pin') throw new CheckFailure(`${what}: accepted, but the identity key of a known peer changed (identity_policy "pin")`);
+    if (policy === 'surface') check(surfaced, `${what}: accepted without "identity_changed": true (identity_policy "surface")`);
+    else if (!surfaced) ctx.warn(`${what}: accepted silently (no identity_policy claimed; a failure under ${PROFILE})`);
+  };
+  await judge(`an initial message from "${a.name}" under another identity key`, () => b.impl.call('session.decrypt', { agent: b.id, peer: a.name, message: m.message }), b);
+  // The other direction: the known peer's name now hands out a bundle under another identity.
+  const impostorB = await net.agent(ctx.iut, b.name, kind, 2, 'impostor');
+  const bundle = await net.bundle(impostorB);
+  await judge(`a bundle of "${b.name}" under another identity key`, () => a.impl.call('session.initiate', { agent: a.id, peer: b.name, bundle, plaintext: '00' }), a);
+  if (policy === 'pin') {
+    // The genuine session still works both ways after the refusals.
+    await net.deliver(await net.send(a, b), 'message on the genuine session after an impostor was refused');
+    await net.deliver(await net.send(b, a), 'reply on the genuine session after an impostor was refused');
+  }
 }
 
 async function interop(ctx: TestContext, kind: Kind, iutInitiates: boolean): Promise<void> {
@@ -561,6 +614,45 @@ function ratchetTests(opts: { quick: boolean }): TestCase[] {
       },
     },
     {
+      id: 'session/restart/older-epoch',
+      reqs: ['SESS-011', 'DR-016', 'CONF-044'],
+      applies: anyKindExport,
+      async run(ctx) {
+        // A snapshot from an older sending chain (epoch): restoring it and sending would reuse a
+        // message key of that chain. agentsec/1 refuses to send (SESS-011); elsewhere key reuse is a warning.
+        const net = new Net(ctx);
+        const profile = ctx.iut.hello.capabilities.session?.profile === PROFILE;
+        const { a, b } = await net.pair(ratchetKind(ctx.iut.hello.capabilities));
+        await net.deliver(await net.send(b, a));
+        await net.deliver(await net.send(a, b));
+        const old = await net.export(a);
+        await net.deliver(await net.send(a, b), 'a message on the chain of the snapshot');
+        // A round trip: a's next message starts a new sending chain.
+        await net.deliver(await net.send(b, a));
+        await net.deliver(await net.send(a, b), 'a message on the next sending chain');
+        await a.impl.call('free', { id: a.id });
+        a.id = await net.import(a.impl, old);
+        let m: Sent;
+        try {
+          m = await net.send(a, b);
+        } catch (e) {
+          if (!(e instanceof AdapterCallError)) throw e;
+          // @req SESS-011
+          if (profile) check(e.kind === 'state_failure', `restored from an older sending epoch: send refused with ${e.kind}, expected state_failure (rollback detected)`);
+          return;
+        }
+        const finding = 'restored from an older sending epoch, the sender sent again on that chain';
+        let got: string | undefined;
+        try {
+          got = await net.decryptRaw(b, a, m.message);
+        } catch {
+          got = undefined;
+        }
+        if (profile) throw new CheckFailure(`${finding} (${got === undefined ? 'the peer refused it: a reused message key' : 'it should have refused to send'}; SESS-011)`);
+        if (got !== m.plaintext) ctx.warn(`${finding} and the peer ${got === undefined ? 'refused it' : 'decrypted other plaintext'}: a reused message key (a failure under ${PROFILE})`);
+      },
+    },
+    {
       id: 'session/many-sessions/late-message-for-older-session',
       reqs: ['SESS-005', 'SESS-006'],
       applies: anyKindExport,
@@ -651,6 +743,6 @@ export const sessionSuite: Suite = {
   name: 'session',
   description: 'asynchronous sessions: X3DH / PQXDH + Double Ratchet through an adversarial network, restarts, interop with the reference',
   tests(opts) {
-    return [...KINDS.flatMap((k) => kindTests(k, opts)), ...ratchetTests(opts)];
+    return [...KINDS.flatMap((k) => kindTests(k, opts)), ...ratchetTests(opts), ...knownAnswerTests()];
   },
 };

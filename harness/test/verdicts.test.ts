@@ -165,4 +165,13 @@ describe('verdicts: malleable bytes, strictness, fresh state after accepted corr
       }
     }
   });
+
+  it('SESS-032: a changed identity key is judged against the claimed trust policy', async () => {
+    const pin = await runOne('session/x3dh/identity-changed', async () => wrapAdapter(await reference(), { session: { ...NO_PROFILE.session!, identity_policy: 'pin' } }));
+    expect(pin.outcome, pin.message).toBe('pass');
+    // The reference refuses: claiming "surface" (accept and report) is then a failure.
+    const surface = await runOne('session/x3dh/identity-changed', async () => wrapAdapter(await reference(), { session: { ...NO_PROFILE.session!, identity_policy: 'surface' } }));
+    expect(surface.outcome).toBe('fail');
+    expect(surface.message).toMatch(/claims identity_policy "surface"/);
+  });
 });
