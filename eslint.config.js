@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'report/**', 'dist/**', '**/*.qnt'] },
+  { ignores: ['node_modules/**', 'report/**', 'dist/**', '.tmp/**', '**/*.qnt'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -10,14 +10,22 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/consistent-type-imports': 'error',
+      // Explicit export lists only: a re-export never widens the API unnoticed.
+      'no-restricted-syntax': ['error', { selector: 'ExportAllDeclaration', message: 'list the exported names (no export *)' }],
     },
   },
   // Import boundaries: each folder may reach only the layers below it (README "Layout").
   {
+    // The package's public entries (the exports map): the library and the directory's client, nothing else.
+    files: ['api/**/*.ts'],
+    ignores: ['api/test/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/adapter/**', '**/cli/**', '**/vectors/**', '**/bench/**', '**/protocol/**', '**/services/*/*', '!**/services/directory/client.js', '!**/services/directory/publish.js'] }] },
+  },
+  {
     // The library: never reaches into the harness, its adapter, the services, the CLI, vectors or benchmarks.
     files: ['reference/**/*.ts'],
     ignores: ['reference/test/**'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/harness/**', '**/adapter/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/api/**', '**/harness/**', '**/adapter/**', '**/services/**', '**/cli/**', '**/vectors/**', '**/bench/**'] }] },
   },
   {
     // The adapter contract's types: shared by the harness and adapters, standing on nothing but error kinds.

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 const ROOT = import.meta.dirname;
 const STAMP = join(ROOT, 'dist', '.tsbuildinfo');
-const FOLDERS = ['reference', 'protocol', 'adapter', 'services', 'harness', 'cli', 'vectors', 'bench', 'spec/tools'];
+const FOLDERS = ['api', 'reference', 'protocol', 'adapter', 'services', 'harness', 'cli', 'vectors', 'bench', 'spec/tools'];
 
 function newestSource(dir: string): number {
   let newest = 0;

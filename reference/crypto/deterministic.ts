@@ -1,6 +1,9 @@
 import { chacha20 } from '@noble/ciphers/chacha.js';
 import { sha256 } from '@noble/hashes/sha2.js';
 import { utf8 } from '../bytes.js';
+import { createNobleProvider } from './noble.js';
+import { createNodeProvider } from './node.js';
+import type { CryptoProvider } from './provider.js';
 
 /**
  * TEST SEAM. A seeded byte stream (ChaCha20 keystream under SHA-256(seed)) used to make
@@ -27,4 +30,11 @@ export function deterministicRandomForTestingOnly(seed: number | string | Uint8A
     }
     return out;
   };
+}
+
+/** TEST SEAM. A crypto provider (noble or node) whose every random byte comes from the seed. */
+export function seededProviderForTestingOnly(seed: number | string | Uint8Array, provider: 'noble' | 'node' = 'noble'): CryptoProvider {
+  const random = deterministicRandomForTestingOnly(seed);
+  const name = `${provider}-seeded`;
+  return provider === 'noble' ? createNobleProvider(random, name) : createNodeProvider(random, name);
 }

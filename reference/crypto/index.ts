@@ -3,7 +3,11 @@ import { createNobleProvider } from './noble.js';
 import { createNodeProvider } from './node.js';
 import type { CryptoProvider } from './provider.js';
 
-export * from './provider.js';
+export {
+  type AeadName, type HashName, type KemName, AEAD_NAMES, HASH_NAMES, KEM_NAMES, HASH_LENGTHS,
+  KEM_LENGTHS, type KeyPair, type KemKeyPair, type X25519, type Ed25519, type Aead, type Kem,
+  type CryptoProvider,
+} from './provider.js';
 export { createNobleProvider } from './noble.js';
 export { createNodeProvider, nodeHasNativeMlKem } from './node.js';
 export { deterministicRandomForTestingOnly } from './deterministic.js';

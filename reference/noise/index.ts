@@ -1,4 +1,4 @@
-// Public exports of reference/noise: the Noise Protocol Framework rev 34 (+ hfs) reference.
+// In-repository exports of reference/noise (the public ones are listed in api/): the Noise Protocol Framework rev 34 (+ hfs) reference.
 export { NoiseChannel, createNoiseChannel, type NoiseChannelOptions, type NoiseFallbackOptions, type NoisePhase } from './channel.js';
 export { parseProtocolName, CIPHER_NAMES, DH_NAMES, KEM_ALG_NAMES, NOISE_HASH_NAMES, type NoiseProtocol, type CipherName, type NoiseHashName, type DhName, type KemAlgName } from './protocol-name.js';
 export { BASE_PATTERNS, BASE_PATTERN_NAMES, ONE_WAY, buildPattern, describePattern, type HandshakePattern, type Token } from './patterns.js';

@@ -1,4 +1,4 @@
-// Public exports of reference/observability: scrubbing logger, trace-attribute scrubber, sampler.
+// In-repository exports of reference/observability (the public ones are listed in api/): scrubbing logger, trace-attribute scrubber, sampler.
 export { scrubValue, redactString, normalizeFieldName, makeScrubPolicy, isStrippedField, isSecretField, DEFAULT_SCRUB_POLICY, ROUTING_FIELDS, METADATA_FIELDS, SCRUB_LIMITS, type Scrubbed, type ScrubPolicy } from './scrub.js';
 export { scrubAttributes, type Attributes, type AttributeValue } from './attributes.js';
 export { createSampler, SAMPLER_MAX_NAMES, type Sampler } from './sampler.js';

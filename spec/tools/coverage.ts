@@ -3,7 +3,7 @@
  * have neither a citation nor an exception, and which cited IDs do not exist in the spec.
  *
  * Citations that count (spec/README.md):
- *  - a string literal in a test file (`**\/*.test.ts` under reference/, protocol/, adapter/, services/, harness/, cli/, vectors/, spec/,
+ *  - a string literal in a test file (`**\/*.test.ts` under api/, reference/, protocol/, adapter/, services/, harness/, cli/, vectors/, spec/,
  *    bench/): test names, `describe` titles, any string -- comments do not count;
  *  - a string literal that is exactly one ID in a conformance suite (harness/suites/**): `reqs` lists;
  *  - a `"reqs"` array in a JSON vector file under vectors/.
@@ -51,7 +51,7 @@ export interface CoverageResult {
   exceptionErrors: string[];
 }
 
-const TEST_ROOTS = ['reference', 'protocol', 'adapter', 'services', 'harness', 'cli', 'vectors', 'spec', 'bench'];
+const TEST_ROOTS = ['api', 'reference', 'protocol', 'adapter', 'services', 'harness', 'cli', 'vectors', 'spec', 'bench'];
 const SKIP_DIRS = new Set(['node_modules', '.git', 'report', 'dist']);
 
 function walk(dir: string, accept: (path: string) => boolean, out: string[] = []): string[] {
