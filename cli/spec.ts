@@ -69,13 +69,18 @@ export const specExtractCommand: Command = {
   usage: `Usage: agentsec spec extract
 
 Parses every "- **AREA-NNN** LEVEL: text" item of spec/*.md and writes spec/requirements.json
-(id, level, section, text; sorted by id). A duplicate or malformed ID is an error (exit 1).
+(id, level, section, text; sorted by id), and spec/config.schema.json from the configuration's
+validator. A duplicate or malformed ID is an error (exit 1).
 `,
   async run(args) {
     parseFlags(args, {});
     try {
       const r = extractRequirements(join(PROJECT_ROOT, 'spec'));
       process.stdout.write(`${r.count} requirements -> spec/requirements.json (${r.changed ? 'updated' : 'unchanged'})\n`);
+      // @req CONFIG-016: the configuration's JSON Schema is generated from its validator.
+      const { configJsonSchema, defaultSecurityConfig, SECURITY_CONFIG_SCHEMA } = await import('../reference/config/index.js');
+      writeFileSync(join(PROJECT_ROOT, 'spec', 'config.schema.json'), `${JSON.stringify(configJsonSchema(SECURITY_CONFIG_SCHEMA, defaultSecurityConfig), null, 2)}\n`);
+      process.stdout.write('configuration schema -> spec/config.schema.json\n');
       return EXIT_OK;
     } catch (e) {
       if (e instanceof SpecFormatError) {
