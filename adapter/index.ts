@@ -9,6 +9,7 @@ import type { Capabilities, HelloResult, Services } from '../protocol/types.js';
 import { AGENTSEC_VERSION } from '../protocol/version.js';
 import type { Area, AreaContext, Handler } from './area.js';
 import { envelopeArea } from './envelope.js';
+import { identityArea } from './identity.js';
 import { noiseArea } from './noise.js';
 import { ObjectTable } from './objects.js';
 import { primArea } from './prim.js';
@@ -40,7 +41,7 @@ export interface DispatcherOptions {
   onInternalError?: (method: string, e: unknown) => void;
 }
 
-export const REFERENCE_AREAS: readonly Area[] = [noiseArea, sessionArea, envelopeArea, primArea];
+export const REFERENCE_AREAS: readonly Area[] = [noiseArea, sessionArea, envelopeArea, primArea, identityArea];
 
 /** Deep merge of the capability fragments each area claims. */
 function mergeCapabilities(parts: Partial<Capabilities>[]): Capabilities {

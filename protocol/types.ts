@@ -28,6 +28,8 @@ export interface Capabilities {
     identity_policy?: 'pin' | 'surface';
   };
   envelope?: { kms: string[] };
+  /** `identity.create`, `identity.public`, `identity.sign`, `identity.verify` (spec/identity.md ID-031). */
+  identity?: { sign: string[]; did?: string[] };
   primitives?: string[];
 }
 

@@ -4,12 +4,13 @@
  */
 import type { Suite } from '../conform/types.js';
 import { envelopeSuite } from './envelope.js';
+import { identitySuite } from './identity.js';
 import { noiseSuite } from './noise.js';
 import { primitivesSuite } from './primitives.js';
 import { sessionSuite } from './session.js';
 import { traceSuite } from './trace.js';
 
-export const SUITES: readonly Suite[] = [primitivesSuite, noiseSuite, sessionSuite, envelopeSuite, traceSuite];
+export const SUITES: readonly Suite[] = [primitivesSuite, noiseSuite, sessionSuite, identitySuite, envelopeSuite, traceSuite];
 
 export function suiteNames(): string[] {
   return SUITES.map((s) => s.name);
