@@ -1,32 +1,44 @@
 import { openStore } from '../services/directory/open-store.js';
+import { loadRegistration } from '../services/directory/registration.js';
 import { startDirectory } from '../services/directory/server.js';
 import { parseFlags, UsageError, type Command } from './command.js';
 import { openServerLog } from './server-log.js';
 
 export const directoryServeCommand: Command = {
   name: 'directory serve',
-  summary: 'run a prekey directory on 127.0.0.1',
-  usage: `Usage: agentsec directory serve [--port N] [--store sqlite:PATH|postgres:URL] [--log FILE|-] [--config FILE]
+  summary: 'run a prekey directory and mailbox on 127.0.0.1',
+  usage: `Usage: agentsec directory serve [--port N] [--store sqlite:PATH|postgres:URL] [--registration open|token:FILE|allow-list:FILE] [--log FILE|-] [--config FILE]
 
-Serves a prekey directory (spec/directory.md) over HTTP on 127.0.0.1 until SIGINT/SIGTERM.
+Serves a prekey directory and mailbox (spec/directory.md) over HTTP on 127.0.0.1 until SIGINT/SIGTERM
+(in-flight requests get up to 10 s to finish).
   --port N        port to listen on (default: any free port, printed)
-  --store SPEC    sqlite:PATH (a SQLite file, created when absent), sqlite: (in memory, the default)
-                  or postgres://user:pass@127.0.0.1:5432/db
+  --store SPEC    sqlite:PATH (a SQLite file in WAL mode, created when absent; several processes may
+                  share it), sqlite: (in memory, the default) or postgres://user:pass@127.0.0.1:5432/db
+  --registration  who may claim a new name: open (default), token:FILE (claimants present the token
+                  held in FILE) or allow-list:FILE (lines "name ed25519-key-hex")
   --log FILE|-    one JSON line per request (scrubbed per the config) appended to FILE, or to stderr with -
   --config FILE   SecurityConfig JSON driving the log scrubbing and sampling (default: the secure defaults)
-Routes: PUT /v1/agents/{name}/bundles, POST /v1/agents/{name}/bundle, GET /v1/agents/{name}`,
+Routes: PUT /v1/agents/{name}/bundles, POST /v1/agents/{name}/bundle, GET /v1/agents/{name},
+PUT /v1/agents/{name}/messages/{id}, GET /v1/agents/{name}/messages, POST /v1/agents/{name}/messages/ack`,
   async run(args) {
-    const { flags } = parseFlags(args, { strings: ['port', 'store', 'log', 'config'] });
+    const { flags } = parseFlags(args, { strings: ['port', 'store', 'registration', 'log', 'config'] });
     const port = flags.port === undefined ? 0 : Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer 0..65535');
+    let registration;
+    try {
+      registration = loadRegistration(flags.registration as string | undefined);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
     const log = openServerLog(flags.log, flags.config);
     const store = await openStore(flags.store as string | undefined);
-    const dir = await startDirectory({ store, port, ...(log.logger ? { logger: log.logger } : {}) });
-    process.stdout.write(`agentsec directory listening on ${dir.url} (store ${store.description})\n`);
+    const dir = await startDirectory({ store, port, registration, ...(log.logger ? { logger: log.logger } : {}) });
+    process.stdout.write(`agentsec directory listening on ${dir.url} (store ${store.description}, registration ${registration.mode})\n`);
     await new Promise<void>((resolve) => {
       process.once('SIGINT', resolve);
       process.once('SIGTERM', resolve);
     });
+    // @req DIR-024
     await dir.close();
     log.close();
     return 0;

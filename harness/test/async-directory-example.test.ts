@@ -6,9 +6,10 @@ import { runAsyncDirectory } from '../../examples/async-directory.js';
 const root = join(import.meta.dirname, '../..');
 
 describe('asynchronous sessions through the directory (README example)', () => {
-  it('DIR-007 SESS-014 SESS-008: bob publishes and goes offline, alice sends, bob restores and reads newest first, then rotates and republishes', async () => {
+  it('DIR-007 DIR-021 SESS-014 SESS-008: bob publishes and goes offline, alice leaves messages in his mailbox, bob restarts, fetches his queue and decrypts it in order, then rotates and republishes', async () => {
     const r = await runAsyncDirectory();
-    expect(r.received).toEqual(['bye', 'are you there?', 'hello bob']);
+    expect(r.received).toEqual(['hello bob', 'are you there?', 'bye']);
+    expect(r.left).toBe(0);
     expect(r.reply).toBe('got them');
     // 10 from the config, one used by alice, 10 more generated for the second batch.
     expect(r.prekeys).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: 19, pqOneTimeHeld: 19 });

@@ -7,7 +7,9 @@ import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, EncryptCommand, GenerateDataKeyCommand } from '@aws-sdk/client-kms';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createScrubbingLogger, defaultSecurityConfig, getProvider, SessionAgent, toHex, type LogRecord } from '../../reference/index.js';
-import { DirectoryClient } from '../../services/directory/client.js';
+import { agentSigner, DirectoryClient } from '../../services/directory/client.js';
+import { DEFAULT_LIMITS } from '../../services/directory/limits.js';
+import { verifyBatch } from '../../services/directory/publication.js';
 import { openStore } from '../../services/directory/open-store.js';
 import { startDirectory, type RunningDirectory } from '../../services/directory/server.js';
 import { startKmsServer, type KmsServer } from '../services/kms/index.js';
@@ -31,9 +33,13 @@ function memoryLogger(config: unknown): { records: LogRecord[]; logger: ReturnTy
 
 async function directory(config: unknown): Promise<{ d: RunningDirectory; c: DirectoryClient; log: ReturnType<typeof memoryLogger> }> {
   const log = memoryLogger(config);
-  const d = await startDirectory({ store: await openStore(undefined), provider: p, logger: log.logger });
+  const store = await openStore(undefined);
+  // The client fetches as a registered agent, registered in the store directly so that it logs nothing.
+  const fetcher = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+  await store.publish('log-fetcher', await verifyBatch(p, { bundles: fetcher.bundleBatch(0).map(toHex) }, DEFAULT_LIMITS), DEFAULT_LIMITS);
+  const d = await startDirectory({ store, provider: p, logger: log.logger });
   running.push(d);
-  return { d, c: new DirectoryClient(d.url), log };
+  return { d, c: new DirectoryClient(d.url, { signer: agentSigner('log-fetcher', fetcher.identity) }), log };
 }
 
 async function kms(config: unknown): Promise<{ s: KmsServer; log: ReturnType<typeof memoryLogger> }> {
@@ -47,7 +53,7 @@ async function kms(config: unknown): Promise<{ s: KmsServer; log: ReturnType<typ
 async function publish(c: DirectoryClient, agent: string, n: number): Promise<string[]> {
   const a = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: n });
   const list = Array.from({ length: n + 1 }, () => a.bundle());
-  await c.publish(agent, list);
+  await c.as(agentSigner(agent, a.identity)).publish(agent, list);
   return list.map(toHex);
 }
 
@@ -197,7 +203,9 @@ describe('agentsec directory serve --log', () => {
       });
       child.once('exit', (code) => reject(new Error(`directory exited (${code}) before printing its URL`)));
     });
-    const c = new DirectoryClient(url);
+    const fetcher = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+    const c = new DirectoryClient(url, { signer: agentSigner('cli-fetcher-902', fetcher.identity) });
+    await c.publish('cli-fetcher-902', fetcher.bundleBatch(0));
     const agent = 'agent-cli-kappa-903';
     const bundles = await publish(c, agent, 1);
     await c.fetchBundle(agent);

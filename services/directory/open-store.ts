@@ -1,13 +1,14 @@
 import { AgentsecError } from '../../reference/index.js';
-import { openPostgresStore } from './postgres-store.js';
-import { openSqliteStore } from './sqlite-store.js';
+import { openPostgresStore, type PostgresOptions } from './postgres-store.js';
+import { openSqliteStore, type SqliteDriver } from './sqlite-store.js';
 import type { DirectoryStore } from './store.js';
 
 /** `sqlite:PATH`, `sqlite:` (in memory) or `postgres://...` / `postgres:URL`. */
-export async function openStore(spec: string | undefined): Promise<DirectoryStore> {
-  if (spec === undefined || spec === 'sqlite:' || spec === 'sqlite::memory:') return openSqliteStore(undefined);
-  if (spec.startsWith('sqlite:')) return openSqliteStore(spec.slice('sqlite:'.length));
-  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) return openPostgresStore(spec);
-  if (spec.startsWith('postgres:')) return openPostgresStore(spec.slice('postgres:'.length));
+export async function openStore(spec: string | undefined, opts: { sqliteDriver?: SqliteDriver; postgres?: PostgresOptions } = {}): Promise<DirectoryStore> {
+  const lite = opts.sqliteDriver ? { driver: opts.sqliteDriver } : {};
+  if (spec === undefined || spec === 'sqlite:' || spec === 'sqlite::memory:') return openSqliteStore(undefined, lite);
+  if (spec.startsWith('sqlite:')) return openSqliteStore(spec.slice('sqlite:'.length), lite);
+  if (spec.startsWith('postgres://') || spec.startsWith('postgresql://')) return openPostgresStore(spec, opts.postgres);
+  if (spec.startsWith('postgres:')) return openPostgresStore(spec.slice('postgres:'.length), opts.postgres);
   throw new AgentsecError('decode_failure', 'BAD_STORE', `--store must be sqlite:PATH or postgres:URL, got "${spec}"`);
 }

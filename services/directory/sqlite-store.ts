@@ -1,98 +1,204 @@
 /**
- * SQLite store (sql.js: SQLite compiled to WebAssembly, so no native build on any Node version).
- * The database lives in memory and, when a path is given, is written back to the file after every
- * change atomically (temp file, fsync, rename), so a crash never leaves a half-written database.
+ * SQLite store on a real driver (DIR-017): node:sqlite where the runtime has it (Node >= 22.13),
+ * better-sqlite3 elsewhere (Node 20). The file is opened in WAL mode with a busy timeout, and every
+ * write is one `BEGIN IMMEDIATE` transaction holding all the rules that read stored state, so
+ * several directory processes can share one file: SQLite's write lock orders them, readers never
+ * block, and a committed (acknowledged) write survives a crash of the process.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import initSqlJs, { type Database } from 'sql.js';
+import { createRequire } from 'node:module';
 import { AgentsecError } from '../../reference/errors.js';
-import { writeFileAtomicSync } from '../../reference/atomic-file.js';
-import type { AgentInfo, DirectoryStore, PublishBatch, StoredIdentity, TakeResult } from './store.js';
+import type { DirectoryLimits } from './limits.js';
+import { checkPublication, prekeyReused, type AgentState, type VerifiedBatch } from './publication.js';
+import { checkQueue, idempotentResend } from './mailbox.js';
+import type { AgentInfo, DirectoryStore, MailboxMessage, PublishResult, QueuedMessage, StoredIdentity, TakeResult } from './store.js';
+
+/** The part of node:sqlite's DatabaseSync and better-sqlite3's Database this store uses (they agree on it). */
+interface SqlStatement {
+  run(...params: unknown[]): { changes: number | bigint };
+  get(...params: unknown[]): Record<string, unknown> | undefined;
+  all(...params: unknown[]): Record<string, unknown>[];
+}
+interface SqlDatabase {
+  exec(sql: string): void;
+  prepare(sql: string): SqlStatement;
+  close(): void;
+}
+
+export type SqliteDriver = 'node:sqlite' | 'better-sqlite3';
+
+/** How long a writer waits for another process's write lock before the request fails. */
+export const SQLITE_BUSY_TIMEOUT_MS = 5000;
 
 const SCHEMA = `
-CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, signing TEXT NOT NULL, agreement TEXT NOT NULL, reusable TEXT);
-CREATE TABLE IF NOT EXISTS bundles (seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, bundle TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS agents (name TEXT PRIMARY KEY, signing TEXT NOT NULL, agreement TEXT NOT NULL, spk_id INTEGER, reusable BLOB);
+CREATE TABLE IF NOT EXISTS bundles (seq INTEGER PRIMARY KEY AUTOINCREMENT, agent TEXT NOT NULL, bundle BLOB NOT NULL);
 CREATE INDEX IF NOT EXISTS bundles_agent ON bundles (agent, seq);
+CREATE TABLE IF NOT EXISTS prekey_ids (agent TEXT NOT NULL, prekey TEXT NOT NULL, PRIMARY KEY (agent, prekey)) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS messages (seq INTEGER PRIMARY KEY AUTOINCREMENT, recipient TEXT NOT NULL, sender TEXT NOT NULL, id TEXT NOT NULL,
+  digest TEXT NOT NULL, body BLOB, size INTEGER NOT NULL, sent_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, UNIQUE (recipient, sender, id));
+CREATE INDEX IF NOT EXISTS messages_queue ON messages (recipient, seq);
 `;
 
-export async function openSqliteStore(path: string | undefined): Promise<DirectoryStore> {
-  const SQL = await initSqlJs();
-  let db: Database;
-  if (path && existsSync(path)) {
-    try {
-      db = new SQL.Database(readFileSync(path));
-      db.exec('SELECT count(*) FROM sqlite_master');
-    } catch {
-      throw new AgentsecError('decode_failure', 'STORE_CORRUPT', `directory store ${path} is not a readable SQLite database (left untouched)`);
-    }
-  } else {
-    db = new SQL.Database();
+const require = createRequire(import.meta.url);
+
+/** The drivers this runtime can load, preferred first. */
+export function sqliteDrivers(): SqliteDriver[] {
+  const out: SqliteDriver[] = [];
+  if (loadNodeSqlite()) out.push('node:sqlite');
+  try {
+    require('better-sqlite3');
+    out.push('better-sqlite3');
+  } catch {
+    // Not built for this Node ABI: `npm rebuild better-sqlite3`.
   }
-  db.exec(SCHEMA);
-  // One operation at a time: each is a transaction followed by the write-back.
-  let queue: Promise<unknown> = Promise.resolve();
-  const serial = <T>(fn: () => T): Promise<T> => {
-    const next = queue.then(() => {
-      const out = fn();
-      if (path) writeFileAtomicSync(path, db.export());
-      return out;
-    });
-    queue = next.catch(() => undefined);
-    return next;
-  };
-  const one = (sql: string, params: (string | number | null)[]): Record<string, unknown> | undefined => {
-    const st = db.prepare(sql);
+  return out;
+}
+
+function loadNodeSqlite(): (new (path: string) => SqlDatabase) | undefined {
+  const get = (process as unknown as { getBuiltinModule?: (id: string) => unknown }).getBuiltinModule;
+  try {
+    // process.getBuiltinModule does not print node:sqlite's experimental warning on import, require does on some lines.
+    const mod = (get ? get('node:sqlite') : require('node:sqlite')) as { DatabaseSync?: new (path: string) => SqlDatabase } | undefined;
+    return mod?.DatabaseSync;
+  } catch {
+    return undefined;
+  }
+}
+
+function openDatabase(path: string, driver: SqliteDriver): SqlDatabase {
+  if (driver === 'node:sqlite') {
+    const DatabaseSync = loadNodeSqlite();
+    if (!DatabaseSync) throw new AgentsecError('unsupported', 'NO_SQLITE_DRIVER', 'node:sqlite is not available in this Node runtime');
+    return new DatabaseSync(path);
+  }
+  const Database = require('better-sqlite3') as new (path: string) => SqlDatabase;
+  return new Database(path);
+}
+
+export async function openSqliteStore(path: string | undefined, opts: { driver?: SqliteDriver } = {}): Promise<DirectoryStore> {
+  const driver = opts.driver ?? sqliteDrivers()[0];
+  if (!driver) throw new AgentsecError('unsupported', 'NO_SQLITE_DRIVER', 'no SQLite driver: use Node >= 22.13 (node:sqlite) or run `npm rebuild better-sqlite3`');
+  let db: SqlDatabase;
+  try {
+    db = openDatabase(path ?? ':memory:', driver);
+    db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
+    db.prepare('SELECT count(*) FROM sqlite_master').get();
+    // @req DIR-017
+    if (path) db.exec('PRAGMA journal_mode = WAL');
+    // FULL: a transaction is on disk before the request is acknowledged (also against power loss).
+    db.exec('PRAGMA synchronous = FULL');
+  } catch (e) {
+    if (e instanceof AgentsecError) throw e;
+    throw new AgentsecError('decode_failure', 'STORE_CORRUPT', `directory store ${path} is not a readable SQLite database (left untouched)`);
+  }
+  const tx = <T>(fn: () => T): T => {
+    db.exec('BEGIN IMMEDIATE');
     try {
-      st.bind(params);
-      return st.step() ? (st.getAsObject() as Record<string, unknown>) : undefined;
-    } finally {
-      st.free();
+      const out = fn();
+      db.exec('COMMIT');
+      return out;
+    } catch (e) {
+      try {
+        db.exec('ROLLBACK');
+      } catch {
+        // Already rolled back by SQLite.
+      }
+      throw e;
     }
   };
-  const identityOf = (agent: string): StoredIdentity | undefined => {
-    const row = one('SELECT signing, agreement FROM agents WHERE name = ?', [agent]);
-    return row ? { signing: String(row.signing), agreement: String(row.agreement) } : undefined;
+  tx(() => db.exec(SCHEMA));
+  const st = <T extends Record<string, unknown>>(sql: string) => {
+    const s = db.prepare(sql);
+    return { run: (...p: unknown[]) => s.run(...p), get: (...p: unknown[]) => s.get(...p) as T | undefined, all: (...p: unknown[]) => s.all(...p) as T[] };
   };
-  const count = (agent: string): number => Number(one('SELECT count(*) AS n FROM bundles WHERE agent = ?', [agent])?.n ?? 0);
+  const q = {
+    agent: st<{ signing: string; agreement: string; spk_id: number | null; reusable: Uint8Array | null }>('SELECT signing, agreement, spk_id, reusable FROM agents WHERE name = ?'),
+    usage: st<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(length(bundle)), 0) AS bytes FROM bundles WHERE agent = ?'),
+    pin: st('INSERT INTO agents (name, signing, agreement) VALUES (?, ?, ?)'),
+    prekey: st('INSERT INTO prekey_ids (agent, prekey) VALUES (?, ?) ON CONFLICT DO NOTHING'),
+    bundle: st('INSERT INTO bundles (agent, bundle) VALUES (?, ?)'),
+    reusable: st('UPDATE agents SET reusable = ?, spk_id = ? WHERE name = ?'),
+    take: st<{ bundle: Uint8Array }>('DELETE FROM bundles WHERE seq = (SELECT seq FROM bundles WHERE agent = ? ORDER BY seq LIMIT 1) RETURNING bundle'),
+    count: st<{ n: number }>('SELECT count(*) AS n FROM bundles WHERE agent = ?'),
+    msgFind: st<{ seq: number; digest: string; expires_at: number }>('SELECT seq, digest, expires_at FROM messages WHERE recipient = ? AND sender = ? AND id = ?'),
+    msgPurge: st('DELETE FROM messages WHERE recipient = ? AND expires_at <= ?'),
+    msgUsage: st<{ n: number; bytes: number }>('SELECT count(*) AS n, coalesce(sum(size), 0) AS bytes FROM messages WHERE recipient = ? AND body IS NOT NULL'),
+    msgInsert: st<{ seq: number }>('INSERT INTO messages (recipient, sender, id, digest, body, size, sent_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq'),
+    inbox: st<{ seq: number; sender: string; id: string; body: Uint8Array; sent_at: number }>(
+      'SELECT seq, sender, id, body, sent_at FROM messages WHERE recipient = ? AND body IS NOT NULL AND expires_at > ? ORDER BY seq LIMIT ?',
+    ),
+    ack: st('UPDATE messages SET body = NULL WHERE recipient = ? AND seq = ? AND body IS NOT NULL'),
+  };
+  const stateOf = (agent: string): AgentState | undefined => {
+    const a = q.agent.get(agent);
+    if (!a) return undefined;
+    const u = q.usage.get(agent)!;
+    return { signing: a.signing, agreement: a.agreement, spkId: a.spk_id === null ? null : Number(a.spk_id), storedBundles: Number(u.n), storedBytes: Number(u.bytes) + (a.reusable?.length ?? 0) };
+  };
+  const guard = <T>(fn: () => T): Promise<T> => {
+    try {
+      return Promise.resolve(fn());
+    } catch (e) {
+      if (e instanceof AgentsecError) return Promise.reject(e);
+      return Promise.reject(new AgentsecError('internal', 'STORE_UNAVAILABLE', `SQLite store: ${(e as { code?: string }).code ?? 'error'}`));
+    }
+  };
 
   return {
-    description: path ? `sqlite:${path}` : 'sqlite (in memory)',
-    async identity(agent) {
-      return identityOf(agent);
-    },
-    publish(agent: string, batch: PublishBatch) {
-      return serial(() => {
-        db.exec('BEGIN');
-        try {
-          db.run('INSERT INTO agents (name, signing, agreement) VALUES (?, ?, ?) ON CONFLICT(name) DO NOTHING', [agent, batch.identity.signing, batch.identity.agreement]);
-          for (const b of batch.singleUse) db.run('INSERT INTO bundles (agent, bundle) VALUES (?, ?)', [agent, b]);
-          if (batch.reusable) db.run('UPDATE agents SET reusable = ? WHERE name = ?', [batch.reusable, agent]);
-          db.exec('COMMIT');
-        } catch (e) {
-          db.exec('ROLLBACK');
-          throw e;
-        }
-      });
-    },
-    take(agent: string): Promise<TakeResult | undefined> {
-      return serial(() => {
-        const row = one('SELECT seq, bundle FROM bundles WHERE agent = ? ORDER BY seq LIMIT 1', [agent]);
-        if (row) {
-          db.run('DELETE FROM bundles WHERE seq = ?', [Number(row.seq)]);
-          return { bundle: String(row.bundle), oneTime: true, remaining: count(agent) };
-        }
-        const reusable = one('SELECT reusable FROM agents WHERE name = ?', [agent])?.reusable;
-        return typeof reusable === 'string' ? { bundle: reusable, oneTime: false, remaining: 0 } : undefined;
-      });
-    },
-    async info(agent): Promise<AgentInfo | undefined> {
-      const identity = identityOf(agent);
-      if (!identity) return undefined;
-      const reusable = one('SELECT reusable FROM agents WHERE name = ?', [agent])?.reusable;
-      return { identity, singleUseRemaining: count(agent), hasReusable: typeof reusable === 'string' };
-    },
+    description: `${path ? `sqlite:${path}` : 'sqlite (in memory)'} via ${driver}`,
+    identity: (agent) =>
+      guard((): StoredIdentity | undefined => {
+        const a = q.agent.get(agent);
+        return a ? { signing: a.signing, agreement: a.agreement } : undefined;
+      }),
+    publish: (agent: string, batch: VerifiedBatch, limits: DirectoryLimits) =>
+      guard(
+        (): PublishResult =>
+          tx(() => {
+            const current = stateOf(agent);
+            checkPublication(agent, current, batch, limits);
+            // @req DIR-002: the pin is written in the same transaction that checked it.
+            if (!current) q.pin.run(agent, batch.identity.signing, batch.identity.agreement);
+            for (const b of batch.singleUse) {
+              // @req DIR-013: a one-time prekey id is accepted once per agent, ever (the row outlives the bundle).
+              for (const id of b.prekeyIds) if (Number(q.prekey.run(agent, id).changes) !== 1) throw prekeyReused(agent);
+              q.bundle.run(agent, b.bytes);
+            }
+            if (batch.reusable) q.reusable.run(batch.reusable.bytes, batch.reusable.spkId, agent);
+            return { stored: batch.singleUse.length + (batch.reusable ? 1 : 0), singleUse: batch.singleUse.length, reusable: batch.reusable !== undefined };
+          }),
+      ),
+    take: (agent) =>
+      guard((): TakeResult | undefined => {
+        // @req DIR-003: one statement deletes and returns the bundle under SQLite's write lock.
+        const row = q.take.get(agent);
+        if (row) return { bundle: new Uint8Array(row.bundle), oneTime: true, remaining: Number(q.count.get(agent)!.n) };
+        const a = q.agent.get(agent);
+        return a?.reusable ? { bundle: new Uint8Array(a.reusable), oneTime: false, remaining: 0 } : undefined;
+      }),
+    info: (agent) =>
+      guard((): AgentInfo | undefined => {
+        const a = q.agent.get(agent);
+        if (!a) return undefined;
+        return { identity: { signing: a.signing, agreement: a.agreement }, singleUseRemaining: Number(q.count.get(agent)!.n), hasReusable: a.reusable !== null };
+      }),
+    send: (m: MailboxMessage, limits: DirectoryLimits) =>
+      guard(() =>
+        tx(() => {
+          q.msgPurge.run(m.recipient, m.sentAt);
+          const seen = q.msgFind.get(m.recipient, m.sender, m.id);
+          if (seen) return idempotentResend(seen.digest, m.digest, Number(seen.seq));
+          const u = q.msgUsage.get(m.recipient)!;
+          checkQueue(m, Number(u.n), Number(u.bytes), limits);
+          return { seq: Number(q.msgInsert.get(m.recipient, m.sender, m.id, m.digest, m.body, m.body.length, m.sentAt, m.expiresAt)!.seq), duplicate: false };
+        }),
+      ),
+    inbox: (recipient, now, max) =>
+      guard((): QueuedMessage[] =>
+        q.inbox.all(recipient, now, max).map((r) => ({ seq: Number(r.seq), sender: r.sender, id: r.id, body: new Uint8Array(r.body), sentAt: Number(r.sent_at) })),
+      ),
+    ack: (recipient, seqs) => guard(() => tx(() => seqs.reduce((n, s) => n + Number(q.ack.run(recipient, s).changes), 0))),
     async close() {
-      await queue;
       db.close();
     },
   };

@@ -5,14 +5,23 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AgentsecError, decodeBundle, exportAgent, getProvider, importAgent, SessionAgent, SIGNED_PREKEY_GRACE_MS, utf8 } from '../../reference/index.js';
-import { DirectoryClient } from '../../services/directory/client.js';
-import { openStore } from '../../services/directory/open-store.js';
-import { PUBLISH_CHUNK, publishToDirectory } from '../../services/directory/publish.js';
-import { startDirectory, type RunningDirectory } from '../../services/directory/server.js';
+import { AgentsecError, decodeBundle, exportAgent, getProvider, importAgent, SessionAgent, SIGNED_PREKEY_GRACE_MS, utf8 } from '../../../reference/index.js';
+import { agentSigner, DirectoryClient } from '../client.js';
+import { openStore } from '../open-store.js';
+import { PUBLISH_CHUNK, publishToDirectory } from '../publish.js';
+import { startDirectory, type RunningDirectory } from '../server.js';
 
 const p = getProvider('node');
-const ROOT = join(import.meta.dirname, '../..');
+const ROOT = join(import.meta.dirname, '../../..');
+/** A client signing as `name` with `agent`'s identity. */
+const as = (url: string, name: string, agent: SessionAgent): DirectoryClient => new DirectoryClient(url, { signer: agentSigner(name, agent.identity) });
+/** A registered agent that only fetches. */
+async function fetcher(url: string, name: string): Promise<DirectoryClient> {
+  const a = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+  const c = as(url, name, a);
+  await c.publish(name, a.bundleBatch(0));
+  return c;
+}
 const KEY = p.randomBytes(32);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const dirs: RunningDirectory[] = [];
@@ -26,7 +35,7 @@ describe('sessions through the directory', () => {
   it('DIR-007 SESS-008 X3DH-019 X3DH-018: bob publishes and goes offline, alice sends 3 messages, bob restores and decrypts them in reverse order; retired-SPK bundles are refused after the grace period', async () => {
     const d = await startDirectory({ store: await openStore('sqlite:'), provider: p });
     dirs.push(d);
-    const client = new DirectoryClient(d.url);
+    const client = await fetcher(d.url, 'initiators');
     const time = { now: 1_800_000_000_000 };
     const clock = (): number => time.now;
 
@@ -34,7 +43,7 @@ describe('sessions through the directory', () => {
     {
       // Bob exists only in this block: afterwards he is offline and only his saved record remains.
       const bob = SessionAgent.create(p, { kind: 'pqxdh', oneTimePrekeys: 0, clock });
-      const r = await publishToDirectory(bob, client, 'bob', 3, { persist: (a) => void (saved = exportAgent(p, a, KEY)) });
+      const r = await publishToDirectory(bob, as(d.url, 'bob', bob), 'bob', 3, { persist: (a) => void (saved = exportAgent(p, a, KEY)) });
       expect(r).toEqual({ stored: 4, single_use: 3, reusable: true });
       expect(bob.prekeyStatus()).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: 3, pqOneTimeHeld: 3 });
     }
@@ -53,7 +62,7 @@ describe('sessions through the directory', () => {
     // Rotation: new bundles go to the directory behind the two old ones still queued there.
     const oldSpk = restored.prekeyStatus().signedPrekeyId;
     restored.rotateSignedPrekey();
-    await publishToDirectory(restored, client, 'bob', 2);
+    await publishToDirectory(restored, as(d.url, 'bob', restored), 'bob', 2);
     time.now += SIGNED_PREKEY_GRACE_MS;
     restored.prune();
     expect(restored.prekeyStatus().previousSignedPrekeys).toEqual([]);
@@ -86,8 +95,8 @@ describe('publishToDirectory', () => {
   it('DIR-007: a batch larger than one request is sent in chunks; the directory receives every bundle once', async () => {
     const d = await startDirectory({ store: await openStore('sqlite:'), provider: p });
     dirs.push(d);
-    const client = new DirectoryClient(d.url);
     const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+    const client = as(d.url, 'bob', bob);
     expect(await publishToDirectory(bob, client, 'bob', PUBLISH_CHUNK + 10)).toEqual({ stored: PUBLISH_CHUNK + 11, single_use: PUBLISH_CHUNK + 10, reusable: true });
     expect(await client.info('bob')).toMatchObject({ single_use_remaining: PUBLISH_CHUNK + 10, has_reusable: true });
     expect(bob.prekeyStatus()).toMatchObject({ oneTimeAvailable: 0, oneTimeHeld: PUBLISH_CHUNK + 10 });
@@ -125,14 +134,14 @@ describe('agentsec directory serve', () => {
     const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
 
     const first = await serve(`sqlite:${file}`);
-    const c1 = new DirectoryClient(first.url);
+    const c1 = as(first.url, 'bob', bob);
     expect(await publishToDirectory(bob, c1, 'bob', 3)).toEqual({ stored: 4, single_use: 3, reusable: true });
-    const b1 = await c1.fetchBundle('bob');
+    const b1 = await (await fetcher(first.url, 'initiators')).fetchBundle('bob');
     expect(b1).toMatchObject({ oneTime: true, remaining: 2 });
     expect(await stop(first.child)).toBe(0);
 
     const second = await serve(`sqlite:${file}`);
-    const c2 = new DirectoryClient(second.url);
+    const c2 = as(second.url, 'bob', bob);
     expect(await c2.info('bob')).toMatchObject({ single_use_remaining: 2, has_reusable: true });
     const b2 = await c2.fetchBundle('bob');
     expect(b2).toMatchObject({ oneTime: true, remaining: 1 });
