@@ -4,10 +4,10 @@
  * table, writes the report folder, and exits 0 (all passed or failed as expected), 1 (unexpected
  * failure, unexpected pass or stale expectation) or 2 (bad usage or configuration).
  */
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join, resolve } from 'node:path';
+import { accessSync, constants, rmdirSync } from 'node:fs';
+import { delimiter, join } from 'node:path';
 import { ExpectationsError, loadExpectations, type Expectation } from '../harness/conform/expectations.js';
-import { matchesAny } from '../harness/conform/match.js';
+import { compileSelection, type Selection } from '../harness/conform/selection.js';
 import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
 import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type RunResult } from '../harness/conform/runner.js';
 import type { Suite } from '../harness/conform/types.js';
@@ -16,10 +16,12 @@ import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
 import { SUITES } from '../harness/suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
+import { readFailed, reportFolder } from './conform-outputs.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
-                        [--only ID|GLOB ...] [--timeout MS] [--test-timeout MS] [--provider noble|node] [--strict] [--list]
+                        [--only ID|GLOB ...] [--exclude ID|GLOB ...] [--rerun-failed results.json] [--no-report]
+                        [--timeout MS] [--test-timeout MS] [--provider noble|node] [--strict] [--verbose] [--list]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -29,9 +31,15 @@ reference that way).
   --suite a,b        suites to run (default: all registered)
   --seed N           run seed, 0..4294967295 (default: random, printed); each test's randomness
                      comes from (seed, test id)
-  --only ID|GLOB     run only these tests (repeatable, or comma-separated; * matches anything)
+  --only ID|GLOB     run only these tests (repeatable, or comma-separated; * matches anything); a
+                     requirement ID (X3DH-009, ENV-0*) selects every test citing it
+  --exclude ID|GLOB  do not run these tests (same forms as --only)
+  --rerun-failed F   rerun the failing, unexpectedly passing and warning tests of a results.json,
+                     with its seed (and its --impl and --quick unless given)
   --expect FILE      expectations: {"<id or glob>": {"expect": "fail"|"skip", "reason": "..."}}
-  --report DIR       report folder: results.json, junit.xml, index.html (default: ./report)
+  --report DIR       report folder: results.json, junit.xml, index.html (default: ./report; a run
+                     with --only, --exclude or --rerun-failed writes to a new ./report-<time>)
+  --no-report        write no report folder
   --quick            smaller test sets (for development and CI smoke runs)
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
@@ -42,8 +50,10 @@ reference that way).
   --verbose          print each failing test's exchange with the implementation and hex diff to
                      stderr (meant for a single test: --only ID)
 
+Ctrl-C stops the run and writes the report of the tests that finished.
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
-stale expectation entry; 2 bad usage or configuration.`;
+stale expectation entry; 2 bad usage or configuration (output paths are checked before the run);
+130 interrupted.`;
 
 function onPath(cmd: string): boolean {
   for (const dir of (process.env.PATH ?? '').split(delimiter)) {
@@ -81,6 +91,9 @@ export function selectSuites(all: readonly Suite[], list: string | undefined): {
   return { selected: all.filter((s) => names.includes(s.name)), unselected: all.filter((s) => !names.includes(s.name)).map((s) => s.name) };
 }
 
+/** The shell's status for a run ended by SIGINT. */
+const EXIT_INTERRUPTED = 130;
+
 export function summaryTable(r: RunResult): string {
   const suites = [...new Set(r.tests.map((t) => t.suite))];
   const cols = ['suite', 'tests', ...OUTCOMES];
@@ -95,7 +108,8 @@ export function summaryTable(r: RunResult): string {
   return [fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(0, -1).map(fmt), widths.map((w) => '-'.repeat(w)).join('  '), fmt(rows[rows.length - 1]!)].join('\n');
 }
 
-async function listTests(suites: readonly Suite[], only: readonly string[], quick: boolean, io: ConformCliIo): Promise<number> {
+async function listTests(suites: readonly Suite[], selection: Selection, quick: boolean, io: ConformCliIo): Promise<number> {
+  const selected = compileSelection(selection);
   const opts = { quick, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}) };
   for (const s of suites) {
     const u = s.unavailable?.(opts);
@@ -103,7 +117,7 @@ async function listTests(suites: readonly Suite[], only: readonly string[], quic
       io.out(`${s.name}/unavailable  (${typeof u === 'string' ? u : u.reason})`);
       continue;
     }
-    for (const t of await s.tests(opts)) if (only.length === 0 || matchesAny(only, t.id)) io.out(`${t.id}  ${t.reqs.join(' ')}`);
+    for (const t of await s.tests(opts)) if (selected(t)) io.out(`${t.id}  ${t.reqs.join(' ')}`);
   }
   return EXIT_OK;
 }
@@ -122,24 +136,29 @@ const stdio: ConformCliIo = {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider'],
-    booleans: ['quick', 'list', 'strict', 'verbose'],
-    multi: ['only'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed'],
+    booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
+    multi: ['only', 'exclude'],
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
-  const impl = flags.impl as string | undefined;
+  const rerunFile = flags['rerun-failed'] as string | undefined;
+  const previous = rerunFile !== undefined ? readFailed(rerunFile) : undefined;
+  if (previous && flags.only !== undefined) throw new UsageError('--rerun-failed selects the tests itself; drop --only (or use --only without --rerun-failed)');
+  const impl = (flags.impl as string | undefined) ?? previous?.impl;
   if (impl !== undefined && impl.trim() === '') throw new UsageError('--impl needs a command line, e.g. --impl "agentsec adapter"');
   const providerName = providerFlag(flags.provider);
   if (providerName !== undefined && impl !== undefined) {
     throw new UsageError('--provider selects the crypto of the in-process reference; with --impl give it to the adapter (e.g. --impl "agentsec adapter --provider node")');
   }
-  const seed = intFlag(flags.seed, 'seed', 0, MAX_SEED) ?? randomSeed();
+  // A rerun replays the previous run's seed, so each test draws the same randomness (CONF-017).
+  const seed = intFlag(flags.seed, 'seed', 0, MAX_SEED) ?? previous?.seed ?? randomSeed();
   const callTimeoutMs = intFlag(flags.timeout, 'timeout', 1, 3_600_000);
   const testTimeoutMs = intFlag(flags['test-timeout'], 'test-timeout', 1, 86_400_000);
-  const only = ((flags.only as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
-  const quick = flags.quick === true;
+  const list = (f: unknown): string[] => ((f as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
+  const only = previous ? previous.ids : list(flags.only);
+  const exclude = list(flags.exclude);
+  const quick = flags.quick === true || previous?.quick === true;
   const strict = flags.strict === true;
-  const reportDir = resolve((flags.report as string | undefined) ?? 'report');
   const { selected, unselected } = selectSuites(registry, flags.suite as string | undefined);
   let expectations: Expectation[] = [];
   const expectFile = flags.expect as string | undefined;
@@ -151,13 +170,27 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       throw e;
     }
   }
-  if (flags.list === true) return listTests(selected, only, quick, io);
+  if (flags.list === true) return listTests(selected, { only, exclude }, quick, io);
+  if (previous && previous.ids.length === 0) {
+    io.out(`agentsec conform: nothing to rerun: ${rerunFile} lists no failing, unexpectedly passing or warning test`);
+    return EXIT_OK;
+  }
+  // @req CONF-067
+  const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
   const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : [])];
   const ci = process.env.CI === 'true';
 
   io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);
   io.out(`implementation: ${impl ?? `the reference, in process (crypto provider ${providerName ?? 'noble'})`}`);
   io.out(`suites: ${selected.map((s) => s.name).join(', ') || '(none registered)'}${quick ? ' (quick)' : ''}${only.length ? `; only ${only.join(', ')}` : ''}`);
+  // Ctrl-C: the test in progress is abandoned, the report of what finished is written (CONF-068); twice: exit now.
+  const interrupt = new AbortController();
+  const onSigint = (): void => {
+    if (interrupt.signal.aborted) process.exit(130);
+    io.err('agentsec conform: interrupted; writing the report of the tests that finished (Ctrl-C again to quit at once)');
+    interrupt.abort();
+  };
+  process.on('SIGINT', onSigint);
   let result: RunResult;
   try {
     result = await runConformance({
@@ -166,6 +199,8 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),
       seed,
       only,
+      exclude,
+      signal: interrupt.signal,
       quick,
       expectations,
       ...(expectFile !== undefined ? { expectationsFile: expectFile } : {}),
@@ -186,8 +221,12 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       return EXIT_USAGE;
     }
     throw e;
+  } finally {
+    process.off('SIGINT', onSigint);
   }
-  if (only.length > 0 && result.tests.length === 0) {
+  if (only.length > 0 && result.tests.length === 0 && !interrupt.signal.aborted) {
+    // The fresh folder made for this run stays empty: leave nothing behind.
+    if (reportDir !== undefined && flags.report === undefined) rmdirSync(reportDir);
     io.err(`agentsec conform: --only ${only.join(',')} matched no test of the selected suites (ids look like noise/vectors/Noise_IK_25519_ChaChaPoly_SHA256; globs use *)`);
     return EXIT_USAGE;
   }
@@ -195,10 +234,16 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   io.out(summaryTable(result));
   for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) matches no test: remove it`);
   if (flags.verbose === true) for (const l of verboseDetail(result)) io.err(l);
-  const paths = writeReports(reportDir, result);
-  io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
+  if (reportDir !== undefined) {
+    const paths = writeReports(reportDir, result);
+    io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
+  }
   for (const l of failureList(result)) io.out(l);
   const c = countOutcomes(result.tests);
+  if (result.run.interrupted) {
+    io.out(`INTERRUPTED: ${result.tests.length} of ${result.run.planned ?? '?'} selected tests finished: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${c.warn} warning(s); seed ${seed}`);
+    return EXIT_INTERRUPTED;
+  }
   const verdict = result.exit_code === 0 ? 'PASSED' : 'FAILED';
   io.out(`${verdict}: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${c.warn} warning(s)${c.warn > 0 ? ' (--strict makes them failures)' : ''}, ${result.stale_expectations.length} stale expectation(s); seed ${seed}; ${(result.run.duration_ms / 1000).toFixed(1)} s`);
   return result.exit_code === 0 ? EXIT_OK : EXIT_FAILURES;
@@ -212,6 +257,10 @@ export const conformCommand: Command = {
     // The AWS SDK (used by the KMS service and envelope suite) warns about Node 20 on every run;
     // it says nothing about the implementation under test, so keep it out of the run's output.
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-    return conformMain(args);
+    return conformMain(args).then((code) => {
+      // An interrupted run may leave an abandoned test running in process: its report is written, so stop here.
+      if (code === EXIT_INTERRUPTED) process.exit(code);
+      return code;
+    });
   },
 };

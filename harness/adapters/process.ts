@@ -114,7 +114,8 @@ export class ProcessAdapter implements Adapter {
       for (const sig of ['SIGINT', 'SIGTERM'] as const) {
         process.once(sig, () => {
           for (const c of live) killGroup(c);
-          process.kill(process.pid, sig);
+          // A caller that handles the signal itself (conform writes its partial report) keeps running.
+          if (process.listenerCount(sig) === 0) process.kill(process.pid, sig);
         });
       }
     }
@@ -272,6 +273,8 @@ export class ProcessAdapter implements Adapter {
 
   /** Closes stdin and waits briefly for a clean exit, then kills the process group. */
   async close(): Promise<void> {
+    // A call still in flight (an abandoned test) fails now rather than waiting for its timeout.
+    if (this.pending) this.setFault(new AdapterFault('crash', `adapter closed while "${this.pending.method}" was in flight`));
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.closing = !this.fault;
       this.child.stdin?.end();

@@ -8,7 +8,7 @@ import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
 import { findExpectation, type Expectation } from './expectations.js';
-import { matchesAny } from './match.js';
+import { compileSelection, mayHoldSelected } from './selection.js';
 import { SeededRng, testSeed } from './rng.js';
 import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
@@ -24,8 +24,12 @@ export interface RunnerOptions {
   /** The implementation's command line; absent: the reference in process. */
   impl?: string;
   seed: number;
-  /** Test ids or globs to run (all when absent or empty). */
+  /** Test ids, requirement IDs or globs to run (all when absent or empty). */
   only?: readonly string[];
+  /** Test ids, requirement IDs or globs not to run. */
+  exclude?: readonly string[];
+  /** Aborted (Ctrl-C): the run stops after the test in progress is abandoned, and returns what finished. */
+  signal?: AbortSignal;
   quick?: boolean;
   expectations?: readonly Expectation[];
   expectationsFile?: string;
@@ -90,6 +94,9 @@ export interface RunResult {
     suites: string[];
     only: string[];
     quick: boolean;
+    /** Ctrl-C: the run stopped early; `tests` holds what finished of `planned` selected tests. */
+    interrupted?: boolean;
+    planned?: number;
     /** --strict: warnings were failures. */
     strict?: boolean;
     ci: boolean;
@@ -202,6 +209,22 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
+/** Ctrl-C during a test: the test is abandoned and not reported (CONF-068). */
+class Interrupted extends Error {
+  override name = 'Interrupted';
+}
+
+function withAbort<T>(p: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (!signal) return p;
+  let onAbort: (() => void) | undefined;
+  const a = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new Interrupted('interrupted'));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return Promise.race([p, a]).finally(() => signal.removeEventListener('abort', onAbort!));
+}
+
 export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   const startedAt = Date.now();
   const out = opts.out ?? (() => {});
@@ -213,7 +236,8 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   const matched = new Set<Expectation>();
   const suiteOpts: SuiteOptions = { quick, ...(opts.sharedVectorsDir ? { sharedVectorsDir: opts.sharedVectorsDir } : {}) };
   const results: TestResult[] = [];
-  const selected = (id: string): boolean => only.length === 0 || matchesAny(only, id);
+  const selection = { only, exclude: [...(opts.exclude ?? [])] };
+  const selected = compileSelection(selection);
 
   const finish = (r: TestResult): TestResult => {
     const exp = findExpectation(expectations, r.id);
@@ -260,7 +284,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       const { reason, ciExempt } = unavailableReason(u);
       const id = `${suite.name}/unavailable`;
       unlisted.push(suite.name);
-      if (only.length > 0 && !only.some((p) => p.startsWith(`${suite.name}/`) || p.startsWith('*'))) continue;
+      if (!mayHoldSelected(selection, suite.name)) continue;
       if (ci && !ciExempt) finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'fail', duration_ms: 0, message: `skipped: ${reason}; under CI=true a missing service is a failure` });
       else {
         finish({ id, suite: suite.name, reqs: ['CONF-021'], outcome: 'skip', duration_ms: 0, message: reason });
@@ -284,7 +308,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         continue;
       }
       seen.add(test.id);
-      if (selected(test.id)) plan.push({ suite, test });
+      if (selected(test)) plan.push({ suite, test });
     }
     suiteOrder.push(suite);
   }
@@ -330,12 +354,14 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     }
     let suiteIndex = 0;
     for (const [suite, planned] of bySuite) {
+      if (opts.signal?.aborted) break;
       suiteIndex++;
       const suiteStart = Date.now();
       let lastBeat = Date.now();
       const before = results.length;
       let done = 0;
       for (const { test } of planned) {
+        if (opts.signal?.aborted) break;
         done++;
         status?.(`[${suiteIndex}/${bySuite.size}] ${suite.name} ${done}/${planned.length}`);
         if (!status && Date.now() - lastBeat > 15_000) {
@@ -408,9 +434,15 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
               warnings.push(finding);
             },
           };
-          await withTimeout(test.run(ctx), test.timeoutMs ?? opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS);
+          await withAbort(withTimeout(test.run(ctx), test.timeoutMs ?? opts.testTimeoutMs ?? DEFAULT_TEST_TIMEOUT_MS), opts.signal);
           r = { ...base, outcome: 'pass', duration_ms: 0 };
         } catch (e) {
+          if (e instanceof Interrupted) {
+            // @req CONF-068
+            await reference?.close();
+            await adapter.close();
+            break;
+          }
           const c = classify(e);
           if (e instanceof CheckFailure) diff = e.diff;
           if (e instanceof TestTimeout) {
@@ -479,6 +511,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       strict: opts.strict ?? false,
       ci,
       expectations: opts.expectationsFile ?? null,
+      ...(opts.signal?.aborted ? { interrupted: true, planned: plan.length } : {}),
       started: new Date(startedAt).toISOString(),
       duration_ms: Date.now() - startedAt,
       node: process.version,
