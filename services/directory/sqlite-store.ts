@@ -46,7 +46,9 @@ export function sqliteDrivers(): SqliteDriver[] {
   const out: SqliteDriver[] = [];
   if (loadNodeSqlite()) out.push('node:sqlite');
   try {
-    require('better-sqlite3');
+    // The native addon loads on first use: open one in-memory database to know it is built for this ABI.
+    const Database = require('better-sqlite3') as new (path: string) => SqlDatabase;
+    new Database(':memory:').close();
     out.push('better-sqlite3');
   } catch {
     // Not built for this Node ABI: `npm rebuild better-sqlite3`.
