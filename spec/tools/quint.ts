@@ -12,7 +12,7 @@ export interface ModelSpec {
   name: string;
   /** Invariants simulated by `spec check` (each is a requirement MODEL-NNN in spec/models.md). */
   invariants: string[];
-  /** Simulation bounds for `spec check`. */
+  /** Simulation bounds for `spec check`: samples per seed, steps per sample. */
   samples: number;
   steps: number;
 }
@@ -20,24 +20,26 @@ export interface ModelSpec {
 export const MODELS: readonly ModelSpec[] = [
   {
     name: 'noise_handshake',
-    invariants: ['nonceNeverReused', 'noNonceWrap', 'turnTaking', 'failedIsTerminal', 'refusalChangesNothing', 'tamperedChangesNothing', 'agreement'],
-    samples: 600,
+    invariants: ['nonceNeverReused', 'noNonceWrap', 'turnTaking', 'failedIsTerminal', 'refusedHandshakeReadEnds', 'refusalChangesNothing', 'tamperedChangesNothing', 'transportInOrder', 'genuineNextAccepted', 'rekeySeparatesKeys', 'agreement'],
+    samples: 1000,
     steps: 20,
   },
   {
     name: 'double_ratchet',
-    invariants: ['noDoubleAccept', 'tamperedChangesNothing', 'refusalChangesNothing', 'keyNeverReused', 'inOrderAccepted', 'skippedKeysSound'],
-    samples: 300,
+    invariants: ['noDoubleAccept', 'tamperedChangesNothing', 'refusalChangesNothing', 'keyNeverReused', 'genuineAccepted', 'skippedKeysSound', 'evictsOldestFirst'],
+    samples: 1000,
     steps: 20,
   },
   {
     name: 'envelope_lifecycle',
-    invariants: ['currentNeverRetired', 'liveAlwaysReadable', 'staleUnreadable', 'genuineOpens', 'tamperedNeverOpens', 'rewrapPreservesPayload', 'retiredAfterGrace'],
-    samples: 600,
+    invariants: ['currentNeverRetired', 'liveAlwaysReadable', 'retiredNeverOpensOrRewraps', 'openNeedsSealedContext', 'genuineOpens', 'rewrapPreservesPayload', 'retiredAfterGrace'],
+    samples: 1000,
     steps: 20,
   },
 ];
 
+/** Seeds of `spec check`: every model is simulated once per seed (3 x 1000 samples). */
+export const SEEDS: readonly number[] = [20261129, 7, 424242];
 export const DEFAULT_SEED = 20261129;
 
 export function quintCli(): string {
@@ -64,38 +66,62 @@ export function quint(args: string[], cwd: string): Promise<Run> {
   });
 }
 
+export interface Simulation extends Run {
+  samples: number;
+  steps: number;
+  seed: number;
+  invariants: string[];
+  ok: boolean;
+}
+
 export interface ModelReport {
   name: string;
   ok: boolean;
   typecheck: Run;
   tests?: Run & { passed: number };
-  simulation?: Run & { samples: number; steps: number; seed: number; invariants: string[] };
+  /** One simulation per seed, in order; stops at the first violation. */
+  simulations: Simulation[];
 }
 
 export interface CheckOptions {
-  seed?: number;
+  /** Seeds to simulate with (SEEDS by default). */
+  seeds?: readonly number[];
   /** Scales simulation samples (e.g. 0.1 for a quick check). */
   scale?: number;
   /** Skip the separate typecheck (quint test typechecks too; saves one Quint start). */
   skipTypecheck?: boolean;
 }
 
+/** Simulates `file` checking `invariants` in every state; ok when no violation is found. */
+export async function simulate(dir: string, file: string, invariants: readonly string[], seed: number, samples: number, steps: number): Promise<Simulation> {
+  const s = await quint(
+    // The file comes first: --invariants and --hide take every argument that follows them.
+    ['run', file, '--backend', 'typescript', '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(steps), '--verbosity', '2', '--invariants', ...invariants, '--hide', 'prev'],
+    dir,
+  );
+  return { ...s, samples, steps, seed, invariants: [...invariants], ok: s.code === 0 && /No violation found/.test(s.out) };
+}
+
+/** The samples Quint ran, from its "(N ms at R traces/second)" line (exact to within ms/2000). */
+export function samplesRun(out: string): number | undefined {
+  const m = /\((\d+)ms at (\d+) traces\/second\)/.exec(out);
+  return m ? Math.max(1, Math.round((Number(m[1]) * Number(m[2])) / 1000)) : undefined;
+}
+
 export async function checkModel(dir: string, m: ModelSpec, opts: CheckOptions = {}): Promise<ModelReport> {
   const file = `${m.name}.qnt`;
   const typecheck = opts.skipTypecheck ? { code: 0, out: '', ms: 0 } : await quint(['typecheck', file], dir);
-  if (typecheck.code !== 0) return { name: m.name, ok: false, typecheck };
+  if (typecheck.code !== 0) return { name: m.name, ok: false, typecheck, simulations: [] };
   const t = await quint(['test', '--backend', 'typescript', file], dir);
   const passed = Number(/(\d+) passing/.exec(t.out)?.[1] ?? 0);
   const tests = { ...t, passed };
-  if (t.code !== 0) return { name: m.name, ok: false, typecheck, tests };
-  const seed = opts.seed ?? DEFAULT_SEED;
+  if (t.code !== 0) return { name: m.name, ok: false, typecheck, tests, simulations: [] };
   const samples = Math.max(1, Math.round(m.samples * (opts.scale ?? 1)));
-  const s = await quint(
-    // The file comes first: --invariants and --hide take every argument that follows them.
-    ['run', file, '--backend', 'typescript', '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(m.steps), '--verbosity', '2', '--invariants', ...m.invariants, '--hide', 'prev'],
-    dir,
-  );
-  const simulation = { ...s, samples, steps: m.steps, seed, invariants: m.invariants };
-  const ok = s.code === 0 && /No violation found/.test(s.out);
-  return { name: m.name, ok, typecheck, tests, simulation };
+  const simulations: Simulation[] = [];
+  for (const seed of opts.seeds ?? SEEDS) {
+    const s = await simulate(dir, file, m.invariants, seed, samples, m.steps);
+    simulations.push(s);
+    if (!s.ok) break;
+  }
+  return { name: m.name, ok: simulations.every((s) => s.ok), typecheck, tests, simulations };
 }
