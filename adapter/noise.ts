@@ -121,7 +121,16 @@ export const noiseArea: Area = {
     },
     'noise.state': (p, { objects }) => {
       const ch = objects.get<NoiseChannel>(p.id, KIND);
-      return ch.isHandshakeComplete ? { complete: true, handshake_hash: toHex(ch.handshakeHash()) } : { complete: false };
+      if (!ch.isHandshakeComplete) return { complete: false };
+      // @req MODEL-050
+      const nonce = (d: 'send' | 'recv') => {
+        try {
+          return { [`${d}_nonce`]: ch.nonce(d).toString() };
+        } catch {
+          return {}; // a one-way pattern has no such direction
+        }
+      };
+      return { complete: true, handshake_hash: toHex(ch.handshakeHash()), ...nonce('send'), ...nonce('recv') };
     },
     'noise.rekey': (p, { objects }) => {
       objects.get<NoiseChannel>(p.id, KIND).rekey(directionParam(p));

@@ -54,6 +54,15 @@ function agentParam(p: Record<string, unknown>, ctx: AreaContext): SessionAgent 
   return ctx.objects.get<SessionAgent>(p.agent, KIND);
 }
 
+/** Optional receive limits (`max_skip`, `max_skipped_keys`): the trace replay runs the model's small ones. */
+function limitsParam(p: Record<string, unknown>): { limits?: { maxSkip: number; maxSkippedKeys: number } } {
+  const maxSkip = optIntParam(p, 'max_skip');
+  const maxSkippedKeys = optIntParam(p, 'max_skipped_keys');
+  if (maxSkip === undefined && maxSkippedKeys === undefined) return {};
+  if (maxSkip === undefined || maxSkippedKeys === undefined) throw new AgentsecError('decode_failure', 'BAD_PARAM', 'params "max_skip" and "max_skipped_keys" go together');
+  return { limits: { maxSkip, maxSkippedKeys } };
+}
+
 function nameParam(p: Record<string, unknown>, name: string): string {
   const v = strParam(p, name);
   if (v.length === 0 || v.length > MAX_NAME) throw new AgentsecError('decode_failure', 'BAD_PARAM', `param "${name}" must be 1..${MAX_NAME} characters`);
@@ -77,7 +86,7 @@ export const sessionArea: Area = {
         if (typeof keys !== 'object' || Array.isArray(keys)) throw new AgentsecError('decode_failure', 'BAD_PARAM', 'param "keys" must be an object');
         return put(ctx, agentFromKeys(script.provider, kind as HandshakeKind, keys as Record<string, unknown>, areaState(ctx).watermarks), script);
       }
-      const agent = SessionAgent.create(script.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks });
+      const agent = SessionAgent.create(script.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks, ...limitsParam(p) });
       return put(ctx, agent, script);
     },
     'session.bundle': (p, ctx) => ({ bundle: toHex(agentParam(p, ctx).bundle()) }),
@@ -96,11 +105,16 @@ export const sessionArea: Area = {
       const [peer, message] = [nameParam(p, 'peer'), hexParam(p, 'message')];
       return { plaintext: toHex(withFixed(p, agent, () => agent.decrypt(peer, message))) };
     },
+    // @req MODEL-050
+    'session.state': (p, ctx) => {
+      const c = agentParam(p, ctx).counters(nameParam(p, 'peer'));
+      return { ns: c.ns, nr: c.nr, pn: c.pn, epoch: c.epoch, skipped: c.skipped };
+    },
     'session.export': (p, ctx) => ({ state: toHex(exportAgent(ctx.provider, agentParam(p, ctx), areaState(ctx).storageKey)) }),
     'session.import': (p, ctx) => {
       const s = areaState(ctx);
       const script = new ScriptedProvider(ctx.provider);
-      const agent = importAgent(script.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks });
+      const agent = importAgent(script.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks, ...limitsParam(p) });
       return put(ctx, agent, script);
     },
   },

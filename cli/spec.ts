@@ -4,40 +4,62 @@ import { PACKAGE_ROOT } from '../reference/paths.js';
 import { computeCoverage, coveragePassed, renderHtml } from '../spec/tools/coverage.js';
 import { extractRequirements } from '../spec/tools/extract.js';
 import { SpecFormatError } from '../spec/tools/requirements.js';
-import { DEFAULT_SEED, MODELS, checkModel } from '../spec/tools/quint.js';
+import { MODELS, SEEDS, checkModel } from '../spec/tools/quint.js';
+import { loadMutants, MUTANT_BUDGET, runMutants } from '../spec/tools/mutants.js';
 import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
 
 /** The project root, where spec/ and the sources are. */
 export const PROJECT_ROOT = PACKAGE_ROOT;
 
+const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
+
+/** `spec check --mutants`: every planted model bug must be caught by its invariant within its budget. */
+async function checkMutants(dir: string, only: string[]): Promise<number> {
+  const list = loadMutants(dir).filter((x) => only.length === 0 || only.includes(x.model));
+  const t0 = Date.now();
+  const results = await runMutants(dir, list, 2);
+  const rows = results.map((r) => [r.model, r.id, r.invariant, r.caught ? `caught at sample ${r.sample ?? '?'}` : `NOT CAUGHT in ${r.budget.samples} samples`, `${r.budget.samples} x ${r.budget.steps} (seed ${r.budget.seed})`]);
+  const head = ['model', 'mutant', 'invariant', 'result', 'budget'];
+  const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();
+  process.stdout.write(`${line(head)}\n${rows.map(line).join('\n')}\n`);
+  const missed = results.filter((r) => !r.caught);
+  for (const r of missed) process.stdout.write(`\n${r.id} (${r.bug}) was not caught by ${r.invariant}:\n${r.sim.out.slice(-600)}\n`);
+  process.stdout.write(`${results.length - missed.length}/${results.length} model mutants caught in ${secs(Date.now() - t0)}\n`);
+  return missed.length === 0 ? EXIT_OK : EXIT_FAILURES;
+}
+
 export const specCheckCommand: Command = {
   name: 'spec check',
   summary: 'typecheck, test and simulate the Quint models',
-  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...]
+  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...] [--mutants]
 
 For each Quint model in spec/models/: typecheck it, run its \`run\` tests (quint test), then simulate
-it with a fixed seed checking every invariant in every state (quint run --invariants ...
---backend typescript). Fails (exit 1) on a type error, a failed test or an invariant violation, and
-prints the violating trace.
+it with fixed seeds (${SEEDS.join(', ')}) checking every invariant in every state (quint run
+--invariants ... --backend typescript). Fails (exit 1) on a type error, a failed test or an invariant
+violation, and prints the violating trace.
 
-  --seed N       simulation seed (default ${DEFAULT_SEED})
+  --seed N       simulate with this seed only
   --quick        a tenth of the simulation samples
   --model NAME   only this model (repeatable): ${MODELS.map((m) => m.name).join(', ')}
+  --mutants      the model mutation check instead: every planted bug of spec/models/mutants/*.json
+                 must be caught by its invariant within its budget (default ${MUTANT_BUDGET.samples} samples
+                 x ${MUTANT_BUDGET.steps} steps, seed ${MUTANT_BUDGET.seed}); prints the table
 `,
   async run(args) {
-    const { flags } = parseFlags(args, { strings: ['seed'], booleans: ['quick'], multi: ['model'] });
-    const seed = flags.seed === undefined ? DEFAULT_SEED : Number(flags.seed);
-    if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError('--seed must be a non-negative integer');
+    const { flags } = parseFlags(args, { strings: ['seed'], booleans: ['quick', 'mutants'], multi: ['model'] });
+    const seed = flags.seed === undefined ? undefined : Number(flags.seed);
+    if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) throw new UsageError('--seed must be a non-negative integer');
     const only = (flags.model as string[] | undefined) ?? [];
     const unknown = only.filter((n) => !MODELS.some((m) => m.name === n));
     if (unknown.length > 0) throw new UsageError(`unknown model ${unknown.join(', ')} (models: ${MODELS.map((m) => m.name).join(', ')})`);
     const models = MODELS.filter((m) => only.length === 0 || only.includes(m.name));
     const dir = join(PROJECT_ROOT, 'spec', 'models');
+    if (flags.mutants === true) return checkMutants(dir, only);
     const t0 = Date.now();
-    const reports = await Promise.all(models.map((m) => checkModel(dir, m, { seed, scale: flags.quick === true ? 0.1 : 1 })));
+    const reports = await Promise.all(models.map((m) => checkModel(dir, m, { ...(seed !== undefined ? { seeds: [seed] } : {}), scale: flags.quick === true ? 0.1 : 1 })));
     let failed = 0;
     for (const r of reports) {
-      const secs = (ms: number) => `${(ms / 1000).toFixed(1)}s`;
       if (r.typecheck.code !== 0) {
         failed++;
         process.stdout.write(`${r.name}: TYPECHECK FAILED\n${r.typecheck.out}\n`);
@@ -48,17 +70,19 @@ prints the violating trace.
         process.stdout.write(`${r.name}: typecheck ok; TESTS FAILED\n${r.tests?.out ?? ''}\n`);
         continue;
       }
-      const s = r.simulation!;
-      const head = `${r.name}: typecheck ok, ${r.tests.passed} tests passed, ${s.invariants.length} invariants x ${s.samples} samples x ${s.steps} steps (seed ${s.seed})`;
+      const sims = r.simulations;
+      const total = sims.reduce((n, s) => n + s.samples, 0);
+      const head = `${r.name}: typecheck ok, ${r.tests.passed} tests passed, ${sims[0]!.invariants.length} invariants x ${total} samples (${sims.length} seeds: ${sims.map((s) => `${s.seed} x ${s.samples}`).join(', ')}) x ${sims[0]!.steps} steps`;
       if (r.ok) {
-        process.stdout.write(`${head}: no violation (${secs(s.ms)})\n  invariants: ${s.invariants.join(', ')}\n`);
+        process.stdout.write(`${head}: no violation (${sims.map((s) => secs(s.ms)).join(' + ')})\n  invariants: ${sims[0]!.invariants.join(', ')}\n`);
       } else {
         failed++;
-        const cut = s.out.lastIndexOf('An example execution:');
-        process.stdout.write(`${head}: VIOLATION\n${cut >= 0 ? s.out.slice(cut) : s.out}\n`);
+        const bad = sims.find((s) => !s.ok)!;
+        const cut = bad.out.lastIndexOf('An example execution:');
+        process.stdout.write(`${head}: VIOLATION (seed ${bad.seed})\n${cut >= 0 ? bad.out.slice(cut) : bad.out}\n`);
       }
     }
-    process.stdout.write(`${reports.length - failed}/${reports.length} models ok in ${((Date.now() - t0) / 1000).toFixed(1)}s\n`);
+    process.stdout.write(`${reports.length - failed}/${reports.length} models ok in ${secs(Date.now() - t0)}\n`);
     return failed === 0 ? EXIT_OK : EXIT_FAILURES;
   },
 };

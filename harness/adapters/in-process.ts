@@ -7,10 +7,13 @@ import type { CryptoProvider } from '../../reference/crypto/index.js';
 import type { Adapter, HelloResult, Services } from '../conform/types.js';
 import { errorFromRpc, validateHello, validateResult } from '../conform/validate.js';
 import { ReferenceDispatcher } from '../../adapter/index.js';
+import type { Area } from '../../adapter/area.js';
 
 export interface InProcessOptions {
   services?: Services;
   provider?: CryptoProvider;
+  /** The dispatcher's areas (the reference's by default); test-side mutant adapters replace one. */
+  areas?: readonly Area[];
 }
 
 class InProcessAdapter implements Adapter {
@@ -48,7 +51,7 @@ class InProcessAdapter implements Adapter {
 }
 
 export async function startReferenceAdapter(opts: InProcessOptions = {}): Promise<Adapter> {
-  const dispatcher = new ReferenceDispatcher(opts.provider ? { provider: opts.provider } : {});
+  const dispatcher = new ReferenceDispatcher({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.areas ? { areas: opts.areas } : {}) });
   const params = JSON.parse(JSON.stringify({ protocol: 1, ...(opts.services && Object.keys(opts.services).length ? { services: opts.services } : {}) })) as Record<string, unknown>;
   const response = await dispatcher.respond('hello', params);
   if ('error' in response) throw errorFromRpc('hello', response.error);

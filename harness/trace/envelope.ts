@@ -10,7 +10,7 @@
 import { AgentsecError, type EncryptionContext, inspectEnvelope, type KekProvider, LocalKekRing, openEnvelope, rewrapEnvelope, sealEnvelope } from '../../reference/index.js';
 import { equalBytes, fromHex } from '../../reference/index.js';
 import { CheckFailure } from '../conform/assert.js';
-import { list, map, num, rec, str, type Trace, type Value } from './itf.js';
+import { bool, list, map, num, rec, str, type Trace, type Value } from './itf.js';
 import { attemptLocal, expectOutcome, where, type At } from './outcome.js';
 import { flipLastByte, payloadFor } from './bytes.js';
 
@@ -19,7 +19,6 @@ export const GRACE_TICKS = 2;
 
 const kindOf = (e: unknown) => (e instanceof AgentsecError ? e.kind : undefined);
 const contextOf = (c: number): EncryptionContext => ({ tenant: `t${c}`, purpose: 'trace' });
-const WRONG_CONTEXT: EncryptionContext = { tenant: 'nobody', purpose: 'trace' };
 
 export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number) => KekProvider): Promise<number> {
   let now = 1_800_000_000_000;
@@ -67,10 +66,11 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
         if (result === env && !equalBytes(got.value, input)) throw new CheckFailure(`${where(at)}: rewrap of an envelope already current changed it`);
         envs.set(result, got.value);
       }
-    } else if (kind === 'open' || kind === 'open-tampered' || kind === 'open-wrong-context') {
+    } else if (kind === 'open') {
+      // The model opens with any context (last.ctx), genuine or tampered (last.tampered).
       const e = envOf(env);
-      const input = kind === 'open-tampered' ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex')), 'env') : bytesOf(env);
-      const ctx = kind === 'open-wrong-context' ? WRONG_CONTEXT : contextOf(num(e.ctx, 'ctx'));
+      const input = bool(last.tampered, 'last.tampered') ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex')), 'env') : bytesOf(env);
+      const ctx = contextOf(num(last.ctx, 'last.ctx'));
       const got = await attemptLocal(() => openEnvelope(kek, input, ctx), kindOf);
       expectOutcome(at, outcome, outcome === 'auth_failure' ? ['auth_failure'] : ['state_failure'], got);
       if (got.ok && Buffer.from(got.value).toString('hex') !== payloadFor(num(e.payload, 'payload'))) throw new CheckFailure(`${where(at)}: opened to a different plaintext`);

@@ -10,6 +10,7 @@ import type { Adapter, Capabilities } from '../conform/types.js';
 import { bool, map, num, rec, str, type Trace } from './itf.js';
 import { attempt, expectOutcome, where, type At } from './outcome.js';
 import { flipLastByte, payloadFor } from './bytes.js';
+import { NONCE_OFFSET, projectNoise, type ReplayOptions } from './projection.js';
 
 export const NOISE_PROTOCOLS = { IK: 'Noise_IK_25519_ChaChaPoly_SHA256', XX: 'Noise_XX_25519_ChaChaPoly_SHA256' } as const;
 
@@ -24,7 +25,7 @@ export function noiseApplies(caps: Capabilities): true | string {
   return true;
 }
 
-export async function replayNoise(trace: Trace, iut: Adapter): Promise<number> {
+export async function replayNoise(trace: Trace, iut: Adapter, opts: ReplayOptions = {}): Promise<number> {
   const s0 = trace.states[0]!;
   const pattern = str(s0.pattern, 'pattern');
   if (pattern !== 'IK' && pattern !== 'XX') throw new Error(`${trace.name}: unknown pattern ${pattern}`);
@@ -39,6 +40,8 @@ export async function replayNoise(trace: Trace, iut: Adapter): Promise<number> {
     ids[role] = r.value.id;
   }
   const messages = new Map<number, string>();
+  /** Parties whose nonces were moved to the model's offset (once, when their handshake completes). */
+  const offset = new Set<string>();
   let steps = 0;
   try {
     for (let i = 1; i < trace.states.length; i++) {
@@ -60,6 +63,9 @@ export async function replayNoise(trace: Trace, iut: Adapter): Promise<number> {
         const got = await attempt<{ payload: string }>(iut, 'noise.read', { id: ids[party], message: tampered ? flipLastByte(sent) : sent });
         expectOutcome(at, outcome, outcome === 'auth_failure' ? ['auth_failure', 'decode_failure'] : ['state_failure'], got);
         if (got.ok && got.value.payload !== payloadFor(mid)) throw new CheckFailure(`${where(at)}: decrypted payload differs from the one written`);
+      } else if (kind === 'rekey-send' || kind === 'rekey-recv') {
+        const got = await attempt(iut, 'noise.rekey', { id: ids[party], direction: kind === 'rekey-send' ? 'send' : 'recv' });
+        expectOutcome(at, outcome, ['state_failure'], got);
       } else {
         throw new Error(`${where(at)}: unknown action`);
       }
@@ -75,6 +81,18 @@ export async function replayNoise(trace: Trace, iut: Adapter): Promise<number> {
           throw new CheckFailure(`${where(at)}: ${role}'s handshake is ${s.value.complete ? 'complete' : 'incomplete'}, the model says ${phase}`);
         }
         if (phase === 'transport' && s.value.handshake_hash) hashes.push(s.value.handshake_hash);
+        if (phase === 'transport') {
+          // The model's MAX_NONCE stands for 2^64-1: move both nonces up once, so the reserved nonce is reached.
+          if (!offset.has(role)) {
+            for (const direction of ['send', 'recv']) {
+              const r = await attempt(iut, 'noise.set_nonce', { id: ids[role], direction, n: NONCE_OFFSET.toString() });
+              if (!r.ok) throw new CheckFailure(`${where(at)}: noise.set_nonce of ${role} refused with ${r.kind}`);
+            }
+            offset.add(role);
+          }
+          // MODEL-050: the nonces agree with the model's state.
+          if (opts.project !== false) await projectNoise(at, iut, ids[role]!, role, rec(parties.get(role), role));
+        }
       }
       // MODEL-016: both complete -> same handshake hash.
       if (hashes.length === 2 && hashes[0] !== hashes[1]) throw new CheckFailure(`${where(at)}: both parties complete with different handshake hashes`);

@@ -7,9 +7,10 @@
 import { CheckFailure } from '../conform/assert.js';
 import type { Adapter, Capabilities } from '../conform/types.js';
 import type { ErrorKind } from '../../reference/errors.js';
-import { bool, num, rec, str, type Trace } from './itf.js';
+import { bool, map, num, rec, str, type Trace } from './itf.js';
 import { attempt, describe, expectOutcome, where, type At } from './outcome.js';
 import { flipLastByte, payloadFor } from './bytes.js';
+import { projectRatchet, RATCHET_LIMITS, type ReplayOptions } from './projection.js';
 
 const other = (a: string) => (a === 'A' ? 'B' : 'A');
 
@@ -27,14 +28,22 @@ export function ratchetApplies(caps: Capabilities): true | string {
   return true;
 }
 
-export async function replayRatchet(trace: Trace, iut: Adapter): Promise<number> {
+export async function replayRatchet(trace: Trace, iut: Adapter, opts: ReplayOptions = {}): Promise<number> {
   const ids: Record<string, string> = {};
   for (const name of ['A', 'B']) {
-    const r = await attempt<{ agent: string }>(iut, 'session.agent', { name, kind: 'x3dh' });
+    const r = await attempt<{ agent: string }>(iut, 'session.agent', { name, kind: 'x3dh', ...RATCHET_LIMITS });
     if (!r.ok) throw new CheckFailure(`${trace.name}: session.agent ${name} refused with ${r.kind}`);
     ids[name] = r.value.agent;
   }
   const messages = new Map<number, string>();
+  /** Every state each agent exported (the model's `exports`). */
+  const exports: Record<string, string[]> = { A: [], B: [] };
+  const load = async (at: At, agent: string, state: string) => {
+    await attempt(iut, 'free', { id: ids[agent] });
+    const im = await attempt<{ agent: string }>(iut, 'session.import', { state, ...RATCHET_LIMITS });
+    if (!im.ok) throw new CheckFailure(`${where(at)}: session.import ${describe(im)}`);
+    ids[agent] = im.value.agent;
+  };
   let steps = 0;
   try {
     for (let i = 1; i < trace.states.length; i++) {
@@ -65,12 +74,21 @@ export async function replayRatchet(trace: Trace, iut: Adapter): Promise<number>
       } else if (kind === 'restart') {
         const ex = await attempt<{ state: string }>(iut, 'session.export', { agent: ids[agent] });
         if (!ex.ok) throw new CheckFailure(`${where(at)}: session.export ${describe(ex)}`);
-        await attempt(iut, 'free', { id: ids[agent] });
-        const im = await attempt<{ agent: string }>(iut, 'session.import', { state: ex.value.state });
-        if (!im.ok) throw new CheckFailure(`${where(at)}: session.import ${describe(im)}`);
-        ids[agent] = im.value.agent;
+        exports[agent]!.push(ex.value.state);
+        await load(at, agent, ex.value.state);
+      } else if (kind === 'rollback') {
+        // The model's msg is the index of the export restored.
+        const state = exports[agent]![mid];
+        if (state === undefined) throw new Error(`${where(at)}: export ${mid} of ${agent} was never made`);
+        await load(at, agent, state);
       } else {
         throw new Error(`${where(at)}: unknown action`);
+      }
+      // MODEL-050: the counters of every agent with a session agree with the model's state.
+      const agents = map(trace.states[i]!.agents, 'agents');
+      for (const name of ['A', 'B']) {
+        const a = rec(agents.get(name), name);
+        if (a.active === true && opts.project !== false) await projectRatchet(at, iut, ids[name]!, name, other(name), a);
       }
       steps++;
     }

@@ -337,6 +337,14 @@ export class SessionAgent {
     }
   }
 
+  /** The observable counters of the current session with `peer` (no key material): what a state-projected trace replay compares with the model. */
+  counters(peer: string): { ns: number; nr: number; pn: number; epoch: number; skipped: number } {
+    const ps = this.peer(peer);
+    if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
+    const r = ps.current.ratchet;
+    return { ns: r.ns, nr: r.nr, pn: r.pn, epoch: r.sendEpoch, skipped: r.skip.skipped.length };
+  }
+
   // ---- internals ----
 
   private peer(address: string): PeerSessions | undefined {

@@ -1,9 +1,10 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { checkModel, MODELS, type ModelReport } from '../tools/quint.js';
+import { applyMutant, loadMutants, runMutants } from '../tools/mutants.js';
+import { checkModel, MODELS, SEEDS, type ModelReport } from '../tools/quint.js';
 
 const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'models');
 
@@ -16,24 +17,32 @@ const REQ_OF: Record<string, string> = {
   'noise_handshake.refusalChangesNothing': 'MODEL-014',
   'noise_handshake.tamperedChangesNothing': 'MODEL-015',
   'noise_handshake.agreement': 'MODEL-016',
+  'noise_handshake.refusedHandshakeReadEnds': 'MODEL-017',
+  'noise_handshake.transportInOrder': 'MODEL-018',
+  'noise_handshake.genuineNextAccepted': 'MODEL-019',
+  'noise_handshake.rekeySeparatesKeys': 'MODEL-060',
   'double_ratchet.noDoubleAccept': 'MODEL-020',
   'double_ratchet.tamperedChangesNothing': 'MODEL-021',
   'double_ratchet.refusalChangesNothing': 'MODEL-022',
   'double_ratchet.keyNeverReused': 'MODEL-023',
-  'double_ratchet.inOrderAccepted': 'MODEL-024',
+  'double_ratchet.genuineAccepted': 'MODEL-024',
   'double_ratchet.skippedKeysSound': 'MODEL-025',
+  'double_ratchet.evictsOldestFirst': 'MODEL-026',
   'envelope_lifecycle.currentNeverRetired': 'MODEL-030',
   'envelope_lifecycle.liveAlwaysReadable': 'MODEL-031',
-  'envelope_lifecycle.staleUnreadable': 'MODEL-032',
+  'envelope_lifecycle.retiredNeverOpensOrRewraps': 'MODEL-032',
   'envelope_lifecycle.genuineOpens': 'MODEL-033',
-  'envelope_lifecycle.tamperedNeverOpens': 'MODEL-034',
+  'envelope_lifecycle.openNeedsSealedContext': 'MODEL-034',
   'envelope_lifecycle.rewrapPreservesPayload': 'MODEL-035',
   'envelope_lifecycle.retiredAfterGrace': 'MODEL-036',
 };
 
+/** The quick subset of the model mutation check run here (the whole catalogue: spec check --mutants). */
+const QUICK_MUTANTS = ['noise-failed-read-continues', 'dr-restart-loses-skipped', 'env-retired-rewraps'];
+
 describe('Quint models (a cheap spec check: full tests, a twentieth of the simulation; the typecheck runs inside quint test)', () => {
   // One run for the three models, in parallel; each `it` reads its model's report.
-  const reports = Promise.all(MODELS.map((m) => checkModel(MODELS_DIR, m, { scale: 0.05, skipTypecheck: true })));
+  const reports = Promise.all(MODELS.map((m) => checkModel(MODELS_DIR, m, { scale: 0.05, seeds: [SEEDS[0]!], skipTypecheck: true })));
   const report = async (name: string): Promise<ModelReport> => (await reports).find((r) => r.name === name)!;
 
   it('every simulated invariant is a requirement of spec/models.md', () => {
@@ -42,8 +51,8 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
   });
 
   for (const [name, ids] of [
-    ['noise_handshake', 'MODEL-001 MODEL-010 MODEL-011 MODEL-012 MODEL-013 MODEL-014 MODEL-015 MODEL-016'],
-    ['double_ratchet', 'MODEL-001 MODEL-020 MODEL-021 MODEL-022 MODEL-023 MODEL-024 MODEL-025'],
+    ['noise_handshake', 'MODEL-001 MODEL-010 MODEL-011 MODEL-012 MODEL-013 MODEL-014 MODEL-015 MODEL-016 MODEL-017 MODEL-018 MODEL-019 MODEL-060'],
+    ['double_ratchet', 'MODEL-001 MODEL-020 MODEL-021 MODEL-022 MODEL-023 MODEL-024 MODEL-025 MODEL-026 MODEL-027'],
     ['envelope_lifecycle', 'MODEL-001 MODEL-030 MODEL-031 MODEL-032 MODEL-033 MODEL-034 MODEL-035 MODEL-036'],
   ] as const) {
     it(`${ids}: ${name} typechecks, its tests pass, its invariants hold in simulation`, async () => {
@@ -51,7 +60,8 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
       expect(r.typecheck.code, r.typecheck.out).toBe(0);
       expect(r.tests?.code, r.tests?.out).toBe(0);
       expect(r.tests?.passed).toBeGreaterThanOrEqual(6);
-      expect(r.simulation?.out).toMatch(/No violation found/);
+      expect(r.simulations).toHaveLength(1);
+      expect(r.simulations[0]!.out).toMatch(/No violation found/);
       expect(r.ok).toBe(true);
     });
   }
@@ -65,7 +75,31 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
     const r = await checkModel(dir, { name: 'counter', invariants: ['small'], samples: 5, steps: 10 });
     expect(r.tests?.passed).toBe(1);
     expect(r.ok).toBe(false);
-    expect(r.simulation?.out).toMatch(/\[State 3\] \{ x: 3 \}/);
-    expect(r.simulation?.out).toMatch(/Invariant violated/);
+    expect(r.simulations[0]!.out).toMatch(/\[State 3\] \{ x: 3 \}/);
+    expect(r.simulations[0]!.out).toMatch(/Invariant violated/);
+  });
+
+  it('MODEL-052: spec check simulates every model with three seeds and at least 3,000 samples', () => {
+    expect(SEEDS.length).toBeGreaterThanOrEqual(3);
+    for (const m of MODELS) expect(m.samples * SEEDS.length, m.name).toBeGreaterThanOrEqual(3000);
+  });
+
+  it('MODEL-051: the catalogue holds at least 15 planted bugs, each a patch that applies once and names an invariant of its model', () => {
+    const all = loadMutants(MODELS_DIR);
+    expect(all.length).toBeGreaterThanOrEqual(15);
+    expect(new Set(all.map((x) => x.mutant.id)).size).toBe(all.length);
+    for (const { model, mutant } of all) {
+      expect(MODELS.find((m) => m.name === model)?.invariants, mutant.id).toContain(mutant.invariant);
+      const text = readFileSync(join(MODELS_DIR, `${model}.qnt`), 'utf8');
+      expect(applyMutant(text, mutant), mutant.id).not.toBe(text);
+    }
+  });
+
+  it('MODEL-051: planted model bugs (a quick subset) are caught by their invariants within their budget', async () => {
+    const list = loadMutants(MODELS_DIR).filter((x) => QUICK_MUTANTS.includes(x.mutant.id));
+    expect(list).toHaveLength(QUICK_MUTANTS.length);
+    // A tenth of the budget: these are caught within the first few samples.
+    const results = await runMutants(MODELS_DIR, list, 2, 0.1);
+    for (const r of results) expect(r.caught, `${r.id}: ${r.sim.out.slice(-400)}`).toBe(true);
   });
 });
