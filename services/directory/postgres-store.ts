@@ -38,12 +38,12 @@ export async function openPostgresStore(url: string, opts: PostgresOptions = {})
   const pool = new pg.Pool({ connectionString: url, max: opts.poolSize ?? 8, ...(opts.schema ? { options: `-c search_path=${opts.schema}` } : {}) });
   pool.on('error', () => undefined); // an idle client's lost connection is reported on its next query
   try {
-    if (opts.schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
-    // Two processes creating the schema at once: serialize with an advisory lock.
+    // Two processes creating the tables at once: serialize with an advisory lock.
     const c = await pool.connect();
     try {
       await c.query('BEGIN');
       await c.query("SELECT pg_advisory_xact_lock(hashtext('agentsec directory schema'))");
+      if (opts.schema) await c.query(`CREATE SCHEMA IF NOT EXISTS ${opts.schema}`);
       await c.query(SCHEMA);
       await c.query('COMMIT');
     } catch (e) {
