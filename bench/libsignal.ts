@@ -3,68 +3,76 @@
  * in-memory stores as its API requires. Its sessions are always PQXDH (Kyber1024, XEdDSA-signed
  * prekeys) and its messages AES-256-CBC + HMAC, so it joins `pqxdh-setup` and the ratchet groups.
  */
-import type * as Signal from '@signalapp/libsignal-client';
 import { benchBytes } from './_fixtures.js';
 import { expectBytes, expectTrue, type BenchCase, type Unavailable } from './case.js';
-import { packageVersion } from './peers.js';
+import { loadBenchPeer, packageVersion } from './peers.js';
 
-type Lib = typeof Signal;
+/**
+ * libsignal-client is AGPL-3.0: it is not a dependency of the package but a benchmark peer that
+ * `npm run bench:peers` installs on demand into .bench-peers/. Its types are therefore not at hand
+ * when the project type-checks; the glue below is typed loosely and checked by the bench's own
+ * round-trip expectations.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Lib = any;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Obj = any;
 
 interface Party {
-  readonly address: Signal.ProtocolAddress;
-  readonly identity: Signal.IdentityKeyPair;
+  readonly address: Obj;
+  readonly identity: Obj;
   readonly registrationId: number;
-  sessions: Signal.SessionStore;
-  identities: Signal.IdentityKeyStore;
+  sessions: Obj;
+  identities: Obj;
 }
 
 /** The stores, in memory. Prekeys are never removed, so every run can reuse the same bundle. */
 function stores(lib: Lib) {
   class Sessions extends lib.SessionStore {
-    readonly map = new Map<string, Signal.SessionRecord>();
-    async saveSession(a: Signal.ProtocolAddress, r: Signal.SessionRecord): Promise<void> {
+    readonly map = new Map<string, Obj>();
+    async saveSession(a: Obj, r: Obj): Promise<void> {
       this.map.set(a.toString(), r);
     }
-    async getSession(a: Signal.ProtocolAddress): Promise<Signal.SessionRecord | null> {
+    async getSession(a: Obj): Promise<Obj | null> {
       return this.map.get(a.toString()) ?? null;
     }
-    async getExistingSessions(as: Signal.ProtocolAddress[]): Promise<Signal.SessionRecord[]> {
-      return as.map((a) => this.map.get(a.toString())).filter((r): r is Signal.SessionRecord => r !== undefined);
+    async getExistingSessions(as: Obj[]): Promise<Obj[]> {
+      return as.map((a) => this.map.get(a.toString())).filter((r): r is Obj => r !== undefined);
     }
   }
   class Identities extends lib.IdentityKeyStore {
-    readonly known = new Map<string, Signal.PublicKey>();
+    readonly known = new Map<string, Obj>();
     constructor(
-      private readonly pair: Signal.IdentityKeyPair,
+      private readonly pair: Obj,
       private readonly registrationId: number,
     ) {
       super();
     }
-    async getIdentityKey(): Promise<Signal.PrivateKey> {
+    async getIdentityKey(): Promise<Obj> {
       return this.pair.privateKey;
     }
     async getLocalRegistrationId(): Promise<number> {
       return this.registrationId;
     }
-    async saveIdentity(a: Signal.ProtocolAddress, key: Signal.PublicKey): Promise<Signal.IdentityChange> {
+    async saveIdentity(a: Obj, key: Obj): Promise<Obj> {
       const had = this.known.get(a.toString());
       this.known.set(a.toString(), key);
       return had && !had.equals(key) ? lib.IdentityChange.ReplacedExisting : lib.IdentityChange.NewOrUnchanged;
     }
-    async isTrustedIdentity(a: Signal.ProtocolAddress, key: Signal.PublicKey): Promise<boolean> {
+    async isTrustedIdentity(a: Obj, key: Obj): Promise<boolean> {
       const had = this.known.get(a.toString());
       return !had || had.equals(key);
     }
-    async getIdentity(a: Signal.ProtocolAddress): Promise<Signal.PublicKey | null> {
+    async getIdentity(a: Obj): Promise<Obj | null> {
       return this.known.get(a.toString()) ?? null;
     }
   }
   class PreKeys extends lib.PreKeyStore {
-    readonly map = new Map<number, Signal.PreKeyRecord>();
-    async savePreKey(id: number, r: Signal.PreKeyRecord): Promise<void> {
+    readonly map = new Map<number, Obj>();
+    async savePreKey(id: number, r: Obj): Promise<void> {
       this.map.set(id, r);
     }
-    async getPreKey(id: number): Promise<Signal.PreKeyRecord> {
+    async getPreKey(id: number): Promise<Obj> {
       const r = this.map.get(id);
       if (!r) throw new Error(`no prekey ${id}`);
       return r;
@@ -72,22 +80,22 @@ function stores(lib: Lib) {
     async removePreKey(): Promise<void> {}
   }
   class SignedPreKeys extends lib.SignedPreKeyStore {
-    readonly map = new Map<number, Signal.SignedPreKeyRecord>();
-    async saveSignedPreKey(id: number, r: Signal.SignedPreKeyRecord): Promise<void> {
+    readonly map = new Map<number, Obj>();
+    async saveSignedPreKey(id: number, r: Obj): Promise<void> {
       this.map.set(id, r);
     }
-    async getSignedPreKey(id: number): Promise<Signal.SignedPreKeyRecord> {
+    async getSignedPreKey(id: number): Promise<Obj> {
       const r = this.map.get(id);
       if (!r) throw new Error(`no signed prekey ${id}`);
       return r;
     }
   }
   class KyberPreKeys extends lib.KyberPreKeyStore {
-    readonly map = new Map<number, Signal.KyberPreKeyRecord>();
-    async saveKyberPreKey(id: number, r: Signal.KyberPreKeyRecord): Promise<void> {
+    readonly map = new Map<number, Obj>();
+    async saveKyberPreKey(id: number, r: Obj): Promise<void> {
       this.map.set(id, r);
     }
-    async getKyberPreKey(id: number): Promise<Signal.KyberPreKeyRecord> {
+    async getKyberPreKey(id: number): Promise<Obj> {
       const r = this.map.get(id);
       if (!r) throw new Error(`no kyber prekey ${id}`);
       return r;
@@ -100,10 +108,10 @@ function stores(lib: Lib) {
 export async function libsignalCases(unavailable: Unavailable[]): Promise<BenchCase[]> {
   let lib: Lib;
   try {
-    lib = (await import('@signalapp/libsignal-client')) as Lib;
+    lib = await loadBenchPeer('@signalapp/libsignal-client');
     lib.PrivateKey.generate();
   } catch (e) {
-    unavailable.push({ implementation: 'libsignal-client', groups: ['pqxdh-setup', 'ratchet-'], reason: `did not load: ${(e as Error).message.split('\n')[0]}` });
+    unavailable.push({ implementation: 'libsignal-client', groups: ['pqxdh-setup', 'ratchet-'], reason: `did not load (AGPL-3.0, not a dependency: npm run bench:peers installs it): ${(e as Error).message.split('\n')[0]}` });
     return [];
   }
   const version = packageVersion('@signalapp/libsignal-client') ?? 'unknown';
@@ -130,8 +138,8 @@ export async function libsignalCases(unavailable: Unavailable[]): Promise<BenchC
   const bundle = lib.PreKeyBundle.new(2, 1, 1, opk.getPublicKey(), 1, spk.getPublicKey(), spkSig, bobBase.identity.publicKey, 1, kyber.getPublicKey(), kyberSig);
   const aliceBase = party('alice', 1);
 
-  const send = async (from: Party, to: Party, pt: Uint8Array<ArrayBuffer>): Promise<Signal.CiphertextMessage> => lib.signalEncrypt(pt, to.address, from.address, from.sessions, from.identities);
-  const receive = async (at: Party, from: Party, m: Signal.CiphertextMessage): Promise<Uint8Array> =>
+  const send = async (from: Party, to: Party, pt: Uint8Array<ArrayBuffer>): Promise<Obj> => lib.signalEncrypt(pt, to.address, from.address, from.sessions, from.identities);
+  const receive = async (at: Party, from: Party, m: Obj): Promise<Uint8Array> =>
     m.type() === lib.CiphertextMessageType.PreKey
       ? lib.signalDecryptPreKey(lib.PreKeySignalMessage.deserialize(m.serialize()), from.address, at.address, at.sessions, at.identities, preKeys, signedPreKeys, kyberPreKeys)
       : lib.signalDecrypt(lib.SignalMessage.deserialize(m.serialize()), from.address, at.address, at.sessions, at.identities);

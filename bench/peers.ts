@@ -7,6 +7,7 @@ import * as nodeCrypto from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { REPO_ROOT } from '../vectors/external.js';
 
 const require = createRequire(import.meta.url);
@@ -123,11 +124,27 @@ export function loadSodium(): { lib: SodiumNative; version: string } | { reason:
 
 /** Installed version of a package, for the run's record. */
 export function packageVersion(name: string): string | undefined {
+  // Read from node_modules: many packages do not export their package.json.
+  for (const root of [REPO_ROOT, BENCH_PEERS]) {
+    try {
+      return (JSON.parse(readFileSync(join(root, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    } catch {
+      // not installed there
+    }
+  }
+  return undefined;
+}
+
+/** Where `npm run bench:peers` installs the peers that are no dependency of the package (licence). */
+export const BENCH_PEERS = join(REPO_ROOT, '.bench-peers');
+
+/** Imports a peer from the project's node_modules or, failing that, from .bench-peers/. */
+export async function loadBenchPeer(name: string): Promise<unknown> {
   try {
-    // Read from node_modules: many packages do not export their package.json.
-    return (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', name, 'package.json'), 'utf8')) as { version: string }).version;
+    return await import(name);
   } catch {
-    return undefined;
+    const resolved = createRequire(join(BENCH_PEERS, 'package.json')).resolve(name);
+    return await import(pathToFileURL(resolved).href);
   }
 }
 

@@ -9,12 +9,17 @@ import { VerificationError } from '../case.js';
 import { primitiveSuite } from '../primitives.bench.js';
 import { loadSuites } from '../run.js';
 import { SUITES } from '../suites.js';
+import { packageVersion } from '../peers.js';
+import { requireService } from '../../vectors/external.js';
 
 describe('bench suites', () => {
   it('load with both providers and every peer, and every case verifies', async () => {
     const suite = await loadSuites(SUITES);
     // Whole-suite failures and missing providers would silently shrink the benchmark.
-    const missing = suite.unavailable.filter((u) => u.groups.length === 0 || u.implementation.startsWith('provider:') || ['sodium-native', 'noise-handshake', 'libsignal-client'].includes(u.implementation));
+    // libsignal-client (AGPL-3.0) is installed on demand: `npm run bench:peers` (CI runs it).
+    const libsignal = requireService('libsignal-client benchmark peer', packageVersion('@signalapp/libsignal-client') !== undefined, 'npm run bench:peers');
+    const peers = ['sodium-native', 'noise-handshake', ...(libsignal ? ['libsignal-client'] : [])];
+    const missing = suite.unavailable.filter((u) => u.groups.length === 0 || u.implementation.startsWith('provider:') || peers.includes(u.implementation));
     expect(missing).toEqual([]);
     const groups = new Set(suite.cases.map((c) => c.group));
     for (const g of suite.groups) expect(groups.has(g.id), `group ${g.id} has cases`).toBe(true);

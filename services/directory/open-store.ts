@@ -1,5 +1,5 @@
 import { AgentsecError } from '../../reference/index.js';
-import { openPostgresStore, type PostgresOptions } from './postgres-store.js';
+import type { PostgresOptions } from './postgres-store.js';
 import { openSqliteStore, type SqliteDriver } from './sqlite-store.js';
 import type { DirectoryStore } from './store.js';
 
@@ -14,7 +14,7 @@ export async function openStore(spec: string | undefined, opts: { sqliteDriver?:
 }
 
 /** A `schema=NAME` query parameter selects (and creates) a PostgreSQL schema for the directory's tables. */
-function openPostgres(url: string, opts: PostgresOptions = {}): Promise<DirectoryStore> {
+async function openPostgres(url: string, opts: PostgresOptions = {}): Promise<DirectoryStore> {
   let u: URL;
   try {
     u = new URL(url);
@@ -22,6 +22,8 @@ function openPostgres(url: string, opts: PostgresOptions = {}): Promise<Director
     throw new AgentsecError('decode_failure', 'BAD_STORE', 'the postgres URL does not parse');
   }
   const schema = u.searchParams.get('schema');
+  // The PostgreSQL driver loads only when asked for.
+  const { openPostgresStore } = await import('./postgres-store.js');
   if (schema === null) return openPostgresStore(url, opts);
   u.searchParams.delete('schema');
   return openPostgresStore(u.toString(), { ...opts, schema });
