@@ -1,3 +1,3 @@
-/** `agentsec/directory`: the client of the prekey directory service (`agentsec directory serve`). */
-export { DirectoryClient } from '../services/directory/client.js';
+/** `agentsec/directory`: the client of the prekey directory and mailbox service (`agentsec directory serve`). */
+export { DirectoryClient, agentSigner, type DirectoryClientOptions, type DirectorySigner, type InboxMessage } from '../services/directory/client.js';
 export { publishToDirectory, type PublishOptions } from '../services/directory/publish.js';
