@@ -5,7 +5,7 @@
  * failure, unexpected pass or stale expectation) or 2 (bad usage or configuration).
  */
 import { accessSync, constants, rmdirSync } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { ExpectationsError, loadExpectations, type Expectation } from '../harness/conform/expectations.js';
 import { compileSelection, type Selection } from '../harness/conform/selection.js';
 import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
@@ -16,7 +16,9 @@ import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
 import { SUITES } from '../harness/suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
-import { readFailed, reportFolder } from './conform-outputs.js';
+import { checkFile, readFailed, reportFolder } from './conform-outputs.js';
+import { expectationsFromRun, renderExpectations } from '../harness/conform/write-expect.js';
+import { writeFileAtomicSync } from '../reference/index.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageError, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
@@ -36,7 +38,9 @@ reference that way).
   --exclude ID|GLOB  do not run these tests (same forms as --only)
   --rerun-failed F   rerun the failing, unexpectedly passing and warning tests of a results.json,
                      with its seed (and its --impl and --quick unless given)
-  --expect FILE      expectations: {"<id or glob>": {"expect": "fail"|"skip", "reason": "..."}}
+  --expect FILE      expectations: {"<id or glob>": {"expect": "fail"|"skip", "reason": "..."}}; an exact
+                     id that passes is an unexpected pass; a glob covers the matching tests that fail
+  --write-expect F   write an expectations file from this run's failures (the message as reason)
   --report DIR       report folder: results.json, junit.xml, index.html (default: ./report; a run
                      with --only, --exclude or --rerun-failed writes to a new ./report-<time>)
   --no-report        write no report folder
@@ -136,7 +140,7 @@ const stdio: ConformCliIo = {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect'],
     booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
     multi: ['only', 'exclude'],
   });
@@ -176,6 +180,8 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     return EXIT_OK;
   }
   // @req CONF-067
+  const writeExpect = flags['write-expect'] === undefined ? undefined : resolve(flags['write-expect'] as string);
+  if (writeExpect !== undefined) checkFile(writeExpect, '--write-expect');
   const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
   const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : [])];
   const ci = process.env.CI === 'true';
@@ -232,11 +238,16 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   }
   io.out('');
   io.out(summaryTable(result));
-  for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) matches no test: remove it`);
+  for (const e of result.stale_expectations) io.out(`STALE expectation "${e.pattern}" (expect ${e.expect}: ${e.reason}) ${/[*?]/.test(e.pattern) && e.expect === 'fail' ? 'covers no failing test' : 'matches no test'}: remove it`);
   if (flags.verbose === true) for (const l of verboseDetail(result)) io.err(l);
   if (reportDir !== undefined) {
     const paths = writeReports(reportDir, result);
     io.out(`report: ${paths.html} (results.json, junit.xml beside it)`);
+  }
+  if (writeExpect !== undefined) {
+    const entries = expectationsFromRun(result, expectations);
+    writeFileAtomicSync(writeExpect, renderExpectations(entries), { mode: 0o644 });
+    io.out(`expectations: wrote ${Object.keys(entries).length} entr${Object.keys(entries).length === 1 ? 'y' : 'ies'} to ${writeExpect} (edit the reasons, then run with --expect ${writeExpect})`);
   }
   for (const l of failureList(result)) io.out(l);
   const c = countOutcomes(result.tests);

@@ -1,8 +1,9 @@
 /**
  * Expectation files (BoGo's config, tlsfuzzer's -x/-X): a JSON object mapping a test id or glob to
- * `{"expect": "fail" | "skip", "reason": "..."}`. A `fail` entry turns a failure into `xfail` and a
- * pass into `xpass` (which fails the run); a `skip` entry keeps the test from running. An entry that
- * matches no test of the selected suites is stale and fails the run.
+ * `{"expect": "fail" | "skip", "reason": "..."}`. A `fail` entry turns a failure into `xfail`; an exact
+ * id that passes becomes `xpass` (which fails the run), while a glob leaves passing tests alone; a
+ * `skip` entry keeps the test from running. An entry that matches no test of the selected suites, or
+ * a glob none of whose tests failed, is stale and fails the run.
  */
 import { readFileSync } from 'node:fs';
 import { compilePattern } from './match.js';
@@ -55,4 +56,41 @@ export function loadExpectations(file: string): Expectation[] {
 /** The entry for a test id: an exact entry wins over globs; among globs, the first in the file. */
 export function findExpectation(list: readonly Expectation[], id: string): Expectation | undefined {
   return list.find((e) => e.pattern === id) ?? list.find((e) => e.matches(id));
+}
+
+/** Whether an entry is a glob (covers the matching tests that fail) rather than one exact test id. */
+export function isGlob(e: Expectation): boolean {
+  return /[*?]/.test(e.pattern);
+}
+
+/**
+ * What each glob `fail` entry covered in a run (CONF-069): the tests it applies to that were listed,
+ * that got a verdict, and that failed. A glob is stale only when every test it applies to got a
+ * verdict and none failed; when some did not run (--only, --shard, Ctrl-C) it is not judged here.
+ */
+export class GlobLedger {
+  private readonly counts = new Map<Expectation, { listed: number; ran: number; failed: number }>();
+
+  private of(e: Expectation): { listed: number; ran: number; failed: number } {
+    let c = this.counts.get(e);
+    if (!c) this.counts.set(e, (c = { listed: 0, ran: 0, failed: 0 }));
+    return c;
+  }
+
+  listed(e: Expectation | undefined): void {
+    if (e && e.expect === 'fail' && isGlob(e)) this.of(e).listed++;
+  }
+
+  ran(e: Expectation | undefined, failed: boolean): void {
+    if (!e || e.expect !== 'fail' || !isGlob(e)) return;
+    const c = this.of(e);
+    c.ran++;
+    if (failed) c.failed++;
+  }
+
+  // @req CONF-069
+  /** Glob fail entries that applied to tests, all of which ran, none failing. */
+  stale(): Expectation[] {
+    return [...this.counts].filter(([, c]) => c.listed > 0 && c.ran >= c.listed && c.failed === 0).map(([e]) => e);
+  }
 }

@@ -7,7 +7,7 @@ import { redactString, type CryptoProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
-import { findExpectation, type Expectation } from './expectations.js';
+import { findExpectation, GlobLedger, isGlob, type Expectation } from './expectations.js';
 import { compileSelection, mayHoldSelected } from './selection.js';
 import { SeededRng, testSeed } from './rng.js';
 import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
@@ -234,6 +234,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   const only = [...(opts.only ?? [])];
   const expectations = opts.expectations ?? [];
   const matched = new Set<Expectation>();
+  const globs = new GlobLedger();
   const suiteOpts: SuiteOptions = { quick, ...(opts.sharedVectorsDir ? { sharedVectorsDir: opts.sharedVectorsDir } : {}) };
   const results: TestResult[] = [];
   const selection = { only, exclude: [...(opts.exclude ?? [])] };
@@ -243,10 +244,12 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     const exp = findExpectation(expectations, r.id);
     if (exp) {
       matched.add(exp);
+      globs.ran(exp, r.outcome === 'fail');
       if (exp.expect === 'fail' && r.outcome === 'fail') {
         r.outcome = 'xfail';
         r.expectation = exp.reason;
-      } else if (exp.expect === 'fail' && r.outcome === 'pass') {
+        // @req CONF-069: a glob covers the matching tests that fail; one that passes stays a pass.
+      } else if (exp.expect === 'fail' && r.outcome === 'pass' && !isGlob(exp)) {
         r.outcome = 'xpass';
         r.expectation = exp.reason;
         r.message = `passed, but the expectations file says it fails (${exp.reason}): remove the entry`;
@@ -308,6 +311,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         continue;
       }
       seen.add(test.id);
+      globs.listed(findExpectation(expectations, test.id));
       if (selected(test)) plan.push({ suite, test });
     }
     suiteOrder.push(suite);
@@ -494,8 +498,9 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
 
   const unselected = [...(opts.unselectedSuites ?? []), ...unlisted];
   // @req CONF-016
+  const staleGlobs = new Set(globs.stale());
   const stale = expectations
-    .filter((e) => !matched.has(e) && !unselected.some((s) => e.pattern.startsWith(`${s}/`)))
+    .filter((e) => (!matched.has(e) || staleGlobs.has(e)) && !unselected.some((s) => e.pattern.startsWith(`${s}/`)))
     .map((e) => ({ pattern: e.pattern, expect: e.expect, reason: e.reason }));
   const c = countOutcomes(results);
   return {
