@@ -2,9 +2,11 @@
  * Envelope encryption (spec/envelope.md): seal, open, rewrap, sealMany. The plaintext data key
  * lives only in memory for the duration of one call (or one cache entry) and is wiped after use.
  */
+import type { Attributes } from '@opentelemetry/api';
 import { abytes, equalBytes, toHex, utf8, wipe } from '../bytes.js';
 import { getProvider, type CryptoProvider } from '../crypto/index.js';
 import { AgentsecError } from '../errors.js';
+import { traced } from '../observability/tracing.js';
 import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import type { DataKeyCache } from './cache.js';
 import {
@@ -63,7 +65,14 @@ function derive(c: CryptoProvider, dataKey: Uint8Array, salt: Uint8Array): { key
   return { key, commitment };
 }
 
-export async function seal(kek: KekProvider, plaintext: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
+// @req OBS-025: sizes, versions and the context (metadata, stripped by the scrubbing processor) only.
+const envelopeAttrs = (kek: KekProvider, context: EncryptionContext, size: number): Attributes => ({ 'agentsec.kek.provider': kek.constructor.name, 'agentsec.size': size, 'agentsec.encryption_context': Object.keys(context).sort().join(',') });
+
+export function seal(kek: KekProvider, plaintext: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
+  return traced('agentsec.envelope.seal', envelopeAttrs(kek, context, plaintext?.length ?? 0), () => sealUntraced(kek, plaintext, context, opts));
+}
+
+async function sealUntraced(kek: KekProvider, plaintext: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
   abytes(plaintext, 'plaintext');
   if (plaintext.length > MAX_PLAINTEXT_LENGTH) {
     throw new AgentsecError('policy_reject', 'PLAINTEXT_TOO_LONG', `plaintext of ${plaintext.length} bytes exceeds ${MAX_PLAINTEXT_LENGTH}`);
@@ -115,7 +124,11 @@ export async function seal(kek: KekProvider, plaintext: Uint8Array, context: Enc
   }
 }
 
-export async function open(kek: KekProvider, envelope: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
+export function open(kek: KekProvider, envelope: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
+  return traced('agentsec.envelope.open', envelopeAttrs(kek, context, envelope?.length ?? 0), () => openUntraced(kek, envelope, context, opts));
+}
+
+async function openUntraced(kek: KekProvider, envelope: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
   const c = crypto(opts);
   const e = decodeEnvelope(envelope);
   // @req ENV-014
@@ -144,7 +157,11 @@ export async function open(kek: KekProvider, envelope: Uint8Array, context: Encr
  * Moves the envelope's data key to the KEK's current version. Only the wrapped key and the version
  * change; the payload bytes stay identical (ENV-020). An envelope already current is returned as is.
  */
-export async function rewrap(kek: KekProvider, envelope: Uint8Array): Promise<Uint8Array> {
+export function rewrap(kek: KekProvider, envelope: Uint8Array): Promise<Uint8Array> {
+  return traced('agentsec.envelope.rewrap', { 'agentsec.kek.provider': kek.constructor.name, 'agentsec.size': envelope?.length ?? 0 }, () => rewrapUntraced(kek, envelope));
+}
+
+async function rewrapUntraced(kek: KekProvider, envelope: Uint8Array): Promise<Uint8Array> {
   const e = decodeEnvelope(envelope);
   if (e.kekId !== kek.kekId) throw wrongKekError(kek.kekId, e.kekId);
   if (mutationActiveForTestingOnly('env-rewrap-noop')) return envelope;

@@ -13,17 +13,20 @@
  * - Alice: `aliceChannel.fallback({ protocol: 'Noise_XXfallback_...', ... })` on her original channel,
  *   which hands her ephemeral over (it never leaves the module) and retires the original channel.
  */
+import type { Attributes } from '@opentelemetry/api';
 import { inspect } from 'node:util';
 import { abytes } from '../bytes.js';
 import { getProvider } from '../crypto/index.js';
 import type { CryptoProvider, KeyPair } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
+import { HIGH_FREQUENCY_ATTRIBUTE, tracedSync } from '../observability/tracing.js';
 import { noiseFunctions, type NoiseFunctions } from './functions.js';
 import { initialize, isComplete, keyNeeds, isMyTurn, readMessage, writeMessage, type HandshakeState } from './handshake-state.js';
 import { parseProtocolName, type NoiseProtocol } from './protocol-name.js';
 import { EMPTY_REPLAY_WINDOW } from './replay-window.js';
 import { openTransport, sealTransport, type TransportSnapshot } from './transport-record.js';
 import { decrypt, encrypt, fromSplit, rekeyDirection, setNonceDirection, type Direction, type TransportState } from './transport.js';
+
 
 export interface NoiseChannelOptions {
   /** A protocol name, e.g. `Noise_IK_25519_ChaChaPoly_SHA256` or `Noise_XXhfs_25519+MLKEM768_AESGCM_SHA256`. */
@@ -178,6 +181,15 @@ export class NoiseChannel {
 
   /** Writes the next handshake message, or encrypts a transport message once the handshake is complete. */
   writeMessage(payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+    return tracedSync(this.#transport ? 'agentsec.noise.transport.write' : 'agentsec.noise.handshake.write', this.#spanAttributes(payload), () => this.#writeMessage(payload));
+  }
+
+  /** Protocol, role and size: what a trace may say about a message (OBS-025); transport spans are high-frequency. */
+  #spanAttributes(message: Uint8Array): Attributes {
+    return { 'agentsec.protocol': this.protocol.name, 'agentsec.role': this.initiator ? 'initiator' : 'responder', 'agentsec.size': message?.length ?? 0, ...(this.#transport ? { [HIGH_FREQUENCY_ATTRIBUTE]: true } : {}) };
+  }
+
+  #writeMessage(payload: Uint8Array): Uint8Array {
     abytes(payload, 'payload');
     this.#checkAlive();
     if (this.#transport) {
@@ -226,6 +238,10 @@ export class NoiseChannel {
 
   /** Reads the next handshake message, or decrypts a transport message once the handshake is complete. */
   readMessage(message: Uint8Array): Uint8Array {
+    return tracedSync(this.#transport ? 'agentsec.noise.transport.read' : 'agentsec.noise.handshake.read', this.#spanAttributes(message), () => this.#readMessage(message));
+  }
+
+  #readMessage(message: Uint8Array): Uint8Array {
     abytes(message, 'message');
     this.#checkAlive();
     if (this.#transport) {

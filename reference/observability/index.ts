@@ -4,3 +4,5 @@ export { scrubAttributes, type Attributes, type AttributeValue } from './attribu
 export { createSampler, SAMPLER_MAX_NAMES, type Sampler } from './sampler.js';
 export { createScrubbingLogger, scrubPolicyFrom, pruneExpired, type LogLevel, type LogRecord, type LogSink, type LoggerStats, type ScrubbingLogger, type ScrubbingLoggerOptions } from './logger.js';
 export { createSecretBook, LEAK_WINDOW, type Leak, type LeakForm, type SecretBook } from './leak-scan.js';
+export { ScrubbingSpanProcessor, ScrubbingLogRecordProcessor, HighFrequencySampler, type ReadableSpanLike, type SpanProcessorLike, type LogRecordLike, type LogRecordProcessorLike, type SamplerLike, type SamplingResultLike } from './otel.js';
+export { HIGH_FREQUENCY_ATTRIBUTE } from './tracing.js';

@@ -74,6 +74,9 @@ export function isSecretField(name: string): boolean {
 // Runs of the base64 / base64url alphabet (hex is a subset); '=' padding belongs to the run.
 const TOKEN_RUN = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
 const HEX_ONLY = /^[0-9a-fA-F]+$/;
+/** A Noise protocol name by its grammar: public, and needed in every log and span about a handshake. */
+// Segments are short (XXfallback+psk0, 25519+MLKEM768, ChaChaPoly, BLAKE2b): no key fits in one.
+const NOISE_NAME = /^Noise_[A-Za-z0-9+]{1,24}_[A-Za-z0-9+]{1,16}_[A-Za-z0-9]{1,16}_[A-Za-z0-9]{1,12}$/;
 
 /** How many of the classes upper, lower, digit, base64 symbol a run uses: random encodings use several; `-` and `_` do not count (identifiers use them). */
 function charClasses(s: string): number {
@@ -92,6 +95,8 @@ export function redactString(s: string): string {
   const out = text.replace(TOKEN_RUN, (run) => {
     // @req OBS-003
     if (HEX_ONLY.test(run)) return `[redacted hex ${run.length} chars]`;
+    // @req OBS-026
+    if (NOISE_NAME.test(run)) return run;
     // A hex secret can hide inside a longer word-ish run (`key_<hex>`): check the hex stretches too.
     const classes = charClasses(run);
     // @req OBS-004

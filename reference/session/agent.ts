@@ -9,6 +9,7 @@ import type { AeadName, CryptoProvider } from '../crypto/provider.js';
 import type { SecurityConfig } from '../config/security-config.js';
 import { parseSecurityConfig } from '../config/security-config.js';
 import { AgentsecError } from '../errors.js';
+import { HIGH_FREQUENCY_ATTRIBUTE, tracedSync } from '../observability/tracing.js';
 import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import { bundleSignedMessages, decodeBundle, encodeBundle } from './bundle.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
@@ -248,6 +249,10 @@ export class SessionAgent {
 
   /** X3DH / PQXDH as initiator (R-X3DH-6/7, R-PQXDH-7/8), then the first ratchet message. */
   initiate(peer: string, bundleBytes: Uint8Array, plaintext: Uint8Array): Uint8Array {
+    return tracedSync('agentsec.session.initiate', { 'agentsec.session.kind': this.st.kind, 'agentsec.peer_id': String(peer) }, () => this.initiateUntraced(peer, bundleBytes, plaintext));
+  }
+
+  private initiateUntraced(peer: string, bundleBytes: Uint8Array, plaintext: Uint8Array): Uint8Array {
     const p = this.p;
     // @req X3DH-003: nothing happens before the bundle is parsed and every signature verified.
     const b = decodeBundle(p, bundleBytes);
@@ -288,6 +293,11 @@ export class SessionAgent {
   }
 
   encrypt(peer: string, plaintext: Uint8Array): Uint8Array {
+    // @req OBS-025: per-message spans are high-frequency (sampled), with the peer as a routing attribute.
+    return tracedSync('agentsec.session.encrypt', { 'agentsec.peer_id': String(peer), 'agentsec.size': plaintext?.length ?? 0, [HIGH_FREQUENCY_ATTRIBUTE]: true }, () => this.encryptUntraced(peer, plaintext));
+  }
+
+  private encryptUntraced(peer: string, plaintext: Uint8Array): Uint8Array {
     const ps = this.peer(peer);
     if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
     const sent = this.sendOn(ps.current, plaintext);
@@ -297,7 +307,8 @@ export class SessionAgent {
 
   decrypt(peer: string, message: Uint8Array): Uint8Array {
     if (!(message instanceof Uint8Array)) throw new AgentsecError('decode_failure', 'NOT_BYTES', '"message" expected Uint8Array');
-    return isInitial(message) ? this.decryptInitial(peer, message) : this.decryptRatchet(peer, message);
+    if (isInitial(message)) return tracedSync('agentsec.session.accept', { 'agentsec.peer_id': String(peer), 'agentsec.size': message.length }, () => this.decryptInitial(peer, message));
+    return tracedSync('agentsec.session.decrypt', { 'agentsec.peer_id': String(peer), 'agentsec.size': message.length, [HIGH_FREQUENCY_ATTRIBUTE]: true }, () => this.decryptRatchet(peer, message));
   }
 
   // ---- key-store identities: the same operations, with the store's signatures and DH values fetched first ----

@@ -87,6 +87,14 @@ describe('redaction of key material and ciphertext', () => {
     expect(redactString(text)).toBe(text);
   });
 
+  it('OBS-026: Noise protocol names stay readable, but a key cannot pass as one', () => {
+    for (const name of ['Noise_XX_25519_ChaChaPoly_SHA256', 'Noise_XXfallback+psk0_25519_AESGCM_BLAKE2b', 'Noise_IKhfs_25519+MLKEM768_ChaChaPoly_BLAKE2s']) {
+      expect(redactString(`handshake ${name} done`)).toBe(`handshake ${name} done`);
+    }
+    const disguised = `Noise_${Buffer.from(rnd(32)).toString('base64url').replace(/[-_]/g, 'x')}_25519_AESGCM_SHA256`;
+    expect(redactString(disguised)).not.toBe(disguised);
+  });
+
   it('OBS-004: any value of 30+ bytes in hex, base64 or base64url is redacted (property)', () => {
     fc.assert(
       fc.property(fc.uint8Array({ minLength: 30, maxLength: 96 }), fc.string({ maxLength: 8 }), fc.string({ maxLength: 8 }), (bytes, pre, post) => {

@@ -14,8 +14,10 @@ import type * as SdkModule from '@aws-sdk/client-kms';
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
 import { abytes } from '../../bytes.js';
 import { AgentsecError } from '../../errors.js';
+import { traced } from '../../observability/tracing.js';
 import type { EncryptionContext } from '../format.js';
 import { checkVersionArg, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
+
 
 export const VERSION_CONTEXT_KEY = 'agentsec:kek-version';
 
@@ -143,12 +145,15 @@ export class AwsKmsKek implements KekProvider {
     return { materials: [...this.st.materials], createdAt: [...this.st.createdAt], supersededAt: [...this.st.supersededAt], retired: [...this.st.retired] };
   }
 
-  private async call<T>(op: string, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
-    try {
-      return await f(AbortSignal.timeout(this.timeoutMs));
-    } catch (e) {
-      throw mapKmsError(op, e);
-    }
+  private call<T>(op: string, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    // @req OBS-025: one client span per KMS operation, named by the operation, no request content.
+    return traced(`agentsec.kms.${op}`, { 'rpc.system': 'aws-api', 'rpc.service': 'KMS', 'rpc.method': op }, async () => {
+      try {
+        return await f(AbortSignal.timeout(this.timeoutMs));
+      } catch (e) {
+        throw mapKmsError(op, e);
+      }
+    });
   }
 
   /** Grace starts when this provider first sees a newer material (never earlier than the real rotation). */
