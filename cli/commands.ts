@@ -12,6 +12,7 @@ export interface CommandEntry {
 
 export const commands: CommandEntry[] = [
   { name: 'conform', summary: 'run the conformance suites against the reference or an adapter', load: async () => (await import('./conform.js')).conformCommand },
+  { name: 'fuzz', summary: 'model-based stateful fuzzing of an implementation through its adapter', load: async () => (await import('./fuzz.js')).fuzzCommand },
   { name: 'vectors generate', summary: 'generate the project test vectors', load: async () => (await import('./vectors.js')).vectorsGenerateCommand },
   { name: 'vectors verify', summary: 'verify vector files against an implementation', load: async () => (await import('./vectors.js')).vectorsVerifyCommand },
   { name: 'adapter', summary: 'serve the reference implementation over the adapter protocol', load: async () => (await import('./adapter.js')).adapterCommand },
