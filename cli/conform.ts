@@ -9,11 +9,13 @@ import { delimiter, join, resolve } from 'node:path';
 import { ExpectationsError, loadExpectations, type Expectation } from '../harness/conform/expectations.js';
 import { compileSelection, type Selection } from '../harness/conform/selection.js';
 import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
-import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, type RunResult } from '../harness/conform/runner.js';
+import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, shellQuote, type RunResult } from '../harness/conform/runner.js';
 import type { Suite } from '../harness/conform/types.js';
 import { getProvider } from '../reference/index.js';
 import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
+import { CounterexampleError } from '../harness/fuzz/counterexample.js';
+import { regressionSuite } from '../harness/fuzz/regressions.js';
 import { SUITES } from '../harness/suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
 import { checkFile, readFailed, reportFolder } from './conform-outputs.js';
@@ -24,6 +26,7 @@ import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageErro
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
                         [--only ID|GLOB ...] [--exclude ID|GLOB ...] [--rerun-failed results.json] [--no-report]
                         [--timeout MS] [--test-timeout MS] [--provider noble|node] [--strict] [--verbose] [--list]
+                        [--regressions DIR]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -53,6 +56,8 @@ reference that way).
   --list             print the selected test ids with their requirement IDs, run nothing
   --verbose          print each failing test's exchange with the implementation and hex diff to
                      stderr (meant for a single test: --only ID)
+  --regressions DIR  also run the fuzz counterexamples saved in DIR (agentsec fuzz --save-regression)
+                     as the suite "regressions"
 
 Ctrl-C stops the run and writes the report of the tests that finished.
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
@@ -138,9 +143,19 @@ const stdio: ConformCliIo = {
   tty: Boolean(process.stdout.isTTY) && process.env.CI !== 'true',
 };
 
+/** The suite of fuzz regression cases in `dir`; an unreadable folder or case is bad usage. */
+function loadRegressions(dir: string): Suite {
+  try {
+    return regressionSuite(dir);
+  } catch (e) {
+    if (e instanceof CounterexampleError) throw new UsageError(`--regressions: ${e.message}`);
+    throw e;
+  }
+}
+
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions'],
     booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
     multi: ['only', 'exclude'],
   });
@@ -163,7 +178,8 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   const exclude = list(flags.exclude);
   const quick = flags.quick === true || previous?.quick === true;
   const strict = flags.strict === true;
-  const { selected, unselected } = selectSuites(registry, flags.suite as string | undefined);
+  const regressionDir = flags.regressions as string | undefined;
+  const { selected, unselected } = selectSuites(regressionDir !== undefined ? [...registry, loadRegressions(regressionDir)] : registry, flags.suite as string | undefined);
   let expectations: Expectation[] = [];
   const expectFile = flags.expect as string | undefined;
   if (expectFile !== undefined) {
@@ -183,7 +199,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   const writeExpect = flags['write-expect'] === undefined ? undefined : resolve(flags['write-expect'] as string);
   if (writeExpect !== undefined) checkFile(writeExpect, '--write-expect');
   const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
-  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : [])];
+  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : []), ...(regressionDir !== undefined ? [`--regressions ${shellQuote(regressionDir)}`] : [])];
   const ci = process.env.CI === 'true';
 
   io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);

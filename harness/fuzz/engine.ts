@@ -80,7 +80,7 @@ function judge(labels: string[], results: Array<{ text: string } | { violation: 
   const texts = results.map((r) => ('violation' in r ? `VIOLATION (${r.violation.message})` : r.text));
   const differs = texts.some((t) => t !== texts[0]);
   if (violations.length === 0 && !differs) return undefined;
-  const reqs = [...new Set(['CONF-065', ...violations.flatMap((v) => v.v.reqs)])];
+  const reqs = [...new Set(['CONF-085', ...violations.flatMap((v) => v.v.reqs)])];
   const per = labels.map((l, i) => `${l}: ${texts[i]}`).join('; ');
   const first = violations[0];
   return { step, message: differs ? `divergence: ${per}` : `both violate the model: ${per}`, reqs, where: differs ? 'divergence' : labels.join('+'), ...(first?.v.fault ? { fault: first.v.fault } : {}) };
@@ -202,13 +202,13 @@ export interface FuzzResult {
   readonly original?: RunRecord;
 }
 
-// @req CONF-060 CONF-061 CONF-062 CONF-063
+// @req CONF-080 CONF-081 CONF-082 CONF-083
 export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
   const { fc, target } = o;
   const ctx = { caps: o.caps, ...(o.refCaps ? { refCaps: o.refCaps } : {}), differential: o.holders.length > 1 };
   const commandArb = fc.commands(
     target.steps(fc, ctx).map((a) => a.map((step) => new StepCommand(target, step))),
-    { maxCommands: o.maxCommands ?? DEFAULT_MAX_COMMANDS },
+    { maxCommands: o.maxCommands ?? DEFAULT_MAX_COMMANDS, size: 'medium' },
   );
   const t0 = performance.now();
   let firstFailureAt: number | undefined;

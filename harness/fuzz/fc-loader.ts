@@ -13,9 +13,11 @@ export class FastCheckMissing extends Error {
 
 let loaded: FastCheck | undefined;
 
-// @req CONF-066
-export async function loadFastCheck(importer: () => Promise<unknown> = () => import('fast-check')): Promise<FastCheck> {
-  if (loaded) return loaded;
+// @req CONF-086
+const importFastCheck = (): Promise<unknown> => import('fast-check');
+
+export async function loadFastCheck(importer: () => Promise<unknown> = importFastCheck): Promise<FastCheck> {
+  if (loaded && importer === importFastCheck) return loaded;
   let mod: unknown;
   try {
     mod = await importer();
@@ -29,6 +31,6 @@ export async function loadFastCheck(importer: () => Promise<unknown> = () => imp
   const m = mod as FastCheck & { default?: FastCheck };
   const fc = typeof m.commands === 'function' ? m : m.default;
   if (!fc || typeof fc.commands !== 'function' || typeof fc.asyncModelRun !== 'function') throw new FastCheckMissing('the installed fast-check has no commands/asyncModelRun: install fast-check@4.11.0');
-  loaded = fc;
+  if (importer === importFastCheck) loaded = fc;
   return fc;
 }

@@ -22,7 +22,7 @@ export const TARGETS: Record<TargetName, FuzzTarget> = {
 };
 
 /** Re-runs a counterexample's steps (in order, each precondition checked on the model). */
-// @req CONF-063
+// @req CONF-083
 export async function replayCounterexample(c: Pick<Counterexample, 'target' | 'init' | 'steps'>, holders: readonly LaneSource[]): Promise<RunRecord> {
   const target = TARGETS[c.target];
   // A fixed sequence needs no generator: replay (and regression cases) run without fast-check.

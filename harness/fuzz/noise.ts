@@ -145,7 +145,11 @@ export const noiseTarget: FuzzTarget<NoiseInit, NoiseModel, NoiseReal> = {
       fc.record({ op: fc.constant('tamper'), dir: side, pick: fc.nat(15), pos: fc.nat(), bit: fc.nat(7) }),
       fc.record({ op: fc.constant('truncate'), dir: side, pick: fc.nat(15), at: fc.nat() }),
     ];
-    if (n?.rekey) out.push(fc.record({ op: fc.constant('rekey'), side, direction: fc.constantFrom('send', 'recv') }));
+    if (n?.rekey) {
+      out.push(fc.record({ op: fc.constant('rekey'), side, direction: fc.constantFrom('send', 'recv') }));
+      // Both ends of one direction, as an application rekeys in step with its peer.
+      out.push(fc.record({ op: fc.constant('rekey_pair'), dir: side }));
+    }
     if (n?.set_nonce) {
       out.push(fc.record({ op: fc.constant('set_nonce'), side, direction: fc.constantFrom('send', 'recv'), to: fc.constantFrom('max', 'max-1', 'max-2', '+0', '+1', '+2') }));
     }
@@ -228,6 +232,8 @@ export const noiseTarget: FuzzTarget<NoiseInit, NoiseModel, NoiseReal> = {
       case 'rekey':
       case 'set_nonce':
         return !m.oneWay || (s.side === 0) === (s.direction === 'send');
+      case 'rekey_pair':
+        return oneWayOk(s.dir as number);
       default:
         return false;
     }
@@ -257,6 +263,18 @@ export const noiseTarget: FuzzTarget<NoiseInit, NoiseModel, NoiseReal> = {
         d.sendNonce++;
       }
       return outcomeText(o);
+    }
+    if (s.op === 'rekey_pair') {
+      const dirIdx = s.dir as number;
+      const d = m.dirs[dirIdx]!;
+      for (const [side, direction] of [[dirIdx, 'send'], [1 - dirIdx, 'recv']] as const) {
+        const p = party(side);
+        const o = await attempt(p.a, 'noise.rekey', { id: p.id, direction });
+        if (!o.ok) throw new Violation(`${sideName(side)} rekey ${direction}: refused with ${o.kind}, the model says it succeeds`, ['NOISE-016']);
+      }
+      d.sendEpoch++;
+      d.recvEpoch++;
+      return 'ok';
     }
     if (s.op === 'rekey' || s.op === 'set_nonce') {
       const side = s.side as number;

@@ -10,13 +10,13 @@ import { loadRegressionDir, type Counterexample } from './counterexample.js';
 import { replayCounterexample, TARGETS } from './index.js';
 import { startFuzzKms, type FuzzKms } from './kms.js';
 
-// @req CONF-064
+// @req CONF-084
 export function regressionSuite(dir: string): Suite {
   const cases = loadRegressionDir(dir);
   let kms: FuzzKms | undefined;
   const test = (file: string, c: Counterexample): TestCase => ({
     id: `regressions/${file.replace(/\.json$/, '')}`,
-    reqs: [...new Set(['CONF-064', ...c.failure.reqs])],
+    reqs: [...new Set(['CONF-084', ...c.failure.reqs])],
     applies: (caps) => TARGETS[c.target].applies(caps),
     async run(ctx) {
       if (c.target === 'envelope' && !kms) throw new CheckFailure('the regression suite has no KMS endpoint: its setup() did not run');
