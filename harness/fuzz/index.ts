@@ -12,7 +12,7 @@ import { sessionTarget } from './session.js';
 export { fuzzTarget, type FuzzResult, type RunRecord, type Failure, type LaneSource } from './engine.js';
 export { loadFastCheck, FastCheckMissing, type FastCheck } from './fc-loader.js';
 export { LaneHolder, LaneStartError, type LaneSpec } from './lanes.js';
-export * from './counterexample.js';
+export { COUNTEREXAMPLE_FORMAT, CounterexampleError, formatCounterexample, loadCounterexample, loadRegressionDir, saveCounterexample, toCounterexample, type Counterexample } from './counterexample.js';
 export { TARGET_NAMES, type TargetName } from './kit.js';
 
 export const TARGETS: Record<TargetName, FuzzTarget> = {
