@@ -3,9 +3,11 @@ import { formatEnvironment, formatGroup, formatMarkdown, formatSummary } from '.
 import { DEFAULT_OPTIONS, loadSuites, runBench, selectCases } from '../bench/run.js';
 import { SUITES } from '../bench/suites.js';
 import { environment } from '../bench/environment.js';
+import { DEFAULT_DIRECTORY_BENCH, formatDirectoryBench, runDirectoryBench } from '../bench/directory.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, UsageError, parseFlags, type Command } from './command.js';
 
 const USAGE = `Usage: agentsec bench [--filter RE] [--json FILE] [--markdown FILE] [--time MS] [--rounds N] [--clock wall|cpu] [--list]
+       agentsec bench --directory [--stored N] [--json FILE]
 
 Benchmarks the hot paths (crypto primitives per provider, Noise, Double Ratchet, X3DH/PQXDH,
 envelopes) against peers measured in the same run, and prints one table per group
@@ -19,15 +21,29 @@ Every case is checked for correctness before it is timed; a failed check exits 1
   --rounds N         split each case's time into N interleaved rounds (default ${DEFAULT_OPTIONS.rounds}; 1 when --time < 300)
   --clock wall|cpu   what a sample measures: elapsed time (default) or this process's CPU time
                      (use cpu on a busy shared machine, where other load inflates wall times)
-  --list             print the "group/name" of the cases that would run, and exit`;
+  --list             print the "group/name" of the cases that would run, and exit
+  --directory        the directory group instead: a real \`agentsec directory serve\` per store (SQLite
+                     file; PostgreSQL when AGENTSEC_POSTGRES_URL is set) holding --stored bundles
+                     (default ${DEFAULT_DIRECTORY_BENCH.stored}): signed fetch and publish req/s, p50, p99, and
+                     fetch latency while maximal publications run (bench/directory.ts)`;
 
 export const benchCommand: Command = {
   name: 'bench',
   summary: 'benchmark hot paths against peers',
   usage: USAGE,
   async run(args) {
-    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'time', 'rounds', 'clock'], booleans: ['list'] });
+    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'time', 'rounds', 'clock', 'stored'], booleans: ['list', 'directory'] });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
+    if (flags.directory === true) {
+      const stored = flags.stored === undefined ? DEFAULT_DIRECTORY_BENCH.stored : Number(flags.stored);
+      if (!Number.isInteger(stored) || stored < DEFAULT_DIRECTORY_BENCH.agents || stored > 1000 * DEFAULT_DIRECTORY_BENCH.agents) throw new UsageError(`--stored needs a whole number from ${DEFAULT_DIRECTORY_BENCH.agents} to ${1000 * DEFAULT_DIRECTORY_BENCH.agents}`);
+      process.stdout.write(`${formatEnvironment(environment())}\n\n`);
+      const opts = { ...DEFAULT_DIRECTORY_BENCH, stored, cli: process.argv[1]!, progress: (line: string) => process.stderr.write(`${line}\n`), ...(process.env.AGENTSEC_POSTGRES_URL ? { postgresUrl: process.env.AGENTSEC_POSTGRES_URL } : {}) };
+      const results = await runDirectoryBench(opts);
+      process.stdout.write(`${formatDirectoryBench(results, opts)}\n`);
+      if (typeof flags.json === 'string') writeFileSync(flags.json, `${JSON.stringify({ schema: 'agentsec-bench-directory/1', environment: environment(), results }, null, 2)}\n`);
+      return EXIT_OK;
+    }
     let filter: RegExp | undefined;
     if (typeof flags.filter === 'string') {
       try {
