@@ -1,6 +1,7 @@
 /** Validation of request params: nothing the harness (or anyone) sends is trusted. */
 import { fromHex } from '../reference/bytes.js';
 import { AgentsecError } from '../reference/errors.js';
+import { dict } from '../reference/dict.js';
 
 export function hexParam(p: Record<string, unknown>, name: string): Uint8Array {
   if (!(name in p)) throw new AgentsecError('decode_failure', 'MISSING_PARAM', `missing param "${name}"`);
@@ -43,7 +44,8 @@ export function contextParam(p: Record<string, unknown>, name: string): Record<s
   const v = p[name];
   if (v === undefined) return {};
   if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new AgentsecError('decode_failure', 'BAD_PARAM', `param "${name}" must be an object of strings`);
-  const out: Record<string, string> = {};
+  // @req CONV-020: "__proto__" and the like are context keys like any other.
+  const out = dict<string>();
   for (const [k, val] of Object.entries(v)) {
     if (typeof val !== 'string') throw new AgentsecError('decode_failure', 'BAD_PARAM', `param "${name}.${k}" must be a string`);
     out[k] = val;

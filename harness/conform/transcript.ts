@@ -8,6 +8,7 @@
  */
 import { redactString } from '../../reference/index.js';
 import { AdapterCallError, AdapterFault, type Adapter } from './types.js';
+import { dict } from '../../reference/dict.js';
 
 export interface TranscriptEntry {
   method: string;
@@ -45,7 +46,7 @@ export function shortenValue(v: unknown, depth = 0): unknown {
   }
   if (depth > 8 || v === null || typeof v !== 'object') return v;
   if (Array.isArray(v)) return v.length > 40 ? [...v.slice(0, 40).map((x) => shortenValue(x, depth + 1)), `...(${v.length - 40} more)`] : v.map((x) => shortenValue(x, depth + 1));
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [k, x] of Object.entries(v as Record<string, unknown>)) out[k] = shortenValue(x, depth + 1);
   return out;
 }

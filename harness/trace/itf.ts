@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
+import { dict } from '../../reference/dict.js';
 
 /** A decoded ITF value: ints as numbers (traces only hold small ones), maps as Map, sets and tuples as arrays. */
 export type Value = number | bigint | string | boolean | Value[] | Map<Value, Value> | { [k: string]: Value };
@@ -30,7 +31,7 @@ export function decodeValue(v: unknown): Value {
   if ('#set' in o) return (o['#set'] as unknown[]).map(decodeValue);
   if ('#tup' in o) return (o['#tup'] as unknown[]).map(decodeValue);
   if ('#unserializable' in o) throw new Error('ITF: unserializable value');
-  const out: Record<string, Value> = {};
+  const out = dict<Value>();
   for (const [k, x] of Object.entries(o)) out[k] = decodeValue(x);
   return out;
 }

@@ -5,6 +5,7 @@
  */
 import { AgentsecError, type ErrorKind } from '../errors.js';
 import { redactString } from '../observability/scrub.js';
+import { dict, hasOwn } from '../dict.js';
 
 /** A value that is recognised but refused on policy grounds, with the fix. */
 export interface Refusal {
@@ -112,14 +113,15 @@ export function parseObject(spec: ObjectSpec, input: unknown, defaults: unknown,
   if (!isPlainObject(input)) throw configError('decode_failure', 'CONFIG_TYPE', `${where} must be an object; got ${describeValue(input)}`);
   const known = Object.keys(spec.fields);
   for (const key of Object.keys(input)) {
-    if (!(key in spec.fields)) {
+    // @req CONV-020: own keys only: "constructor" or "__proto__" is unknown like any other typo.
+    if (!hasOwn(spec.fields, key)) {
       // @req CONFIG-003: an unknown key is refused, never ignored (a typo must not fall back to a default).
-      const hint = spec.keyHints?.[key] ?? suggestion(key, known, path);
+      const hint = (spec.keyHints && hasOwn(spec.keyHints, key) ? spec.keyHints[key] : undefined) ?? suggestion(key, known, path);
       throw configError('decode_failure', 'CONFIG_UNKNOWN_KEY', `${join(path, key)} is not a known setting; ${hint}`);
     }
   }
   const defs = isPlainObject(defaults) ? defaults : {};
-  const out: Record<string, unknown> = {};
+  const out = dict<unknown>();
   for (const [key, fieldSpec] of Object.entries(spec.fields)) {
     const p = join(path, key);
     const v = input[key];

@@ -4,6 +4,7 @@
  * ciphertext replaced by a length-only marker (spec/observability.md). Pure: the input is never
  * modified, and no input -- cyclic, a throwing getter, a revoked Proxy -- makes it throw.
  */
+import { dict } from '../dict.js';
 
 /** A JSON-safe value: what leaves the scrubber. */
 export type Scrubbed = null | boolean | number | string | Scrubbed[] | { [key: string]: Scrubbed };
@@ -188,7 +189,7 @@ function walkObject(obj: object, policy: ScrubPolicy, ancestors: Set<object>, de
 }
 
 function walkEntries(entries: ReadonlyArray<readonly [string, unknown]>, policy: ScrubPolicy, ancestors: Set<object>, depth: number): Scrubbed {
-  const out: Record<string, Scrubbed> = {};
+  const out = dict<Scrubbed>();
   let kept = 0;
   for (const [k, x] of entries) {
     if (isStrippedField(k, policy)) continue;

@@ -5,7 +5,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { parseBlob, sealBlob, type KmsMode } from './blob.js';
 import { KmsError } from './errors.js';
-import { aliasArn, keyArn, type KmsKey, type KmsState } from './model.js';
+import { ACCOUNT_ID, aliasArn, keyArn, type KmsKey, type KmsState } from './model.js';
+import { dict } from '../../../reference/dict.js';
 
 export interface OpContext {
   readonly state: KmsState;
@@ -53,7 +54,8 @@ function context(req: Req, name: string): Record<string, string> {
   const v = req[name];
   if (v === undefined || v === null) return {};
   if (typeof v !== 'object' || Array.isArray(v)) throw new KmsError('SerializationException', `${name} must be a map`);
-  const out: Record<string, string> = {};
+  // @req KMS-050: a null-prototype map: "__proto__", "constructor", ... bind like any other key.
+  const out = dict<string>();
   for (const [k, val] of Object.entries(v as Record<string, unknown>)) {
     if (typeof val !== 'string') throw new KmsError('SerializationException', `${name}.${k} must be a string`);
     out[k] = val;
@@ -79,15 +81,18 @@ const lower = (s: string): string => s[0]!.toLowerCase() + s.slice(1);
 /** Resolves a key id, key ARN, alias name or alias ARN. */
 export function resolveKey(c: OpContext, ref: string): KmsKey {
   let id = ref;
-  const aliasArnMatch = /^arn:aws:kms:[^:]+:\d{12}:(alias\/.+)$/.exec(ref);
-  const keyArnMatch = /^arn:aws:kms:[^:]+:\d{12}:key\/(.+)$/.exec(ref);
+  const aliasArnMatch = /^arn:aws:kms:([^:]+):(\d{12}):(alias\/.+)$/.exec(ref);
+  const keyArnMatch = /^arn:aws:kms:([^:]+):(\d{12}):key\/(.+)$/.exec(ref);
+  // @req KMS-051: an ARN of another region or account names no key of this endpoint.
+  const foreign = (m: RegExpExecArray | null): boolean => m !== null && (m[1] !== c.region || m[2] !== ACCOUNT_ID);
+  if (foreign(aliasArnMatch) || foreign(keyArnMatch)) throw new KmsError('NotFoundException', `${aliasArnMatch ? 'Alias' : 'Key'} '${ref}' does not exist`);
   if (ref.startsWith('alias/') || aliasArnMatch) {
-    const name = aliasArnMatch ? aliasArnMatch[1]! : ref;
+    const name = aliasArnMatch ? aliasArnMatch[3]! : ref;
     const target = c.state.aliases.get(name);
     if (!target) throw new KmsError('NotFoundException', `Alias ${aliasArn(c.region, name)} is not found.`);
     id = target;
   } else if (keyArnMatch) {
-    id = keyArnMatch[1]!;
+    id = keyArnMatch[3]!;
   }
   const k = c.state.keys.get(id);
   if (!k) throw new KmsError('NotFoundException', `Key '${ref.startsWith('arn:') ? ref : keyArn({ keyId: id, region: c.region })}' does not exist`);
