@@ -122,7 +122,7 @@ export function agentFromKeys(p: CryptoProvider, kind: HandshakeKind, keys: Reco
     previousPqLastResort: [],
     pqOneTime: pq?.oneTime ? [{ id: pq.id, seed: pq.seed }] : [],
     pqCursor: pq?.oneTime ? pq.id : next,
-    usedBaseKeys: [],
+    replayDigests: [],
   };
   const state: AgentState = { kind, aead, prekeys, peers: [] };
   return new SessionAgent(p, identity, state, watermarks);

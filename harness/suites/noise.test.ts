@@ -5,6 +5,7 @@ import { SeededRng } from '../conform/rng.js';
 import type { Adapter, Capabilities, TestCase, TestContext } from '../conform/types.js';
 import { sharedVectorsDir } from '../../vectors/external.js';
 import { claims, noiseSuite } from './noise.js';
+import { mutant, startMutantAdapter } from '../test/mutants/index.js';
 
 const dir = sharedVectorsDir();
 
@@ -86,18 +87,12 @@ describe('noise suite', () => {
     console.log(`noise suite (full, reference): ${r.pass.length} pass, ${r.na.length} n/a, ${r.fail.length} fail`);
   });
 
-  it('NOISE-014: the suite catches a nonce that advances on a failed decrypt (mutation noise-nonce-advance-on-failure)', async () => {
+  it('NOISE-014: the suite catches a nonce that advances on a failed decrypt (mutant noise-nonce-advance-on-failure)', async () => {
     const iut = await startReferenceAdapter();
     const ref = await startReferenceAdapter();
     const t = (await noiseSuite.tests({ quick: true })).find((x) => x.id === 'noise/negative/failed-decrypt-keeps-nonce')!;
-    const prev = process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'noise-nonce-advance-on-failure';
-    try {
-      await expect(t.run(context(iut, ref, t.id, true))).rejects.toThrow(/nonce advanced on failure|did not decrypt/);
-    } finally {
-      if (prev === undefined) delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-      else process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = prev;
-    }
+    const bad = await startMutantAdapter(mutant('noise-nonce-advance-on-failure'));
+    await expect(t.run(context(bad, ref, t.id, true))).rejects.toThrow(/nonce advanced on failure|did not decrypt/);
     await t.run(context(iut, ref, t.id, true));
   });
 

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { SeededRng } from '../conform/rng.js';
 import type { Adapter, TestCase, TestContext } from '../conform/types.js';
 import { sessionSuite } from './session.js';
+import { mutant, startMutantAdapter } from '../test/mutants/index.js';
 
 const SEED = 20261129;
 
@@ -21,10 +22,6 @@ async function runTest(t: TestCase, iut: Adapter, reference: Adapter, log: strin
 }
 
 describe('session suite against the reference in process', () => {
-  afterEach(() => {
-    delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-  });
-
   it('SESS-030: every session test passes against the reference (full run, fixed seed)', async () => {
     const iut = await startReferenceAdapter({ provider: getProvider('node') });
     const reference = await startReferenceAdapter({ provider: getProvider('node') });
@@ -54,18 +51,16 @@ describe('session suite against the reference in process', () => {
     for (const t of await sessionSuite.tests({ quick: true })) expect(await runTest(t, bare, iut)).toMatch(/^n\/a/);
   });
 
-  it('DR-008: the suite catches a ratchet that commits state on a failed decrypt (mutation dr-advance-on-failure)', async () => {
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'dr-advance-on-failure';
-    const iut = await startReferenceAdapter({ provider: getProvider('node') });
+  it('DR-008: the suite catches a ratchet that commits state on a failed decrypt (mutant dr-advance-on-failure)', async () => {
+    const iut = await startMutantAdapter(mutant('dr-advance-on-failure'), { provider: getProvider('node') });
     const tests = (await sessionSuite.tests({ quick: true })).filter((t) => t.id.startsWith('session/state-unchanged/'));
     const failed = [];
     for (const t of tests) if ((await runTest(t, iut, iut)) !== undefined) failed.push(t.id);
     expect(failed).toContain('session/state-unchanged/tampered-mac');
   });
 
-  it('SESS-012: the suite catches a sending counter that is not persisted (mutation dr-counter-not-persisted)', async () => {
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'dr-counter-not-persisted';
-    const iut = await startReferenceAdapter({ provider: getProvider('node') });
+  it('SESS-012: the suite catches a sending counter that is not persisted (mutant dr-counter-not-persisted)', async () => {
+    const iut = await startMutantAdapter(mutant('dr-counter-not-persisted'), { provider: getProvider('node') });
     const t = (await sessionSuite.tests({ quick: true })).find((x) => x.id === 'session/restart/rollback-no-key-reuse')!;
     expect(await runTest(t, iut, iut)).toMatch(/reused an already-used message key|different plaintext/);
   });

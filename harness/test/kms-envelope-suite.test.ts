@@ -5,6 +5,7 @@ import { runConformance } from '../conform/runner.js';
 import { SeededRng } from '../conform/rng.js';
 import type { Adapter, SuiteServices, TestCase, TestContext } from '../conform/types.js';
 import { envelopeSuite, startEnvelopeServices } from '../suites/envelope.js';
+import { mutant, startMutantAdapter } from './mutants/index.js';
 
 let svc: SuiteServices;
 beforeAll(async () => {
@@ -58,15 +59,10 @@ describe('envelope suite', () => {
     }
   }, 120_000);
 
-  it('ENV-020: the suite catches a rewrap that returns the envelope unchanged (mutation env-rewrap-noop)', async () => {
+  it('ENV-020: the suite catches a rewrap that returns the envelope unchanged (mutant env-rewrap-noop)', async () => {
     const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/rewrap/moves-to-current')!;
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'env-rewrap-noop';
-    try {
-      const iut = await startReferenceAdapter({ services: svc.services });
-      expect(await outcome(t, iut)).toMatch(/unchanged/);
-    } finally {
-      delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-    }
+    const iut = await startMutantAdapter(mutant('env-rewrap-noop'), { services: svc.services });
+    expect(await outcome(t, iut)).toMatch(/unchanged/);
   });
 
   it('ENV-010: the suite catches an implementation that ignores the context on open', async () => {

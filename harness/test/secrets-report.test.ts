@@ -22,6 +22,8 @@ import type { Adapter, Services } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
 import { SUITES } from '../suites/index.js';
 import { sharedVectorsDir } from '../../vectors/external.js';
+import type { Area } from '../../adapter/area.js';
+import { mutant } from './mutants/index.js';
 
 const SEED = 20261129;
 /** Bytes of each test's harness stream registered as secret (keys are drawn first; 4 KiB covers them). */
@@ -35,7 +37,7 @@ interface Recorded {
 }
 
 /** The reference as IUT, on a recorded deterministic provider, with its results recorded. */
-function recordingIut(label: string, rec: Recorded): (services: Services) => Promise<Adapter> {
+function recordingIut(label: string, rec: Recorded, areas?: readonly Area[]): (services: Services) => Promise<Adapter> {
   const base = deterministicRandomForTestingOnly(label);
   const provider = createNobleProvider((n) => {
     const b = base(n);
@@ -43,7 +45,7 @@ function recordingIut(label: string, rec: Recorded): (services: Services) => Pro
     return b;
   }, `recorded-${label}`);
   return async (services) => {
-    const a = await startReferenceAdapter({ provider, services });
+    const a = await startReferenceAdapter({ provider, services, ...(areas ? { areas } : {}) });
     return {
       get hello() {
         return a.hello;
@@ -157,15 +159,9 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
   let reports: Reports;
 
   beforeAll(async () => {
-    // A deliberate bug makes tests fail, so the reports carry failure messages, logs and reproduction lines.
-    const prev = process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'noise-nonce-advance-on-failure';
-    try {
-      result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], out: (l) => terminal.push(l), startIut: recordingIut('report-audit-failing', rec) });
-    } finally {
-      if (prev === undefined) delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-      else process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = prev;
-    }
+    // A deliberate bug (a mutant) makes tests fail, so the reports carry failure messages, logs and reproduction lines.
+    const areas = mutant('noise-nonce-advance-on-failure').areas();
+    result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], out: (l) => terminal.push(l), startIut: recordingIut('report-audit-failing', rec, areas) });
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
     dirs.push(dir);
     writeReports(dir, result);

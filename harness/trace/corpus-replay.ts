@@ -1,7 +1,8 @@
-/** Replays the whole corpus against the in-process reference, collecting findings. */
+/** Replays the whole corpus against the in-process reference (or another adapter), collecting findings. */
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { CheckFailure } from '../conform/assert.js';
-import { loadCorpus, modelOf, replayTrace, type TraceModel } from './index.js';
+import type { Adapter } from '../conform/types.js';
+import { loadCorpus, modelOf, replayTrace, type EnvelopeOps, type TraceModel } from './index.js';
 
 export interface ReplaySummary {
   traces: number;
@@ -11,8 +12,15 @@ export interface ReplaySummary {
   findings: string[];
 }
 
-export async function replayCorpus(model?: TraceModel): Promise<ReplaySummary> {
-  const iut = await startReferenceAdapter();
+export interface ReplayTarget {
+  /** The implementation of the noise and ratchet traces (the reference in process by default). */
+  iut?: Adapter;
+  /** The envelope operations of the envelope traces (the reference's by default). */
+  envelopeOps?: EnvelopeOps;
+}
+
+export async function replayCorpus(model?: TraceModel, target: ReplayTarget = {}): Promise<ReplaySummary> {
+  const iut = target.iut ?? (await startReferenceAdapter());
   const out: ReplaySummary = { traces: 0, failed: 0, steps: 0, byModel: {}, findings: [] };
   try {
     for (const t of loadCorpus(undefined, model)) {
@@ -20,7 +28,7 @@ export async function replayCorpus(model?: TraceModel): Promise<ReplaySummary> {
       out.traces++;
       m.traces++;
       try {
-        out.steps += await replayTrace(t, iut);
+        out.steps += await replayTrace(t, iut, {}, target.envelopeOps);
       } catch (e) {
         if (!(e instanceof CheckFailure)) throw e;
         out.failed++;

@@ -20,7 +20,16 @@ export const GRACE_TICKS = 2;
 const kindOf = (e: unknown) => (e instanceof AgentsecError ? e.kind : undefined);
 const contextOf = (c: number): EncryptionContext => ({ tenant: `t${c}`, purpose: 'trace' });
 
-export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number) => KekProvider): Promise<number> {
+/** The envelope operations a replay drives (the reference's by default). */
+export interface EnvelopeOps {
+  seal: typeof sealEnvelope;
+  open: typeof openEnvelope;
+  rewrap: typeof rewrapEnvelope;
+}
+
+export const REFERENCE_ENVELOPE_OPS: EnvelopeOps = { seal: sealEnvelope, open: openEnvelope, rewrap: rewrapEnvelope };
+
+export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number) => KekProvider, ops: EnvelopeOps = REFERENCE_ENVELOPE_OPS): Promise<number> {
   let now = 1_800_000_000_000;
   const clock = () => now;
   const kek: KekProvider = kekFor ? kekFor(clock) : LocalKekRing.open({ clock, graceMs: GRACE_TICKS * TICK_MS, kekId: 'local:trace-replay' });
@@ -44,7 +53,7 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
     };
     if (kind === 'seal') {
       const e = envOf(result);
-      const got = await attemptLocal(() => sealEnvelope(kek, fromHex(payloadFor(num(e.payload, 'payload')), 'p'), contextOf(num(e.ctx, 'ctx'))), kindOf);
+      const got = await attemptLocal(() => ops.seal(kek, fromHex(payloadFor(num(e.payload, 'payload')), 'p'), contextOf(num(e.ctx, 'ctx'))), kindOf);
       expectOutcome(at, outcome, [], got);
       if (got.ok) {
         envs.set(result, got.value);
@@ -58,7 +67,7 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
       now += TICK_MS;
     } else if (kind === 'rewrap') {
       const input = bytesOf(env);
-      const got = await attemptLocal(() => rewrapEnvelope(kek, input), kindOf);
+      const got = await attemptLocal(() => ops.rewrap(kek, input), kindOf);
       expectOutcome(at, outcome, ['state_failure'], got);
       if (got.ok) {
         const v = inspectEnvelope(got.value).kekVersion;
@@ -71,7 +80,7 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
       const e = envOf(env);
       const input = bool(last.tampered, 'last.tampered') ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex')), 'env') : bytesOf(env);
       const ctx = contextOf(num(last.ctx, 'last.ctx'));
-      const got = await attemptLocal(() => openEnvelope(kek, input, ctx), kindOf);
+      const got = await attemptLocal(() => ops.open(kek, input, ctx), kindOf);
       expectOutcome(at, outcome, outcome === 'auth_failure' ? ['auth_failure'] : ['state_failure'], got);
       if (got.ok && Buffer.from(got.value).toString('hex') !== payloadFor(num(e.payload, 'payload'))) throw new CheckFailure(`${where(at)}: opened to a different plaintext`);
     } else if (kind === 'retire') {

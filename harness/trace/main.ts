@@ -1,8 +1,8 @@
 /**
  * Replays the trace corpus against the in-process reference and prints one line per divergence:
  *   node --import tsx harness/trace/main.ts [--model noise_handshake|double_ratchet|envelope_lifecycle] [--json]
- * Exit 1 when any trace diverges. The mutation check (harness/test/mutation.test.ts) runs this in a
- * child process with AGENTSEC_MUTATION_FOR_TESTING_ONLY set.
+ * Exit 1 when any trace diverges. The mutation check (harness/test/mutation.test.ts) replays the
+ * corpus against each mutant of harness/test/mutants/.
  */
 import { replayCorpus } from './corpus-replay.js';
 import type { TraceModel } from './index.js';

@@ -7,7 +7,6 @@ import { abytes, equalBytes, toHex, utf8, wipe } from '../bytes.js';
 import { getProvider, type CryptoProvider } from '../crypto/index.js';
 import { AgentsecError } from '../errors.js';
 import { traced } from '../observability/tracing.js';
-import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import type { DataKeyCache } from './cache.js';
 import {
   COMMIT_LENGTH,
@@ -164,7 +163,6 @@ export function rewrap(kek: KekProvider, envelope: Uint8Array): Promise<Uint8Arr
 async function rewrapUntraced(kek: KekProvider, envelope: Uint8Array): Promise<Uint8Array> {
   const e = decodeEnvelope(envelope);
   if (e.kekId !== kek.kekId) throw wrongKekError(kek.kekId, e.kekId);
-  if (mutationActiveForTestingOnly('env-rewrap-noop')) return envelope;
   const current = await kek.currentVersion();
   if (e.kekVersion === current) return envelope;
   const binding = bindingContext(e.contextDigest);

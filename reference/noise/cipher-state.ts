@@ -4,7 +4,6 @@
  * caller's state as it was.
  */
 import { AgentsecError } from '../errors.js';
-import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import { MAX_NONCE, TAGLEN, type NoiseFunctions } from './functions.js';
 
 export interface CipherState {
@@ -48,19 +47,13 @@ export function decryptWithAd(f: NoiseFunctions, cs: CipherState, ad: Uint8Array
   return [{ k: cs.k, n: cs.n + 1n }, pt];
 }
 
-/**
- * The transport-phase decrypt: like decryptWithAd, and the place of the deliberate
- * nonce-advance bug used by the mutation check.
- */
+/** The transport-phase decrypt: like decryptWithAd, with a refusal returned instead of thrown (n unchanged). */
 export function transportDecrypt(f: NoiseFunctions, cs: CipherState, ciphertext: Uint8Array): { next: CipherState; plaintext?: Uint8Array; error?: AgentsecError } {
   try {
     const [next, plaintext] = decryptWithAd(f, cs, new Uint8Array(0), ciphertext);
     return { next, plaintext };
   } catch (e) {
     const error = e instanceof AgentsecError ? e : new AgentsecError('internal', 'DECRYPT', 'decryption failed');
-    if (mutationActiveForTestingOnly('noise-nonce-advance-on-failure') && error.kind === 'auth_failure') {
-      return { next: { k: cs.k, n: cs.n + 1n }, error };
-    }
     return { next: cs, error };
   }
 }

@@ -9,10 +9,10 @@ import { AgentsecError } from '../errors.js';
 import type { AgentRuntime, AgentState, PeerSessions, SessionEntry } from './agent.js';
 import { SessionAgent } from './agent.js';
 import { field32, FieldReader, u32, u8 } from '../records/encoding.js';
-import { MAX_PREVIOUS_SIGNED_PREKEYS } from './limits.js';
+import { MAX_PREVIOUS_SIGNED_PREKEYS, MAX_REMEMBERED_BASE_KEYS } from './limits.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { aeadFromByte, AEAD_BYTE, type InitialPrefix } from './initial-message.js';
-import type { EcPrekey, PqPrekey, PrekeyState, RetiredPqPrekey, RetiredSignedPrekey } from './prekeys.js';
+import { replayTag, type EcPrekey, type PqPrekey, type PrekeyState, type RetiredPqPrekey, type RetiredSignedPrekey } from './prekeys.js';
 import type { RatchetState } from './ratchet/session.js';
 import type { OldChain, SkippedKey } from './ratchet/skipped-keys.js';
 import { openRecord, sealRecord } from '../records/record.js';
@@ -160,10 +160,12 @@ function decodeEntry(b: Uint8Array, identity: SessionIdentity): SessionEntry {
 
 // Prekey fields: 0x01 first id, 0x02 next id, 0x03 spk (id || private), 0x04 one-time (packed: id || private),
 // 0x05 one-time cursor, 0x06 pq last resort? (id || seed), 0x07 pq one-time (packed: id || seed), 0x08 pq cursor,
-// 0x09 used base key digests (packed, 16 bytes each), 0x0a replaced signed prekeys in their grace period
+// 0x09 replay digests of version-1 records before they were tagged (packed, 16 bytes each; written empty),
+// 0x0a replaced signed prekeys in their grace period
 // (packed: id u32 || private 32 || replaced-at u64 ms; only present when there are any, so records of
 // agents that never rotated keep their version-1 bytes), 0x0b replaced last-resort PQ prekeys in their grace
-// period (packed: id u32 || seed 64 || replaced-at u64 ms; only when there are any). Next free: 0x0c.
+// period (packed: id u32 || seed 64 || replaced-at u64 ms; only when there are any), 0x0c replay digests
+// tagged with their signed prekey (packed: spk id u32 || digest 16; only when there are any). Next free: 0x0d.
 function encodePrekeys(s: PrekeyState): Uint8Array {
   const ec = (k: EcPrekey): Uint8Array => cat(n32(k.id), k.privateKey);
   const pq = (k: PqPrekey): Uint8Array => cat(n32(k.id), k.seed);
@@ -171,13 +173,14 @@ function encodePrekeys(s: PrekeyState): Uint8Array {
   parts.push(f(0x04, pack(s.oneTime, 36, (o, _v, off, k) => o.set(ec(k), off))), f(0x05, n32(s.oneTimeCursor)));
   if (s.pqLastResort) parts.push(f(0x06, pq(s.pqLastResort)));
   parts.push(f(0x07, pack(s.pqOneTime, 68, (o, _v, off, k) => o.set(pq(k), off))), f(0x08, n32(s.pqCursor)));
-  parts.push(f(0x09, pack(s.usedBaseKeys, 16, (o, _v, off, d) => o.set(fromHex(d), off))));
+  parts.push(f(0x09, new Uint8Array(0)));
   if (s.previousSignedPrekeys.length > 0) {
     parts.push(f(0x0a, pack(s.previousSignedPrekeys, 44, (o, v, off, k) => (v.setUint32(off, k.id), o.set(k.privateKey, off + 4), v.setBigUint64(off + 36, BigInt(k.retiredAt))))));
   }
   if (s.previousPqLastResort.length > 0) {
     parts.push(f(0x0b, pack(s.previousPqLastResort, 76, (o, v, off, k) => (v.setUint32(off, k.id), o.set(k.seed, off + 4), v.setBigUint64(off + 68, BigInt(k.retiredAt))))));
   }
+  if (s.replayDigests.length > 0) parts.push(f(0x0c, pack(s.replayDigests, 20, (o, _v, off, t) => o.set(fromHex(t), off))));
   return cat(...parts);
 }
 
@@ -200,7 +203,8 @@ function decodePrekeys(b: Uint8Array): PrekeyState {
   const last = r.optional(0x06, 'pq last resort');
   const pqOneTime = unpack(r.read(0x07, 'pq one-time prekeys'), 68, 'pq one-time prekeys', pq);
   const pqCursor = u32(r.read(0x08, 'pq cursor'), 'pq cursor');
-  const usedBaseKeys = unpack(r.read(0x09, 'used base keys'), 16, 'used base keys', (v) => toHex(v));
+  // Untagged digests of older records: kept under the current signed prekey (longer than needed, never shorter).
+  const legacy = unpack(r.read(0x09, 'used base keys'), 16, 'used base keys', (v) => replayTag(signedPrekey.id, toHex(v)));
   const prev = r.optional(0x0a, 'previous signed prekeys');
   // Written only when non-empty and bounded: anything else is not a record this code wrote (canonical encoding).
   if (prev && (prev.length === 0 || prev.length > 44 * MAX_PREVIOUS_SIGNED_PREKEYS)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of previous signed prekeys');
@@ -210,8 +214,13 @@ function decodePrekeys(b: Uint8Array): PrekeyState {
   const prevPq = r.optional(0x0b, 'previous pq last resort');
   if (prevPq && (prevPq.length === 0 || prevPq.length > 76 * MAX_PREVIOUS_SIGNED_PREKEYS)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of previous last-resort PQ prekeys');
   const previousPqLastResort = unpack(prevPq, 76, 'previous pq last resort', (v): RetiredPqPrekey => ({ id: u32(v.subarray(0, 4), 'id'), seed: v.slice(4, 68), retiredAt: time(v.subarray(68, 76)) }));
+  const tagged = r.optional(0x0c, 'replay digests');
+  const bound = MAX_REMEMBERED_BASE_KEYS * (1 + MAX_PREVIOUS_SIGNED_PREKEYS);
+  if (tagged && (tagged.length === 0 || tagged.length > 20 * bound)) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: bad list of replay digests');
+  if (legacy.length > MAX_REMEMBERED_BASE_KEYS) throw new AgentsecError('decode_failure', 'BAD_FIELD', 'record: too many replay digests');
+  const replayDigests = legacy.concat(unpack(tagged, 20, 'replay digests', (v) => toHex(v)));
   r.end();
-  return { firstId, nextId, signedPrekey, previousSignedPrekeys, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, previousPqLastResort, pqOneTime, pqCursor, usedBaseKeys };
+  return { firstId, nextId, signedPrekey, previousSignedPrekeys, oneTime, oneTimeCursor, pqLastResort: last ? pq(last) : undefined, previousPqLastResort, pqOneTime, pqCursor, replayDigests };
 }
 
 // Agent body fields: 0x01 kind, 0x02 aead, 0x03 identity (0x01 || sig priv || dh priv, software;
@@ -257,7 +266,7 @@ export function decodeAgentBody(p: CryptoProvider, body: Uint8Array, external?: 
 
 /** Serializes an agent into a sealed record under the storage key (REC-001). */
 export function exportAgent(p: CryptoProvider, agent: SessionAgent, storageKey: Uint8Array): Uint8Array {
-  return sealRecord(p, storageKey, 'agent', encodeAgentBody(agent.persistedState(), agent.identity));
+  return sealRecord(p, storageKey, 'agent', encodeAgentBody(agent.state, agent.identity));
 }
 
 /** Restores an agent from its record; the watermark store is the one kept outside the record. */
@@ -275,5 +284,5 @@ export function importAgent(
     if (e instanceof AgentsecError) throw e;
     throw new AgentsecError('decode_failure', 'BAD_RECORD', 'agent record body is malformed');
   }
-  return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks, { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}) });
+  return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks, { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.maxReplayDigests !== undefined ? { maxReplayDigests: opts.maxReplayDigests } : {}) });
 }

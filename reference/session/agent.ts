@@ -10,11 +10,10 @@ import type { SecurityConfig } from '../config/security-config.js';
 import { parseSecurityConfig } from '../config/security-config.js';
 import { AgentsecError } from '../errors.js';
 import { HIGH_FREQUENCY_ATTRIBUTE, tracedSync } from '../observability/tracing.js';
-import { mutationActiveForTestingOnly } from '../testing/mutations.js';
 import { bundleSignedMessages, decodeBundle, encodeBundle } from './bundle.js';
 import { PreparedIdentity, softwareIdentity, type AsyncSessionIdentity, type SessionIdentity } from './identity.js';
 import { decodeInitial, encodeInitial, encodeInitialPrefix, isInitial, type InitialPrefix } from './initial-message.js';
-import { DEFAULT_ONE_TIME_PREKEYS, DEFAULT_RATCHET_LIMITS, MAX_PREVIOUS_SESSIONS, type RatchetLimits } from './limits.js';
+import { DEFAULT_ONE_TIME_PREKEYS, DEFAULT_RATCHET_LIMITS, MAX_PREVIOUS_SESSIONS, MAX_REMEMBERED_BASE_KEYS, type RatchetLimits } from './limits.js';
 import {
   consumePrekeys,
   generatePrekeys,
@@ -25,6 +24,8 @@ import {
   pruneSignedPrekeys,
   replenishPrekeys,
   rotateSignedPrekey,
+  replayDigestCount,
+  replayTag,
   seenBaseKey,
   type PrekeyState,
   type PrekeyStatus,
@@ -77,12 +78,20 @@ export interface AgentOptions {
   readonly limits?: RatchetLimits;
   /** Milliseconds since the epoch; decides the grace period of replaced signed prekeys (Date.now by default). */
   readonly clock?: () => number;
+  /** Replay digests kept per signed prekey before it must be rotated (X3DH-021): 1..MAX_REMEMBERED_BASE_KEYS, that by default. */
+  readonly maxReplayDigests?: number;
 }
 
-/** What an agent takes besides its record: neither is persisted, both come from the deployment. */
+/** What an agent takes besides its record: none is persisted, all come from the deployment. */
 export interface AgentRuntime {
   readonly limits?: RatchetLimits;
   readonly clock?: () => number;
+  readonly maxReplayDigests?: number;
+}
+
+function checkReplayBound(n: number): number {
+  if (!Number.isSafeInteger(n) || n < 1 || n > MAX_REMEMBERED_BASE_KEYS) throw new AgentsecError('policy_reject', 'BAD_LIMIT', `maxReplayDigests must be an integer 1..${MAX_REMEMBERED_BASE_KEYS}, got ${String(n)}`);
+  return n;
 }
 
 /** Checks receive limits given in code with the bounds the config parser applies (spec/config.md CONFIG-012). */
@@ -119,8 +128,7 @@ export class SessionAgent {
   /** Receive limits (not part of the record: they come from the deployment's config). */
   readonly limits: RatchetLimits;
   private readonly clock: () => number;
-  /** Test seam state for the 'dr-counter-not-persisted' mutation only. */
-  private readonly staleSendForTesting = new Map<string, { epoch: number; cks: Uint8Array | undefined; ns: number }>();
+  private readonly maxReplayDigests: number;
 
   constructor(
     private readonly p: CryptoProvider,
@@ -132,6 +140,7 @@ export class SessionAgent {
     this.st = state;
     this.limits = checkLimits(runtime.limits ?? DEFAULT_RATCHET_LIMITS);
     this.clock = runtime.clock ?? Date.now;
+    this.maxReplayDigests = checkReplayBound(runtime.maxReplayDigests ?? MAX_REMEMBERED_BASE_KEYS);
   }
 
   /** An agent configured by a SecurityConfig (agentOptionsFromConfig); `opts` may add an identity, watermarks, a clock. */
@@ -147,9 +156,10 @@ export class SessionAgent {
     if (!Number.isSafeInteger(pqCount) || pqCount < 0 || pqCount > 100_000) throw new AgentsecError('policy_reject', 'BAD_PREKEY_COUNT', `PQ one-time prekey count must be 0..100000, got ${pqCount}`);
     if (opts.identity && opts.keyStoreIdentity) throw new AgentsecError('policy_reject', 'TWO_IDENTITIES', 'give identity or keyStoreIdentity, not both');
     const identity = opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : (opts.identity ?? softwareIdentity(p));
-    const runtime: AgentRuntime = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}) };
+    const runtime: AgentRuntime = { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.maxReplayDigests !== undefined ? { maxReplayDigests: opts.maxReplayDigests } : {}) };
     // Limits first: a bad limit must refuse before any key is generated.
     if (opts.limits) checkLimits(opts.limits);
+    if (opts.maxReplayDigests !== undefined) checkReplayBound(opts.maxReplayDigests);
     const state: AgentState = { kind: opts.kind, aead: opts.aead ?? 'AES-256-GCM', prekeys: generatePrekeys(p, opts.kind, count, pqCount), peers: [] };
     return new SessionAgent(p, identity, state, opts.watermarks, runtime);
   }
@@ -226,7 +236,7 @@ export class SessionAgent {
 
   /** One-time prekeys left (handed out or not) and the signed prekeys held. */
   prekeyStatus(): PrekeyStatus {
-    return prekeyStatus(this.st.prekeys);
+    return prekeyStatus(this.st.prekeys, this.maxReplayDigests);
   }
 
   /** Generates `n` more one-time prekeys (and n PQ one-time prekeys for PQXDH) with ids never used before. */
@@ -380,26 +390,20 @@ export class SessionAgent {
   private sendOn(entry: SessionEntry, plaintext: Uint8Array): { entry: SessionEntry; message: Uint8Array } {
     const key = toHex(entry.id);
     let r = entry.ratchet;
-    const counterNotPersisted = mutationActiveForTestingOnly('dr-counter-not-persisted');
-    if (!counterNotPersisted) {
-      const wm = this.watermarks.get(key);
-      const chain = toHex(r.dhsPublic);
-      if (wm) {
-        // @req SESS-011
-        if (r.sendEpoch < wm.epoch || (r.sendEpoch === wm.epoch && wm.chain !== chain)) {
-          throw new AgentsecError('state_failure', 'ROLLBACK_DETECTED', 'this session state is older than one that already sent: it must not send again (start a new session)');
-        }
-        // @req SESS-012: same chain, older counter: skip past every number already used.
-        if (r.sendEpoch === wm.epoch && r.ns < wm.next) r = skipSending(this.p, r, wm.next - r.ns);
+    const wm = this.watermarks.get(key);
+    if (wm) {
+      // @req SESS-011
+      if (r.sendEpoch < wm.epoch || (r.sendEpoch === wm.epoch && wm.chain !== toHex(r.dhsPublic))) {
+        throw new AgentsecError('state_failure', 'ROLLBACK_DETECTED', 'this session state is older than one that already sent: it must not send again (start a new session)');
       }
-    } else if (this.staleSendForTesting.get(key)?.epoch !== r.sendEpoch) {
-      this.staleSendForTesting.set(key, { epoch: r.sendEpoch, cks: r.cks, ns: r.ns });
+      // @req SESS-012: same chain, older counter: skip past every number already used.
+      if (r.sendEpoch === wm.epoch && r.ns < wm.next) r = skipSending(this.p, r, wm.next - r.ns);
     }
     // @req X3DH-015: a message carried in an initial message authenticates the whole prefix.
     const prefix = entry.pending ? encodeInitialPrefix(entry.pending) : undefined;
     const out = ratchetEncrypt(this.p, r, plaintext, prefix);
     // @req SESS-010
-    if (!counterNotPersisted) this.watermarks.advance(key, { epoch: out.state.sendEpoch, chain: toHex(out.state.dhsPublic), next: out.state.ns });
+    this.watermarks.advance(key, { epoch: out.state.sendEpoch, chain: toHex(out.state.dhsPublic), next: out.state.ns });
     const message = entry.pending ? encodeInitial({ ...entry.pending, ratchetMessage: out.message }) : out.message;
     return { entry: { ...entry, ratchet: out.state }, message };
   }
@@ -417,10 +421,7 @@ export class SessionAgent {
     const existing = ps ? [ps.current, ...ps.previous].find((e) => !e.initiator && equalBytes(e.baseKey, im.baseKey)) : undefined;
     if (existing) {
       const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage, prefix, this.limits);
-      if (!res.ok) {
-        if (res.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.attempted }) };
-        throw res.error;
-      }
+      if (!res.ok) throw res.error;
       this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.state }) };
       return res.plaintext;
     }
@@ -436,8 +437,12 @@ export class SessionAgent {
       this.clock(),
     );
     // @req X3DH-009
-    const replayDigest = keys.opk ? undefined : toHex(p.hash('SHA-256', concatBytes(BASE_KEY_LABEL, im.baseKey, u32be(im.signedPrekeyId), u32be(im.pq?.id ?? 0))).subarray(0, 16));
+    const replayDigest = keys.opk ? undefined : replayTag(im.signedPrekeyId, toHex(p.hash('SHA-256', concatBytes(BASE_KEY_LABEL, im.baseKey, u32be(im.signedPrekeyId), u32be(im.pq?.id ?? 0))).subarray(0, 16)));
     if (replayDigest !== undefined && seenBaseKey(this.st.prekeys, replayDigest)) throw new AgentsecError('duplicate', 'REPLAYED_INITIAL_MESSAGE', 'this initial message was already accepted');
+    // @req X3DH-021: a full digest list is never trimmed (a trimmed digest would admit its replay): refuse until rotation.
+    if (replayDigest !== undefined && replayDigestCount(this.st.prekeys, im.signedPrekeyId) >= this.maxReplayDigests) {
+      throw new AgentsecError('policy_reject', 'REPLAY_DIGESTS_FULL', `signed prekey ${im.signedPrekeyId} has accepted ${this.maxReplayDigests} initial messages without a one-time prekey: rotate it (new bundles), then retry with a fresh bundle`);
+    }
     const km = responderDhs(p, { identityDh: (pub) => this.identity.dh(pub), spkPrivate: keys.spk.privateKey, opkPrivate: keys.opk?.privateKey }, im.identityAgreement, im.baseKey);
     // @req PQXDH-005
     if (im.pq && keys.pq) km.push(pqDecapsulate(p, keys.pq.seed, im.pq.ciphertext));
@@ -462,7 +467,7 @@ export class SessionAgent {
   private decryptRatchet(peer: string, message: Uint8Array): Uint8Array {
     const ps = this.peer(peer);
     if (!ps) throw new AgentsecError('state_failure', 'NO_SESSION', `no session with peer "${peer}"`);
-    let chosen: { entry: SessionEntry; error: AgentsecError; attempted: RatchetState | undefined } | undefined;
+    let chosen: { entry: SessionEntry; error: AgentsecError } | undefined;
     // @req SESS-006: sessions that know the message's chain first (no needless DH and key derivation
     // in the others), then the current session before older ones; a failed trial changes none of them.
     const all = [ps.current, ...ps.previous];
@@ -475,22 +480,9 @@ export class SessionAgent {
         return res.plaintext;
       }
       // The verdict of a session that knows the message's chain is the meaningful one.
-      if (!chosen || (knowsChain(entry.ratchet, message) && !knowsChain(chosen.entry.ratchet, message))) chosen = { entry, error: res.error, attempted: res.attempted };
-    }
-    if (chosen!.attempted && mutationActiveForTestingOnly('dr-advance-on-failure')) {
-      this.st = { ...this.st, peers: this.replaceEntry(peer, chosen!.entry, { ...chosen!.entry, ratchet: chosen!.attempted }) };
+      if (!chosen || (knowsChain(entry.ratchet, message) && !knowsChain(chosen.entry.ratchet, message))) chosen = { entry, error: res.error };
     }
     throw chosen!.error;
-  }
-
-  /** The state as it is persisted; under the 'dr-counter-not-persisted' mutation the sending counters are stale. */
-  persistedState(): AgentState {
-    if (this.staleSendForTesting.size === 0) return this.st;
-    const fix = (e: SessionEntry): SessionEntry => {
-      const s = this.staleSendForTesting.get(toHex(e.id));
-      return s && s.epoch === e.ratchet.sendEpoch ? { ...e, ratchet: { ...e.ratchet, cks: s.cks, ns: s.ns } } : e;
-    };
-    return { ...this.st, peers: this.st.peers.map((x) => ({ ...x, current: fix(x.current), previous: x.previous.map(fix) })) };
   }
 
   toJSON(): string {

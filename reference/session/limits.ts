@@ -35,9 +35,11 @@ export const MAX_OLD_CHAINS = 32;
 export const MAX_PREVIOUS_SESSIONS = 5;
 
 /**
- * Base keys of initial messages without a one-time prekey remembered for replay refusal
- * (R-X3DH-13, R-PQXDH-13). Bounded so the agent record stays bounded; replays older than this
- * window are still refused once the signed prekey is rotated.
+ * Replay digests of initial messages without a one-time prekey remembered per signed prekey
+ * (R-X3DH-13, R-PQXDH-13, X3DH-020/021). A digest lives as long as its signed prekey opens initial
+ * messages, so a replay is refused however many others arrive; past this many under one signed
+ * prekey, further such messages are refused until it is rotated. With MAX_PREVIOUS_SIGNED_PREKEYS
+ * the record holds at most 5 x 10,000 x 20 bytes of digests.
  */
 export const MAX_REMEMBERED_BASE_KEYS = 10_000;
 

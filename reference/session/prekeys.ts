@@ -49,8 +49,11 @@ export interface PrekeyState {
   readonly previousPqLastResort: readonly RetiredPqPrekey[];
   readonly pqOneTime: readonly PqPrekey[];
   readonly pqCursor: number;
-  /** Digests of initial messages accepted without one-time material (replay refusal, R-PQXDH-13). */
-  readonly usedBaseKeys: readonly string[];
+  /**
+   * Digests of initial messages accepted without one-time material (replay refusal, R-PQXDH-13), each
+   * tagged with its signed prekey: hex u32 signed prekey id || 16-byte digest (replayTag).
+   */
+  readonly replayDigests: readonly string[];
 }
 
 export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeCount: number, pqOneTimeCount: number): PrekeyState {
@@ -77,7 +80,7 @@ export function generatePrekeys(p: CryptoProvider, kind: HandshakeKind, oneTimeC
     previousPqLastResort: [],
     pqOneTime,
     pqCursor: pqOneTime[0]?.id ?? next,
-    usedBaseKeys: [],
+    replayDigests: [],
   };
 }
 
@@ -165,24 +168,43 @@ export function lookupPrekeys(
   return { spk, ...(opk ? { opk } : {}), ...(pq ? { pq } : {}) };
 }
 
-/** Whether an initial message without one-time material was accepted before (its digest is remembered). */
-export function seenBaseKey(s: PrekeyState, digest: string): boolean {
-  return s.usedBaseKeys.includes(digest);
+/** A replay digest tagged with the signed prekey it was accepted under (the form PrekeyState keeps). */
+export function replayTag(signedPrekeyId: number, digest: string): string {
+  return signedPrekeyId.toString(16).padStart(8, '0') + digest;
+}
+
+const tagPrefix = (signedPrekeyId: number): string => signedPrekeyId.toString(16).padStart(8, '0');
+
+/** Whether an initial message without one-time material was accepted before (its tagged digest is remembered). */
+export function seenBaseKey(s: PrekeyState, tag: string): boolean {
+  return s.replayDigests.includes(tag);
+}
+
+/** Digests remembered under one signed prekey. */
+export function replayDigestCount(s: PrekeyState, signedPrekeyId: number): number {
+  const prefix = tagPrefix(signedPrekeyId);
+  let n = 0;
+  for (const t of s.replayDigests) if (t.startsWith(prefix)) n++;
+  return n;
+}
+
+/** Drops the digests of signed prekeys no longer held: nothing can be opened under them any more (X3DH-020). */
+function dropUnheldDigests(s: PrekeyState): PrekeyState {
+  const held = new Set([s.signedPrekey.id, ...s.previousSignedPrekeys.map((k) => k.id)].map(tagPrefix));
+  const kept = s.replayDigests.filter((t) => held.has(t.slice(0, 8)));
+  return kept.length === s.replayDigests.length ? s : { ...s, replayDigests: kept };
 }
 
 /** Consumes what a successful initial message used: one-time keys are deleted, the replay digest remembered. */
 export function consumePrekeys(s: PrekeyState, used: { oneTimePrekeyId?: number; pqId?: number; pqLastResort: boolean; replayDigest?: string }): PrekeyState {
   // @req X3DH-008
-  let usedBaseKeys = s.usedBaseKeys;
-  if (used.replayDigest !== undefined) {
-    usedBaseKeys = usedBaseKeys.concat([used.replayDigest]);
-    if (usedBaseKeys.length > MAX_REMEMBERED_BASE_KEYS) usedBaseKeys = usedBaseKeys.slice(usedBaseKeys.length - MAX_REMEMBERED_BASE_KEYS);
-  }
+  // @req X3DH-020: no eviction by count; the caller refused the message when its signed prekey was full (X3DH-021).
+  const replayDigests = used.replayDigest === undefined ? s.replayDigests : s.replayDigests.concat([used.replayDigest]);
   return {
     ...s,
     oneTime: used.oneTimePrekeyId === undefined ? s.oneTime : s.oneTime.filter((k) => k.id !== used.oneTimePrekeyId),
     pqOneTime: used.pqId === undefined || used.pqLastResort ? s.pqOneTime : s.pqOneTime.filter((k) => k.id !== used.pqId),
-    usedBaseKeys,
+    replayDigests,
   };
 }
 
@@ -206,7 +228,7 @@ export function rotateSignedPrekey(p: CryptoProvider, s: PrekeyState, now: numbe
   const last = s.pqLastResort;
   const id = takeIds(s, last ? 2 : 1);
   const retired: RetiredSignedPrekey = { ...s.signedPrekey, retiredAt: now };
-  return {
+  return dropUnheldDigests({
     ...s,
     nextId: id + (last ? 2 : 1),
     signedPrekey: { id, privateKey: p.x25519.generateKeyPair().privateKey },
@@ -214,7 +236,7 @@ export function rotateSignedPrekey(p: CryptoProvider, s: PrekeyState, now: numbe
     ...(last
       ? { pqLastResort: { id: id + 1, seed: p.randomBytes(64) }, previousPqLastResort: [{ ...last, retiredAt: now }, ...s.previousPqLastResort].slice(0, MAX_PREVIOUS_SIGNED_PREKEYS) }
       : {}),
-  };
+  });
 }
 
 /** Deletes the replaced signed prekeys whose grace period is over at `now` (R-X3DH-4). */
@@ -224,7 +246,7 @@ export function pruneSignedPrekeys(s: PrekeyState, now: number): PrekeyState {
   const keep = s.previousSignedPrekeys.filter((k) => inGrace(k, now));
   const keepPq = s.previousPqLastResort.filter((k) => inGrace(k, now));
   if (keep.length === s.previousSignedPrekeys.length && keepPq.length === s.previousPqLastResort.length) return s;
-  return { ...s, previousSignedPrekeys: keep, previousPqLastResort: keepPq };
+  return dropUnheldDigests({ ...s, previousSignedPrekeys: keep, previousPqLastResort: keepPq });
 }
 
 export interface PrekeyStatus {
@@ -241,9 +263,12 @@ export interface PrekeyStatus {
   readonly previousPqLastResortIds: readonly number[];
   /** Replaced signed prekeys still held, with the time each was replaced. */
   readonly previousSignedPrekeys: readonly { readonly id: number; readonly retiredAt: number }[];
+  /** Replay digests under the current signed prekey; at the agent's bound (MAX_REMEMBERED_BASE_KEYS by default) it must be rotated (X3DH-021). */
+  readonly replayDigests: number;
+  readonly replayDigestsFull: boolean;
 }
 
-export function prekeyStatus(s: PrekeyState): PrekeyStatus {
+export function prekeyStatus(s: PrekeyState, maxReplayDigests: number = MAX_REMEMBERED_BASE_KEYS): PrekeyStatus {
   return {
     oneTimeAvailable: s.oneTime.filter((k) => k.id >= s.oneTimeCursor).length,
     oneTimeHeld: s.oneTime.length,
@@ -253,6 +278,8 @@ export function prekeyStatus(s: PrekeyState): PrekeyStatus {
     pqLastResortId: s.pqLastResort?.id,
     previousPqLastResortIds: s.previousPqLastResort.map((k) => k.id),
     previousSignedPrekeys: s.previousSignedPrekeys.map((k) => ({ id: k.id, retiredAt: k.retiredAt })),
+    replayDigests: replayDigestCount(s, s.signedPrekey.id),
+    replayDigestsFull: replayDigestCount(s, s.signedPrekey.id) >= maxReplayDigests,
   };
 }
 

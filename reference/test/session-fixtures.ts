@@ -36,7 +36,7 @@ import { AgentsecError } from '../errors.js';
 
 /** The agent's persisted body as hex: equal strings mean byte-identical persisted state. */
 export function snapshot(agent: SessionAgent): string {
-  return toHex(bodyOf(agent.persistedState(), agent.identity));
+  return toHex(bodyOf(agent.state, agent.identity));
 }
 
 /** Runs `f`, expects an AgentsecError, and checks every listed agent's persisted state is unchanged. */

@@ -12,6 +12,7 @@ import { DEFAULT_SEED, generateNoiseVectors, renderVectorFile } from './generate
 import { referenceParties } from './reference-party.js';
 import { adapterParties, runVector } from './run.js';
 import { NOISE_VECTOR_SCHEMA } from './schema.js';
+import { mutant, startMutantAdapter } from '../../harness/test/mutants/index.js';
 
 const committed = join(DEFAULT_OUT, VECTOR_FILE);
 
@@ -64,16 +65,10 @@ describe('project Noise vectors', () => {
     expect((await runVector(h, parties)).status).toBe('fail');
   });
 
-  it('NOISE-014: the vectors catch a nonce that advances on a failed decrypt (mutation seam)', async () => {
+  it('NOISE-014: the vectors catch a nonce that advances on a failed decrypt (mutant noise-nonce-advance-on-failure)', async () => {
     const v = loadVectorFile(committed).vectors.find((x) => x.description === 'failure/tampered-transport/AESGCM')!;
-    const prev = process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-    process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = 'noise-nonce-advance-on-failure';
-    try {
-      expect((await runVector(v, referenceParties(getProvider('noble')))).status).toBe('fail');
-    } finally {
-      if (prev === undefined) delete process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY;
-      else process.env.AGENTSEC_MUTATION_FOR_TESTING_ONLY = prev;
-    }
+    expect((await runVector(v, adapterParties(await startMutantAdapter(mutant('noise-nonce-advance-on-failure'))))).status).toBe('fail');
+    expect((await runVector(v, adapterParties(await startReferenceAdapter()))).status).toBe('pass');
   });
 
   it('NOISE-051: agentsec vectors generate/verify: --out, --seed, exit codes', async () => {

@@ -32,8 +32,7 @@ export interface RatchetState {
 
 export type DecryptResult =
   | { ok: true; state: RatchetState; plaintext: Uint8Array }
-  /** `attempted` is the state the failed attempt computed: it must never be committed (test seam only). */
-  | { ok: false; error: AgentsecError; attempted?: RatchetState };
+  | { ok: false; error: AgentsecError };
 
 const EMPTY_SKIP: SkipStore = { skipped: [], oldChains: [], recvEvictedBelow: 0, recvChain: undefined };
 
@@ -118,7 +117,6 @@ export function knowsChain(s: RatchetState, message: Uint8Array): boolean {
  */
 export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint8Array, prefix?: Uint8Array, limits: RatchetLimits = DEFAULT_RATCHET_LIMITS): DecryptResult {
   const { maxSkip, maxSkippedKeys } = limits;
-  let attempted: RatchetState | undefined;
   try {
     const { header, headerBytes, ciphertext } = decodeMessage(message);
     const chain = toHex(header.dh);
@@ -136,9 +134,9 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
       if (header.n - s.nr > maxSkip) throw tooFar(maxSkip);
       const sk = skipKeys(p, s.ckr, chain, s.nr, header.n);
       const { ck, mk } = kdfChain(p, sk.ck);
-      attempted = { ...s, ckr: ck, nr: header.n + 1, skip: addSkipped(s.skip, sk.keys, maxSkippedKeys) };
+      const next: RatchetState = { ...s, ckr: ck, nr: header.n + 1, skip: addSkipped(s.skip, sk.keys, maxSkippedKeys) };
       const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
-      return { ok: true, state: attempted, plaintext };
+      return { ok: true, state: next, plaintext };
     }
 
     // 3. An old receiving chain: the message is a duplicate, evicted, or never existed.
@@ -162,7 +160,7 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
     skip = { ...skip, recvChain: chain, recvEvictedBelow: 0 };
     const sk = skipKeys(p, recv.ck, chain, 0, header.n);
     const { ck, mk } = kdfChain(p, sk.ck);
-    attempted = {
+    const next: RatchetState = {
       ...s,
       dhr: header.dh,
       dhsPublic: dhs.publicKey,
@@ -177,11 +175,11 @@ export function ratchetDecrypt(p: CryptoProvider, s: RatchetState, message: Uint
       skip: addSkipped(skip, sk.keys, maxSkippedKeys),
     };
     const plaintext = open(p, s, mk, headerBytes, ciphertext, prefix);
-    return { ok: true, state: attempted, plaintext };
+    return { ok: true, state: next, plaintext };
   } catch (e) {
     // @req DR-008: every failure discards the computed state; the caller keeps `s` untouched.
     const error = e instanceof AgentsecError ? e : new AgentsecError('internal', 'UNEXPECTED', 'ratchet decrypt failed unexpectedly');
-    if (error.kind === 'auth_failure') return { ok: false, error: new AgentsecError('auth_failure', 'DECRYPT_FAILED', 'message could not be decrypted'), attempted };
-    return { ok: false, error, attempted };
+    if (error.kind === 'auth_failure') return { ok: false, error: new AgentsecError('auth_failure', 'DECRYPT_FAILED', 'message could not be decrypted') };
+    return { ok: false, error };
   }
 }
