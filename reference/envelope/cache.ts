@@ -6,8 +6,24 @@
  */
 import { toHex, wipe } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import type { WrappedKey } from './kek.js';
+import type { KekProvider, WrappedKey } from './kek.js';
 import { systemClock, type Clock } from './kek.js';
+
+/** What an entry is for: the KEK instance and the version it wraps under, and the context digest. */
+export interface CacheScope {
+  readonly kek: Pick<KekProvider, 'kind' | 'kekId'>;
+  readonly kekVersion: number;
+  readonly contextDigest: Uint8Array;
+}
+
+/** Distinct KEK objects get distinct numbers, so two providers with one kekId never share an entry. */
+const kekNumbers = new WeakMap<object, number>();
+let nextKekNumber = 1;
+function kekNumber(kek: object): number {
+  let n = kekNumbers.get(kek);
+  if (n === undefined) kekNumbers.set(kek, (n = nextKekNumber++));
+  return n;
+}
 
 export interface CachePolicy {
   /** Payloads one data key may protect, >= 1. */
@@ -57,8 +73,9 @@ export class DataKeyCache {
    * A lease on the data key for this context digest, making one with `produce` when there is no
    * entry or the entry is used up or too old.
    */
-  async lease(contextDigest: Uint8Array, produce: () => Promise<{ dataKey: Uint8Array; wrapped: WrappedKey }>): Promise<DataKeyLease> {
-    const key = toHex(contextDigest);
+  async lease(scope: CacheScope, produce: () => Promise<{ dataKey: Uint8Array; wrapped: WrappedKey }>): Promise<DataKeyLease> {
+    // @req ENV-044: keyed by the KEK (instance, kind, id) and its version as well as the context.
+    const key = `${kekNumber(scope.kek)}|${scope.kek.kind}|${scope.kek.kekId}|${scope.kekVersion}|${toHex(scope.contextDigest)}`;
     const now = this.clock();
     let entry = this.entries.get(key);
     // @req ENV-041

@@ -85,7 +85,7 @@ async function sealUntraced(kek: KekProvider, plaintext: Uint8Array, context: En
   let wrapped: WrappedKey;
   let release: () => void;
   if (opts?.cache) {
-    const lease = await opts.cache.lease(digest, async () => {
+    const lease = await opts.cache.lease({ kek, kekVersion: await kek.currentVersion(), contextDigest: digest }, async () => {
       const dk = c.randomBytes(DATA_KEY_LENGTH);
       try {
         return { dataKey: dk, wrapped: await kek.wrap(dk, binding) };

@@ -31,6 +31,11 @@ export const SCRYPT_DEFAULT_LOGN = 15;
 const SCRYPT_MIN_LOGN = 10;
 const SCRYPT_MAX_LOGN = 20;
 const SCRYPT_R = 8;
+/**
+ * The documented bound on what one file may cost: 128 * r * N * p bytes-times-passes at most 1 GiB,
+ * the cost of the strongest file this store writes (N = 2^20, r = 8, p = 1) (KEY-041).
+ */
+export const SCRYPT_MAX_COST = 2 ** 30;
 const SCRYPT_P = 1;
 const KEYFILE_SUFFIX = '.key';
 const SECRET_LEN = 64;
@@ -141,6 +146,10 @@ export class SoftwareKeyStore implements KeyStore {
     const pp = r.u8();
     if (kind === KIND_SCRYPT && (logN < SCRYPT_MIN_LOGN || logN > SCRYPT_MAX_LOGN || rr < 1 || rr > 32 || pp < 1 || pp > 16)) {
       throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `key file ${name} is corrupted: scrypt parameters out of range`);
+    }
+    // @req KEY-041: checked before any scrypt work, from the unauthenticated header.
+    if (kind === KIND_SCRYPT && 128 * rr * 2 ** logN * pp > SCRYPT_MAX_COST) {
+      throw new AgentsecError('decode_failure', 'KEYFILE_CORRUPT', `key file ${name} asks for scrypt N=2^${logN}, r=${rr}, p=${pp}, beyond the 1 GiB bound (128*r*N*p)`);
     }
     const salt = r.take(16);
     const nonce = r.take(12);

@@ -89,6 +89,26 @@ describe('software key store', () => {
     await ok.close();
   });
 
+  it('KEY-041: scrypt parameters in a key file beyond the 1 GiB bound are refused before any scrypt work', async () => {
+    const dir = await tempDir();
+    const s = await opener(dir)();
+    const id = await createIdentity(s, provider);
+    await s.close();
+    const path = join(dir, `${id.handle}.key`);
+    const original = await readFile(path);
+    // Header bytes 6..8: log2 N, r, p. Each of these stays inside the old per-field ranges (logN <= 20, r <= 32, p <= 16).
+    for (const [logN, r, p] of [[20, 32, 1], [20, 9, 1], [17, 32, 16], [20, 8, 2]]) {
+      const bad = new Uint8Array(original);
+      bad.set([logN!, r!, p!], 6);
+      await writeFile(path, bad, { mode: 0o600 });
+      const st = await opener(dir)();
+      const e = await expectRejects(st.publicKeys(id.handle), 'decode_failure', 'KEYFILE_CORRUPT');
+      expect(e.message).toMatch(/beyond the 1 GiB bound/);
+      await st.close();
+    }
+    await writeFile(path, original, { mode: 0o600 });
+  });
+
   it('KEY-014: too-old and too-new key-file versions give different errors', async () => {
     const dir = await tempDir();
     const s = await opener(dir)();
