@@ -15,6 +15,7 @@ export const commands: CommandEntry[] = [
   { name: 'fuzz', summary: 'model-based stateful fuzzing of an implementation through its adapter', load: async () => (await import('./fuzz.js')).fuzzCommand },
   { name: 'vectors generate', summary: 'generate the project test vectors', load: async () => (await import('./vectors.js')).vectorsGenerateCommand },
   { name: 'vectors verify', summary: 'verify vector files against an implementation', load: async () => (await import('./vectors.js')).vectorsVerifyCommand },
+  { name: 'report merge', summary: 'merge the reports of conform --shard runs into one', load: async () => (await import('./report.js')).reportMergeCommand },
   { name: 'adapter', summary: 'serve the reference implementation over the adapter protocol', load: async () => (await import('./adapter.js')).adapterCommand },
   { name: 'bench', summary: 'benchmark hot paths against peers', load: async () => (await import('./bench.js')).benchCommand },
   { name: 'spec check', summary: 'typecheck, test and simulate the Quint models', load: async () => (await import('./spec.js')).specCheckCommand },

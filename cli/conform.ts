@@ -16,6 +16,9 @@ import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
 import { CounterexampleError } from '../harness/fuzz/counterexample.js';
 import { regressionSuite } from '../harness/fuzz/regressions.js';
+import { reportToGithub } from '../harness/report/github.js';
+import { parseShard } from '../harness/conform/shard.js';
+import { runJobs } from './conform-jobs.js';
 import { SUITES } from '../harness/suites/index.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
 import { checkFile, readFailed, reportFolder } from './conform-outputs.js';
@@ -47,6 +50,10 @@ reference that way).
   --report DIR       report folder: results.json, junit.xml, index.html (default: ./report; a run
                      with --only, --exclude or --rerun-failed writes to a new ./report-<time>)
   --no-report        write no report folder
+  --shard i/n        run the i-th of n shares of each suite's selected tests (CI matrices; combine
+                     the reports with agentsec report merge)
+  --jobs N           run the tests in N parallel processes (each with its own implementation
+                     process), with the same results as one
   --quick            smaller test sets (for development and CI smoke runs)
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
@@ -155,7 +162,7 @@ function loadRegressions(dir: string): Suite {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions', 'shard', 'jobs'],
     booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
     multi: ['only', 'exclude'],
   });
@@ -196,6 +203,10 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     return EXIT_OK;
   }
   // @req CONF-067
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard as string);
+  if (flags.shard !== undefined && !shard) throw new UsageError(`--shard must be i/n with 1 <= i <= n, got ${JSON.stringify(flags.shard)}`);
+  const jobs = intFlag(flags.jobs, 'jobs', 1, 64) ?? 1;
+  if (jobs > 1 && shard) throw new UsageError('--jobs and --shard cannot be combined (--jobs shards the run itself)');
   const writeExpect = flags['write-expect'] === undefined ? undefined : resolve(flags['write-expect'] as string);
   if (writeExpect !== undefined) checkFile(writeExpect, '--write-expect');
   const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
@@ -215,13 +226,14 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   process.on('SIGINT', onSigint);
   let result: RunResult;
   try {
-    result = await runConformance({
+    result = jobs > 1 ? await runJobs({ args, jobs, seed, only, extra: [...(quick && flags.quick !== true ? ['--quick'] : []), ...(impl !== undefined && flags.impl === undefined ? ['--impl', impl] : [])], out: io.out }) : await runConformance({
       suites: selected,
       ...(impl !== undefined ? { impl } : {}),
       ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),
       seed,
       only,
       exclude,
+      ...(shard ? { shard } : {}),
       signal: interrupt.signal,
       quick,
       expectations,
@@ -266,6 +278,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
     io.out(`expectations: wrote ${Object.keys(entries).length} entr${Object.keys(entries).length === 1 ? 'y' : 'ies'} to ${writeExpect} (edit the reasons, then run with --expect ${writeExpect})`);
   }
   for (const l of failureList(result)) io.out(l);
+  reportToGithub(result, process.env, io.out);
   const c = countOutcomes(result.tests);
   if (result.run.interrupted) {
     io.out(`INTERRUPTED: ${result.tests.length} of ${result.run.planned ?? '?'} selected tests finished: ${c.fail} unexpected failure(s), ${c.xpass} unexpected pass(es), ${c.warn} warning(s); seed ${seed}`);

@@ -88,9 +88,37 @@ export class GlobLedger {
     if (failed) c.failed++;
   }
 
+  get size(): number {
+    return this.counts.size;
+  }
+
+  report(): GlobCount[] {
+    return [...this.counts].map(([e, c]) => ({ pattern: e.pattern, expect: 'fail' as const, reason: e.reason, ...c }));
+  }
+
   // @req CONF-069
   /** Glob fail entries that applied to tests, all of which ran, none failing. */
   stale(): Expectation[] {
     return [...this.counts].filter(([, c]) => c.listed > 0 && c.ran >= c.listed && c.failed === 0).map(([e]) => e);
   }
+}
+
+/** A glob entry's coverage in one run (results.json `run.glob_expectations`). */
+export interface GlobCount {
+  pattern: string;
+  expect: 'fail';
+  reason: string;
+  listed: number;
+  ran: number;
+  failed: number;
+}
+
+/** Over shards: every listed test ran in some shard (listed is the same in each), none failed. */
+export function staleOverShards(counts: readonly GlobCount[]): GlobCount[] {
+  const by = new Map<string, GlobCount>();
+  for (const c of counts) {
+    const a = by.get(c.pattern);
+    by.set(c.pattern, a ? { ...a, ran: a.ran + c.ran, failed: a.failed + c.failed } : { ...c });
+  }
+  return [...by.values()].filter((c) => c.listed > 0 && c.ran >= c.listed && c.failed === 0);
 }

@@ -7,10 +7,11 @@ import { redactString, type CryptoProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
-import { findExpectation, GlobLedger, isGlob, type Expectation } from './expectations.js';
+import { findExpectation, GlobLedger, isGlob, type Expectation, type GlobCount } from './expectations.js';
 import { compileSelection, mayHoldSelected } from './selection.js';
 import { SeededRng, testSeed } from './rng.js';
 import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
+import { inShard, type Shard } from './shard.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
 import { AGENTSEC_VERSION } from '../../protocol/version.js';
 
@@ -28,6 +29,8 @@ export interface RunnerOptions {
   only?: readonly string[];
   /** Test ids, requirement IDs or globs not to run. */
   exclude?: readonly string[];
+  /** --shard i/n: run this share of the selected tests (CONF-071). */
+  shard?: Shard;
   /** Aborted (Ctrl-C): the run stops after the test in progress is abandoned, and returns what finished. */
   signal?: AbortSignal;
   quick?: boolean;
@@ -97,6 +100,12 @@ export interface RunResult {
     /** Ctrl-C: the run stopped early; `tests` holds what finished of `planned` selected tests. */
     interrupted?: boolean;
     planned?: number;
+    /** --shard i/n. */
+    shard?: Shard;
+    /** A merged report: the number of shard reports combined. */
+    shards?: number;
+    /** What each glob `fail` entry covered, so `report merge` can judge it over all shards (CONF-069). */
+    glob_expectations?: GlobCount[];
     /** --strict: warnings were failures. */
     strict?: boolean;
     ci: boolean;
@@ -317,6 +326,12 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     suiteOrder.push(suite);
   }
 
+  // Sharding: this process runs its share of each suite; listing results are reported by shard 1 only.
+  if (opts.shard && opts.shard.count > 1) {
+    plan.splice(0, plan.length, ...inShard(plan, opts.shard));
+    if (opts.shard.index !== 1) results.splice(0);
+  }
+
   // 2. Services, once per run, for the suites that have selected tests.
   const services: Services = {};
   const teardowns: Array<() => Promise<void>> = [];
@@ -517,6 +532,8 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       ci,
       expectations: opts.expectationsFile ?? null,
       ...(opts.signal?.aborted ? { interrupted: true, planned: plan.length } : {}),
+      ...(opts.shard && opts.shard.count > 1 ? { shard: { ...opts.shard } } : {}),
+      ...(globs.size > 0 ? { glob_expectations: globs.report() } : {}),
       started: new Date(startedAt).toISOString(),
       duration_ms: Date.now() - startedAt,
       node: process.version,
