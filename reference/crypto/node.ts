@@ -40,13 +40,22 @@ const u8 = (b: Buffer | ArrayBuffer): Uint8Array => (b instanceof ArrayBuffer ? 
 const b64u = (b: Uint8Array): string => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('base64url');
 const fromB64u = (s: string | undefined): Uint8Array => new Uint8Array(Buffer.from(s ?? '', 'base64url'));
 
-/** Node's OKP JWK import requires an `x` member but derives the public key from `d` alone. */
-const PLACEHOLDER_X = b64u(new Uint8Array(32));
-
 type Curve = 'X25519' | 'Ed25519';
 
+/** PKCS#8 of a raw OKP private key (RFC 8410): the prefix, then the 32 key bytes. A JWK would need
+ * the public `x` as well, which Node 26 checks against `d`. */
+const PKCS8_PREFIX: Record<Curve, Buffer> = {
+  X25519: Buffer.from('302e020100300506032b656e04220420', 'hex'),
+  Ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
+};
+
 function privateKeyObject(crv: Curve, privateKey: Uint8Array): KeyObject {
-  return createPrivateKey({ key: { kty: 'OKP', crv, d: b64u(privateKey), x: PLACEHOLDER_X }, format: 'jwk' });
+  const der = Buffer.concat([PKCS8_PREFIX[crv], privateKey]);
+  try {
+    return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+  } finally {
+    der.fill(0);
+  }
 }
 
 function publicFromPrivate(crv: Curve, privateKey: Uint8Array): Uint8Array {
@@ -187,7 +196,9 @@ function nodeKem(name: KemName, api: NodeKemApi, fallback: Kem, random: (n: numb
       // OpenSSL exports both forms: SEQUENCE { OCTET STRING seed, OCTET STRING expandedKey }; the
       // expanded key is the tail.
       const full = key.export({ format: 'der', type: 'pkcs8' });
-      const secretKey = new Uint8Array(full.subarray(full.length - len.secretKey));
+      // Node 26 exports the seed-only form: the expanded key is then FIPS 203 KeyGen of the same
+      // seed, which the fallback computes (encapsulation and decapsulation stay native).
+      const secretKey = full.length > len.secretKey ? new Uint8Array(full.subarray(full.length - len.secretKey)) : fallback.keygen(s).secretKey;
       full.fill(0);
       der.fill(0);
       const publicKey = u8(createPublicKey(key).export({ format: 'raw-public' } as unknown as { format: 'der'; type: 'spki' }));
@@ -229,7 +240,7 @@ function probeNativeKem(): NodeKemApi | undefined {
   const api = nodeKemApi();
   if (!api) return undefined;
   try {
-    const k = nodeKem('ML-KEM-768', api, undefined as unknown as Kem, (n) => new Uint8Array(n));
+    const k = nodeKem('ML-KEM-768', api, createNobleProvider().kem('ML-KEM-768'), (n) => new Uint8Array(n));
     const kp = k.keygen(new Uint8Array(64));
     const { ciphertext, sharedSecret } = k.encapsulate(kp.publicKey);
     const back = k.decapsulate(ciphertext, kp.secretKey);
