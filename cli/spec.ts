@@ -6,6 +6,7 @@ import { extractRequirements } from '../spec/tools/extract.js';
 import { SpecFormatError } from '../spec/tools/requirements.js';
 import { MODELS, SEEDS, checkModel } from '../spec/tools/quint.js';
 import { loadMutants, MUTANT_BUDGET, runMutants } from '../spec/tools/mutants.js';
+import { corpusCoverage, renderCoverage } from '../spec/tools/trace-coverage.js';
 import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
 
 /** The project root, where spec/ and the sources are. */
@@ -37,7 +38,8 @@ export const specCheckCommand: Command = {
 For each Quint model in spec/models/: typecheck it, run its \`run\` tests (quint test), then simulate
 it with fixed seeds (${SEEDS.join(', ')}) checking every invariant in every state (quint run
 --invariants ... --backend typescript). Fails (exit 1) on a type error, a failed test or an invariant
-violation, and prints the violating trace.
+violation, and prints the violating trace. Then prints which (action x outcome) pairs the MODEL
+requirements name are witnessed by the trace corpus (vectors/traces/), and fails when one is not.
 
   --seed N       simulate with this seed only
   --quick        a tenth of the simulation samples
@@ -83,7 +85,12 @@ violation, and prints the violating trace.
       }
     }
     process.stdout.write(`${reports.length - failed}/${reports.length} models ok in ${secs(Date.now() - t0)}\n`);
-    return failed === 0 ? EXIT_OK : EXIT_FAILURES;
+    // MODEL-053: every (action x outcome) pair the requirements name has a witness in the committed corpus.
+    const rows = corpusCoverage(join(PROJECT_ROOT, 'vectors', 'traces')).filter((r) => only.length === 0 || only.includes(r.model));
+    const missing = rows.filter((r) => r.traces.length === 0);
+    process.stdout.write(`\ntrace corpus coverage (action/outcome: situation, requirement, witnesses):\n${renderCoverage(rows)}\n`);
+    process.stdout.write(`${rows.length - missing.length}/${rows.length} required pairs witnessed\n`);
+    return failed === 0 && missing.length === 0 ? EXIT_OK : EXIT_FAILURES;
   },
 };
 

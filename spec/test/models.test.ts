@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyMutant, loadMutants, runMutants } from '../tools/mutants.js';
+import { corpusCoverage, pairsOf } from '../tools/trace-coverage.js';
 import { checkModel, MODELS, SEEDS, type ModelReport } from '../tools/quint.js';
 
 const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'models');
@@ -101,5 +102,24 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
     // A tenth of the budget: these are caught within the first few samples.
     const results = await runMutants(MODELS_DIR, list, 2, 0.1);
     for (const r of results) expect(r.caught, `${r.id}: ${r.sim.out.slice(-400)}`).toBe(true);
+  });
+});
+
+describe('trace corpus coverage', () => {
+  it('MODEL-053: every required (action x outcome) pair has a witness in the committed corpus', () => {
+    const rows = corpusCoverage(resolve(MODELS_DIR, '..', '..', 'vectors', 'traces'));
+    expect(rows.length).toBeGreaterThanOrEqual(40);
+    expect(rows.filter((r) => r.traces.length === 0).map((r) => `${r.model} ${r.pair}`)).toEqual([]);
+  });
+
+  it('MODEL-053: a pair is witnessed only by a step that has it (a trace without the retired open does not count)', () => {
+    const step = (kind: string, outcome: string, version: number, retired: boolean) => ({
+      last: { kind, outcome, env: { '#bigint': '0' }, ctx: { '#bigint': '1' }, tampered: false, result: { '#bigint': '-1' }, version: { '#bigint': String(version) } },
+      envs: [{ id: { '#bigint': '0' }, payload: { '#bigint': '0' }, version: { '#bigint': '1' }, ctx: { '#bigint': '1' } }],
+      versions: { '#map': [[{ '#bigint': '1' }, { retired, superseded: { '#bigint': '0' } }]] },
+    });
+    const trace = (...states: unknown[]) => JSON.stringify({ states });
+    expect(pairsOf('envelope_lifecycle', trace(step('init', 'ok', 1, false), step('open', 'state_failure', 1, true)))).toContain('open/state_failure: retired version');
+    expect(pairsOf('envelope_lifecycle', trace(step('init', 'ok', 1, false), step('open', 'ok', 1, false)))).not.toContain('open/state_failure: retired version');
   });
 });

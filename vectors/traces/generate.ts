@@ -10,21 +10,43 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { packagePath } from '../../reference/paths.js';
 import { quint } from '../../spec/tools/quint.js';
+import { pairsOf } from '../../spec/tools/trace-coverage.js';
+
+export interface CorpusSource {
+  /** The step action candidate traces are drawn from. */
+  step: string;
+  seed: number;
+  /** Candidate traces drawn. */
+  pool: number;
+}
 
 export interface CorpusSpec {
   model: string;
-  /** The step action traces are drawn from. */
-  step: string;
-  seed: number;
+  /** Traces kept: first a greedy cover of the required (action x outcome) pairs, then the earliest others. */
   traces: number;
   steps: number;
+  sources: CorpusSource[];
   reqs: string[];
 }
 
 export const CORPUS: readonly CorpusSpec[] = [
-  { model: 'noise_handshake', step: 'stepMbt', seed: 101, traces: 12, steps: 24, reqs: ['MODEL-040'] },
-  { model: 'double_ratchet', step: 'stepMbt', seed: 202, traces: 16, steps: 30, reqs: ['MODEL-041'] },
-  { model: 'envelope_lifecycle', step: 'step', seed: 303, traces: 12, steps: 24, reqs: ['MODEL-042'] },
+  { model: 'noise_handshake', traces: 12, steps: 24, sources: [{ step: 'stepMbt', seed: 101, pool: 60 }], reqs: ['MODEL-040', 'MODEL-053'] },
+  {
+    model: 'double_ratchet',
+    traces: 16,
+    steps: 30,
+    // stepBursty: an honest network with bursts of sending, so keys get evicted (a delivery of an evicted key is rare: a larger pool).
+    sources: [{ step: 'stepMbt', seed: 202, pool: 120 }, { step: 'stepBursty', seed: 205, pool: 300 }],
+    reqs: ['MODEL-041', 'MODEL-053'],
+  },
+  {
+    model: 'envelope_lifecycle',
+    traces: 12,
+    steps: 24,
+    // stepForced: an operator who retires against the procedure (retiring the current version is refused).
+    sources: [{ step: 'step', seed: 303, pool: 60 }, { step: 'stepForced', seed: 304, pool: 20 }],
+    reqs: ['MODEL-042', 'MODEL-053'],
+  },
 ];
 
 const HERE = packagePath('vectors', 'traces');
@@ -33,13 +55,13 @@ const MODELS_DIR = packagePath('spec', 'models');
 const DROP_VARS = new Set(['prev']);
 
 /** One ITF trace normalised: stable meta (no timestamp), ghost variables dropped, one state per line. */
-function normalise(raw: string, c: CorpusSpec, seq: number): string {
+function normalise(raw: string, c: CorpusSpec, src: CorpusSource, idx: number): string {
   const itf = JSON.parse(raw) as { vars: string[]; states: Record<string, unknown>[] };
   const meta = {
     format: 'ITF',
     'format-description': 'https://apalache-mc.org/docs/adr/015adr-trace.html',
     source: `spec/models/${c.model}.qnt`,
-    generator: `quint run --mbt --backend typescript --step ${c.step} --seed ${c.seed} --max-steps ${c.steps} (trace ${seq} of ${c.traces})`,
+    generator: `quint run --mbt --backend typescript --step ${src.step} --seed ${src.seed} --max-steps ${c.steps} (trace ${idx} of ${src.pool})`,
     reqs: c.reqs,
   };
   const vars = itf.vars.filter((v) => !DROP_VARS.has(v));
@@ -47,29 +69,64 @@ function normalise(raw: string, c: CorpusSpec, seq: number): string {
   return `{"#meta":${JSON.stringify(meta)},\n"vars":${JSON.stringify(vars)},\n"states":[\n${states.map((s) => JSON.stringify(s)).join(',\n')}\n]}\n`;
 }
 
+interface Candidate {
+  src: CorpusSource;
+  idx: number;
+  raw: string;
+  pairs: Set<string>;
+}
+
+/** Greedy cover: repeatedly the candidate witnessing most pairs not yet witnessed (earliest on ties), then the earliest others. */
+export function pickCovering<T extends { pairs: Set<string> }>(pool: readonly T[], n: number): T[] {
+  const chosen: T[] = [];
+  const covered = new Set<string>();
+  while (chosen.length < n) {
+    let best = -1;
+    let gain = 0;
+    pool.forEach((c, i) => {
+      if (chosen.includes(c)) return;
+      const g = [...c.pairs].filter((p) => !covered.has(p)).length;
+      if (g > gain) [best, gain] = [i, g];
+    });
+    if (best < 0) break;
+    chosen.push(pool[best]!);
+    for (const p of pool[best]!.pairs) covered.add(p);
+  }
+  for (const c of pool) if (chosen.length < n && !chosen.includes(c)) chosen.push(c);
+  return chosen;
+}
+
 export async function generateCorpus(outDir: string, only?: string): Promise<string[]> {
   mkdirSync(outDir, { recursive: true });
   const written: string[] = [];
   for (const c of CORPUS.filter((x) => !only || x.model === only)) {
-    const tmp = mkdtempSync(join(tmpdir(), 'itf-'));
-    try {
-      const r = await quint(
-        ['run', '--backend', 'typescript', '--mbt', '--step', c.step, '--seed', String(c.seed), '--n-traces', String(c.traces), '--max-samples', String(c.traces),
-          '--max-steps', String(c.steps), '--out-itf', join(tmp, 'trace_{seq}.itf.json'), `${c.model}.qnt`],
-        MODELS_DIR,
-      );
-      if (r.code !== 0) throw new Error(`quint run failed for ${c.model}:\n${r.out}`);
-      const files = readdirSync(tmp).filter((f) => f.endsWith('.itf.json'));
-      if (files.length !== c.traces) throw new Error(`${c.model}: expected ${c.traces} traces, quint wrote ${files.length}`);
-      for (const old of readdirSync(outDir).filter((f) => f.startsWith(`${c.model}-`) && f.endsWith('.itf.json'))) rmSync(join(outDir, old));
-      for (let i = 0; i < c.traces; i++) {
-        const name = `${c.model}-${String(i).padStart(2, '0')}.itf.json`;
-        writeFileSync(join(outDir, name), normalise(readFileSync(join(tmp, `trace_${i}.itf.json`), 'utf8'), c, i));
-        written.push(name);
+    const pool: Candidate[] = [];
+    for (const src of c.sources) {
+      const tmp = mkdtempSync(join(tmpdir(), 'itf-'));
+      try {
+        const r = await quint(
+          ['run', '--backend', 'typescript', '--mbt', '--step', src.step, '--seed', String(src.seed), '--n-traces', String(src.pool), '--max-samples', String(src.pool),
+            '--max-steps', String(c.steps), '--out-itf', join(tmp, 'trace_{seq}.itf.json'), `${c.model}.qnt`],
+          MODELS_DIR,
+        );
+        if (r.code !== 0) throw new Error(`quint run failed for ${c.model}:\n${r.out}`);
+        const files = readdirSync(tmp).filter((f) => f.endsWith('.itf.json'));
+        if (files.length !== src.pool) throw new Error(`${c.model}: expected ${src.pool} traces, quint wrote ${files.length}`);
+        for (let i = 0; i < src.pool; i++) {
+          const raw = readFileSync(join(tmp, `trace_${i}.itf.json`), 'utf8');
+          pool.push({ src, idx: i, raw, pairs: pairsOf(c.model, raw) });
+        }
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
       }
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
     }
+    const chosen = pickCovering(pool, c.traces);
+    for (const old of readdirSync(outDir).filter((f) => f.startsWith(`${c.model}-`) && f.endsWith('.itf.json'))) rmSync(join(outDir, old));
+    chosen.forEach((k, i) => {
+      const name = `${c.model}-${String(i).padStart(2, '0')}.itf.json`;
+      writeFileSync(join(outDir, name), normalise(k.raw, c, k.src, k.idx));
+      written.push(name);
+    });
   }
   return written;
 }
