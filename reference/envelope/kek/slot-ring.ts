@@ -3,6 +3,12 @@
  * per version, created on rotation and destroyed on retirement. The device does the wrapping; this
  * ring keeps the version bookkeeping (and, optionally, a metadata file: mode 0600, atomic, with a
  * checksum; it holds only what the device needs to find or load its keys, never a key in the clear).
+ *
+ * With a metadata file every change is written ahead (ENV-045): rotate records the new version as
+ * pending before the device creates its key and commits it after; retire writes the tombstone
+ * before the device key is destroyed. Memory changes only after the file does, so a failure at any
+ * step leaves the ring as it was, and a crash at any step leaves a file that opens: a pending
+ * version is dropped (its device key, if any, destroyed), a retired version needs no device key.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { abytes, toHex, utf8 } from '../../bytes.js';
@@ -36,6 +42,8 @@ interface Slot<H> {
   createdAt: number;
   supersededAt?: number;
   retiredAt?: number;
+  /** Written ahead of the device key's creation; never a usable version. */
+  pending?: true;
 }
 
 export interface SlotRingOptions {
@@ -70,8 +78,16 @@ export class SlotKekRing<H> implements KekProvider {
     if (n === 0 || n > 255) throw new AgentsecError('decode_failure', 'BAD_KEK_ID', 'KEK id must be 1..255 bytes');
     const now = clock();
     const slots: Slot<H>[] = [];
+    let droppedPending = false;
     if (o.path && existsSync(o.path)) {
       for (const m of readMeta(o.path, o.kekId, backend.kind)) {
+        if (m.pending) {
+          // @req ENV-045: a rotation that did not commit: the version never existed; clear what the device may hold.
+          await backend.destroy(m.version, undefined).catch(() => undefined);
+          droppedPending = true;
+          continue;
+        }
+        // @req ENV-046: only a retired version may lack its device key.
         const handle = m.retiredAt === undefined ? await backend.load(m.version, m.record) : undefined;
         if (m.retiredAt === undefined && handle === undefined) throw new AgentsecError('state_failure', 'KEK_VERSION_MISSING', `KEK "${o.kekId}" version ${m.version} is not on the device any more`);
         slots.push({ ...m, handle });
@@ -87,9 +103,9 @@ export class SlotKekRing<H> implements KekProvider {
     }
     const ring = new SlotKekRing(backend, o.kekId, slots, graceMs, clock, o.path);
     if (slots.length === 0) {
-      const made = await backend.create(1);
-      slots.push({ version: 1, handle: made.handle, ...(made.record !== undefined ? { record: made.record } : {}), createdAt: now });
-      ring.persist();
+      await ring.addVersion(1, now);
+    } else if (droppedPending) {
+      ring.persist(ring.slots);
     }
     return ring;
   }
@@ -122,13 +138,44 @@ export class SlotKekRing<H> implements KekProvider {
 
   async rotate(): Promise<number> {
     const cur = this.current();
-    const v = cur.version + 1;
-    const made = await this.backend.create(v);
-    const now = this.clock();
-    cur.supersededAt = now;
-    this.slots.push({ version: v, handle: made.handle, ...(made.record !== undefined ? { record: made.record } : {}), createdAt: now });
-    this.persist();
-    return v;
+    await this.addVersion(cur.version + 1, this.clock());
+    return cur.version + 1;
+  }
+
+  /** Write-ahead creation of version `v` (ENV-045); the ring changes only once the commit is written. */
+  private async addVersion(v: number, now: number): Promise<void> {
+    const cur = this.slots[this.slots.length - 1];
+    const committed = (extra: Slot<H>): Slot<H>[] => [...this.slots.map((s) => (s === cur ? { ...s, supersededAt: now } : s)), extra];
+    // @req ENV-045
+    this.persist([...this.slots, { version: v, handle: undefined, createdAt: now, pending: true }]);
+    let made: { handle: H; record?: string };
+    try {
+      // A leftover device key of an earlier failed attempt would block the creation.
+      await this.backend.destroy(v, undefined);
+      made = await this.backend.create(v);
+    } catch (e) {
+      this.tryPersist(this.slots);
+      throw e;
+    }
+    const next: Slot<H> = { version: v, handle: made.handle, ...(made.record !== undefined ? { record: made.record } : {}), createdAt: now };
+    try {
+      this.persist(committed(next));
+    } catch (e) {
+      await this.backend.destroy(v, made.handle).catch(() => undefined);
+      this.tryPersist(this.slots);
+      throw e;
+    }
+    if (cur) cur.supersededAt = now;
+    this.slots.push(next);
+  }
+
+  /** Best effort: a failed write here leaves a pending entry, which open() drops. */
+  private tryPersist(slots: readonly Slot<H>[]): void {
+    try {
+      this.persist(slots);
+    } catch {
+      // The error that matters is the one already being thrown.
+    }
   }
 
   async currentVersion(): Promise<number> {
@@ -149,31 +196,46 @@ export class SlotKekRing<H> implements KekProvider {
     const s = this.slots.find((x) => x.version === version);
     if (!s) throw new AgentsecError('state_failure', 'UNKNOWN_KEK_VERSION', `KEK "${this.kekId}" has no version ${version}`);
     if (s.supersededAt === undefined) throw new AgentsecError('policy_reject', 'RETIRE_CURRENT', `KEK "${this.kekId}" version ${version} is current and cannot be retired`);
-    if (s.retiredAt !== undefined) return;
-    await this.backend.destroy(version, s.handle);
-    s.handle = undefined;
-    delete s.record;
-    s.retiredAt = this.clock();
-    this.persist();
+    if (!this.path) {
+      // Without a metadata file the device is the record: the version is retired once its key is gone.
+      if (s.retiredAt !== undefined) return;
+      await this.backend.destroy(version, s.handle);
+      s.handle = undefined;
+      s.retiredAt = this.clock();
+      return;
+    }
+    if (s.retiredAt === undefined) {
+      // @req ENV-045: the tombstone first; a crash after it leaves a retired version, never a missing one.
+      const retiredAt = this.clock();
+      this.persist(this.slots.map((x) => (x === s ? { version: x.version, handle: undefined, createdAt: x.createdAt, ...(x.supersededAt !== undefined ? { supersededAt: x.supersededAt } : {}), retiredAt } : x)));
+      s.retiredAt = retiredAt;
+      delete s.record;
+    }
+    // The device key goes last; a failure here is retried by the next retire of the same version.
+    if (s.handle !== undefined) {
+      await this.backend.destroy(version, s.handle);
+      s.handle = undefined;
+    }
   }
 
   async close(): Promise<void> {
     for (const s of this.slots) if (s.handle !== undefined) await this.backend.release?.(s.handle);
   }
 
-  private persist(): void {
+  private persist(slots: readonly Slot<H>[]): void {
     if (!this.path) return;
     const body = {
       format: META_FORMAT,
       version: 1,
       kind: this.kind,
       kekId: this.kekId,
-      versions: this.slots.map((s) => ({
+      versions: slots.map((s) => ({
         version: s.version,
         createdAt: s.createdAt,
         ...(s.record !== undefined ? { record: s.record } : {}),
         ...(s.supersededAt !== undefined ? { supersededAt: s.supersededAt } : {}),
         ...(s.retiredAt !== undefined ? { retiredAt: s.retiredAt } : {}),
+        ...(s.pending ? { pending: true } : {}),
       })),
     };
     const text = JSON.stringify(body);
@@ -205,7 +267,7 @@ function readMeta(path: string, kekId: string, kind: string): Omit<Slot<never>, 
   if (m.kekId !== kekId) throw wrongKekError(kekId, String(m.kekId));
   if (!Array.isArray(m.versions)) throw bad('no versions');
   return m.versions.map((x: unknown, i: number) => {
-    const v = x as { version?: unknown; createdAt?: unknown; record?: unknown; supersededAt?: unknown; retiredAt?: unknown };
+    const v = x as { version?: unknown; createdAt?: unknown; record?: unknown; supersededAt?: unknown; retiredAt?: unknown; pending?: unknown };
     if (v.version !== i + 1 || typeof v.createdAt !== 'number') throw bad(`version entry ${i} malformed`);
     return {
       version: i + 1,
@@ -213,6 +275,7 @@ function readMeta(path: string, kekId: string, kind: string): Omit<Slot<never>, 
       ...(typeof v.record === 'string' ? { record: v.record } : {}),
       ...(typeof v.supersededAt === 'number' ? { supersededAt: v.supersededAt } : {}),
       ...(typeof v.retiredAt === 'number' ? { retiredAt: v.retiredAt } : {}),
+      ...(v.pending === true ? { pending: true as const } : {}),
     };
   });
 }
