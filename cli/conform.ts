@@ -10,7 +10,8 @@ import { ExpectationsError, loadExpectations, type Expectation } from '../harnes
 import { compileSelection, type Selection } from '../harness/conform/selection.js';
 import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
 import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, shellQuote, type RunResult } from '../harness/conform/runner.js';
-import type { Suite } from '../harness/conform/types.js';
+import type { Capabilities, Suite } from '../harness/conform/types.js';
+import { startProcessAdapter } from '../harness/adapters/process.js';
 import { getProvider } from '../reference/index.js';
 import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
@@ -60,7 +61,9 @@ reference that way).
   --provider NAME    crypto provider of the in-process reference: noble (default) or node
   --strict           a warning (e.g. a malleable unauthenticated byte accepted with the genuine
                      plaintext and no state change) is a failure
-  --list             print the selected test ids with their requirement IDs, run nothing
+  --list             print the selected test ids with their requirement IDs, run nothing; with
+                     --impl also whether each applies to the implementation's claims (and what it
+                     would run) or is n/a (and why)
   --verbose          print each failing test's exchange with the implementation and hex diff to
                      stderr (meant for a single test: --only ID)
   --regressions DIR  also run the fuzz counterexamples saved in DIR (agentsec fuzz --save-regression)
@@ -124,16 +127,41 @@ export function summaryTable(r: RunResult): string {
   return [fmt(cols), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.slice(0, -1).map(fmt), widths.map((w) => '-'.repeat(w)).join('  '), fmt(rows[rows.length - 1]!)].join('\n');
 }
 
-async function listTests(suites: readonly Suite[], selection: Selection, quick: boolean, io: ConformCliIo): Promise<number> {
+/**
+ * --list: the selected test ids with their requirement IDs; with --impl, also whether each test
+ * applies to what the implementation claims in hello, and what it would run or why not (CONF-046).
+ */
+async function listTests(suites: readonly Suite[], selection: Selection, quick: boolean, io: ConformCliIo, impl?: string, callTimeoutMs?: number): Promise<number> {
   const selected = compileSelection(selection);
   const opts = { quick, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}) };
+  let caps: Capabilities | undefined;
+  if (impl !== undefined) {
+    try {
+      const a = await startProcessAdapter({ command: resolveImpl(impl), ...(callTimeoutMs !== undefined ? { callTimeoutMs } : {}) });
+      caps = a.hello.capabilities;
+      await a.close();
+    } catch (e) {
+      io.err(`agentsec conform: the implementation did not start: ${e instanceof Error ? e.message : String(e)} (check the --impl command line; it must answer hello on stdout)`);
+      return EXIT_USAGE;
+    }
+  }
   for (const s of suites) {
     const u = s.unavailable?.(opts);
     if (u !== undefined) {
       io.out(`${s.name}/unavailable  (${typeof u === 'string' ? u : u.reason})`);
       continue;
     }
-    for (const t of await s.tests(opts)) if (selected(t)) io.out(`${t.id}  ${t.reqs.join(' ')}`);
+    for (const t of await s.tests(opts)) {
+      if (!selected(t)) continue;
+      if (!caps) {
+        io.out(`${t.id}  ${t.reqs.join(' ')}`);
+        continue;
+      }
+      // @req CONF-046
+      const a = t.applies ? t.applies(caps) : true;
+      const plan = a === true ? t.plan?.(caps) : undefined;
+      io.out(`${t.id}  ${t.reqs.join(' ')}  ${a === true ? `applies${plan ? `: ${plan}` : ''}` : `n/a: ${a}`}`);
+    }
   }
   return EXIT_OK;
 }
@@ -197,7 +225,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       throw e;
     }
   }
-  if (flags.list === true) return listTests(selected, { only, exclude }, quick, io);
+  if (flags.list === true) return listTests(selected, { only, exclude }, quick, io, impl, callTimeoutMs);
   if (previous && previous.ids.length === 0) {
     io.out(`agentsec conform: nothing to rerun: ${rerunFile} lists no failing, unexpectedly passing or warning test`);
     return EXIT_OK;

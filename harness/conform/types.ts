@@ -88,6 +88,8 @@ export interface TestCase {
   readonly reqs: readonly string[];
   /** Returns a reason string when the test does not apply to these capabilities (reported as n/a). */
   applies?(caps: Capabilities): true | string;
+  /** What the test would run under these capabilities (e.g. the protocols it picked), for `--list --impl`. */
+  plan?(caps: Capabilities): string;
   /** Overrides the runner's per-test timeout (e.g. a test that walks a whole vector file). */
   readonly timeoutMs?: number;
   /** Throws to fail (use `check` from ./assert.ts for clear messages). */

@@ -67,6 +67,95 @@ export function claims(caps: Capabilities, protocol: string, needs: { fixedEphem
   return true;
 }
 
+/** Preference orders for the parts a negative test does not care about (CONF-045). */
+const CIPHER_ORDER = ['ChaChaPoly', 'AESGCM'];
+const HASH_ORDER = ['SHA256', 'BLAKE2s', 'SHA512', 'BLAKE2b'];
+const DH_ORDER = ['25519', '448'];
+
+const ordered = (claimed: readonly string[], preferred: readonly string[]): string[] => [...preferred.filter((x) => claimed.includes(x)), ...claimed.filter((x) => !preferred.includes(x))];
+
+/**
+ * What a negative or limit test needs: one of `patterns` (in preference order), and optionally a
+ * DH (low-order tests need 25519) and rekey / set_nonce.
+ */
+export interface NegativeNeeds {
+  patterns: readonly string[];
+  dh?: string;
+  rekey?: boolean;
+  setNonce?: boolean;
+  /** Only this cipher (a test about one cipher's nonce encoding). */
+  cipher?: string;
+}
+
+/**
+ * The protocols a negative test runs, chosen from the claims (CONF-045): one per claimed cipher,
+ * each with the first claimed pattern of `needs.patterns` and a claimed hash and DH. A reason when
+ * the claims hold none.
+ */
+export function pickProtocols(caps: Capabilities, needs: NegativeNeeds): string[] | string {
+  const n = caps.noise;
+  if (!n) return 'no noise capability claimed';
+  if (needs.cipher && !n.cipher.includes(needs.cipher)) return `cipher ${needs.cipher} not claimed`;
+  const out: string[] = [];
+  let last: string | undefined;
+  for (const cipher of ordered(n.cipher, CIPHER_ORDER)) {
+    if (needs.cipher && cipher !== needs.cipher) continue;
+    let found: string | undefined;
+    for (const pattern of needs.patterns) {
+      for (const dh of needs.dh ? [needs.dh] : ordered(n.dh, DH_ORDER)) {
+        for (const hash of ordered(n.hash, HASH_ORDER)) {
+          const hfs = pattern.includes('hfs') ? `+${n.hfs?.[0] ?? 'MLKEM768'}` : '';
+          const protocol = `Noise_${pattern}_${dh}${hfs}_${cipher}_${hash}`;
+          const c = claims(caps, protocol, { ...(needs.rekey ? { rekey: true } : {}), ...(needs.setNonce ? { setNonce: true } : {}) });
+          if (c === true) {
+            found = protocol;
+            break;
+          }
+          last = c;
+        }
+        if (found) break;
+      }
+      if (found) break;
+    }
+    if (found) out.push(found);
+  }
+  if (out.length > 0) return out;
+  const what = `${needs.cipher ? `cipher ${needs.cipher} with ` : ''}pattern ${needs.patterns.join(' / ')}${needs.dh ? ` over ${needs.dh}` : ''}`;
+  return `no claimed protocol has ${what}${last ? ` (${last})` : ''}`;
+}
+
+/** applies() and plan() of a claim-driven test. */
+function byClaims(needs: NegativeNeeds): Pick<TestCase, 'applies' | 'plan'> {
+  return {
+    applies: (caps) => {
+      const p = pickProtocols(caps, needs);
+      return typeof p === 'string' ? p : true;
+    },
+    plan: (caps) => {
+      const p = pickProtocols(caps, needs);
+      return typeof p === 'string' ? p : p.join(', ');
+    },
+  };
+}
+
+/** Runs `body` once per protocol the claims give (the test only runs when there is one). */
+async function forEachProtocol(ctx: TestContext, needs: NegativeNeeds, body: (protocol: string) => Promise<void>): Promise<void> {
+  const picked = pickProtocols(ctx.iut.hello.capabilities, needs);
+  if (typeof picked === 'string') throw new CheckFailure(`no protocol to run: ${picked}`);
+  for (const protocol of picked) {
+    ctx.log(`protocol ${protocol}`);
+    try {
+      await body(protocol);
+    } catch (e) {
+      if (e instanceof CheckFailure) throw new CheckFailure(`${protocol}: ${e.message}`);
+      throw e;
+    }
+  }
+}
+
+/** Interactive patterns for transport-phase tests, in preference order. */
+const TRANSPORT_PATTERNS = ['NN', 'XX', 'NK', 'NX', 'XN', 'XK', 'KK', 'KN', 'KX', 'IK', 'IN', 'IX', 'NK1', 'X1K1', 'I1X1'];
+
 /** One party of a live handshake, on either adapter. */
 class Party {
   constructor(
@@ -215,8 +304,8 @@ async function mustRead(p: Party, m: Uint8Array, expected: Uint8Array, finding: 
   check(eq(got, expected), `${finding} (the payload differs)`);
 }
 
-const NEG = 'Noise_%_25519_ChaChaPoly_SHA256';
-const proto = (p: string): string => NEG.replace('%', p);
+/** The fixed protocol of the empty-payload interop test. */
+const proto = (p: string): string => `Noise_${p}_25519_ChaChaPoly_SHA256`;
 
 function positions(len: number, quick: boolean, cap: number): number[] {
   const limit = quick ? 8 : cap;
@@ -227,52 +316,54 @@ function positions(len: number, quick: boolean, cap: number): number[] {
   return [...out].sort((a, b) => a - b);
 }
 
-function tamperTest(p: string, msg: number, kind: 'tamper' | 'truncate'): TestCase {
-  const protocol = p.includes('_') ? p : proto(p);
-  const section = nameParts(protocol).section;
+/** Tamper / truncate message `msg` of `section` (e.g. XX, XXhfs, XXpsk3) under each claimed cipher. */
+function tamperTest(section: string, msg: number, kind: 'tamper' | 'truncate'): TestCase {
+  const needs: NegativeNeeds = { patterns: [section] };
   return {
     id: `noise/negative/${kind}/${section}/msg${msg}`,
-    reqs: kind === 'tamper' ? ['NOISE-007', 'NOISE-023', 'NOISE-021'] : ['NOISE-023', 'NOISE-021'],
-    applies: (caps) => claims(caps, protocol),
-    async run(ctx) {
-      const iutReads = msg % 2 === 0 ? 'responder' : 'initiator';
-      const authenticated = payloadEncrypted(protocol, msg);
-      // The genuine message, to learn its length.
-      const probe = await setup({ protocol, initiatorOn: ctx.reference, responderOn: ctx.reference, rng: ctx.rng });
-      await exchange(probe.i, probe.r, 0, msg, () => new Uint8Array(3));
-      const len = (await (msg % 2 === 0 ? probe.i : probe.r).write(new Uint8Array(3))).length;
-      await probe.i.free();
-      await probe.r.free();
-      const cuts = kind === 'tamper' ? positions(len, ctx.quick, parseProtocolName(protocol).pattern.hfs ? 64 : 512) : [...new Set([0, 1, 31, 32, 33, len - 17, len - 16, len - 1].filter((c) => c >= 0 && c < len))];
-      for (const c of cuts) {
-        const s = await setup({
-          protocol,
-          initiatorOn: iutReads === 'initiator' ? ctx.iut : ctx.reference,
-          responderOn: iutReads === 'responder' ? ctx.iut : ctx.reference,
-          rng: ctx.rng,
-        });
-        try {
-          await exchange(s.i, s.r, 0, msg, () => new Uint8Array(3));
-          const writer = msg % 2 === 0 ? s.i : s.r;
-          const reader = msg % 2 === 0 ? s.r : s.i;
-          const genuine = await writer.write(new Uint8Array(3));
-          let bad: Uint8Array;
-          if (kind === 'tamper') {
-            bad = genuine.slice();
-            bad[c] = bad[c]! ^ 0x01;
-          } else bad = genuine.slice(0, c);
-          await mustNotComplete(s.i, s.r, reader, bad, genuine, msg + 1, s.messages, `${kind} ${kind === 'tamper' ? 'byte' : 'to length'} ${c} of message ${msg}`, authenticated);
-        } finally {
-          await s.i.free();
-          await s.r.free();
-        }
-      }
-      ctx.log(`${cuts.length} ${kind === 'tamper' ? 'positions' : 'lengths'} checked`);
-    },
+    reqs: kind === 'tamper' ? ['NOISE-007', 'NOISE-023', 'NOISE-021', 'CONF-045'] : ['NOISE-023', 'NOISE-021', 'CONF-045'],
+    ...byClaims(needs),
+    run: (ctx) => forEachProtocol(ctx, needs, (protocol) => tamperOne(ctx, protocol, msg, kind)),
   };
 }
 
-/** Sets up an NN (or given) channel IUT <-> reference to the transport phase. */
+async function tamperOne(ctx: TestContext, protocol: string, msg: number, kind: 'tamper' | 'truncate'): Promise<void> {
+  const iutReads = msg % 2 === 0 ? 'responder' : 'initiator';
+  const authenticated = payloadEncrypted(protocol, msg);
+  // The genuine message, to learn its length.
+  const probe = await setup({ protocol, initiatorOn: ctx.reference, responderOn: ctx.reference, rng: ctx.rng });
+  await exchange(probe.i, probe.r, 0, msg, () => new Uint8Array(3));
+  const len = (await (msg % 2 === 0 ? probe.i : probe.r).write(new Uint8Array(3))).length;
+  await probe.i.free();
+  await probe.r.free();
+  const cuts = kind === 'tamper' ? positions(len, ctx.quick, parseProtocolName(protocol).pattern.hfs ? 64 : 512) : [...new Set([0, 1, 31, 32, 33, len - 17, len - 16, len - 1].filter((c) => c >= 0 && c < len))];
+  for (const c of cuts) {
+    const s = await setup({
+      protocol,
+      initiatorOn: iutReads === 'initiator' ? ctx.iut : ctx.reference,
+      responderOn: iutReads === 'responder' ? ctx.iut : ctx.reference,
+      rng: ctx.rng,
+    });
+    try {
+      await exchange(s.i, s.r, 0, msg, () => new Uint8Array(3));
+      const writer = msg % 2 === 0 ? s.i : s.r;
+      const reader = msg % 2 === 0 ? s.r : s.i;
+      const genuine = await writer.write(new Uint8Array(3));
+      let bad: Uint8Array;
+      if (kind === 'tamper') {
+        bad = genuine.slice();
+        bad[c] = bad[c]! ^ 0x01;
+      } else bad = genuine.slice(0, c);
+      await mustNotComplete(s.i, s.r, reader, bad, genuine, msg + 1, s.messages, `${kind} ${kind === 'tamper' ? 'byte' : 'to length'} ${c} of message ${msg}`, authenticated);
+    } finally {
+      await s.i.free();
+      await s.r.free();
+    }
+  }
+  ctx.log(`${protocol}: ${cuts.length} ${kind === 'tamper' ? 'positions' : 'lengths'} checked`);
+}
+
+/** Sets up a channel IUT <-> reference to the transport phase. */
 async function transportPair(ctx: TestContext, protocol: string, iutInitiator: boolean): Promise<{ iut: Party; ref: Party; i: Party; r: Party }> {
   const s = await setup({ protocol, initiatorOn: iutInitiator ? ctx.iut : ctx.reference, responderOn: iutInitiator ? ctx.reference : ctx.iut, rng: ctx.rng });
   await exchange(s.i, s.r, 0, s.messages, () => new Uint8Array(0));
@@ -283,9 +374,14 @@ async function setNonce(p: Party, direction: 'send' | 'recv', n: bigint): Promis
   await p.adapter.call('noise.set_nonce', { id: p.id, direction, n: n.toString() });
 }
 
+/** A claim-driven negative test: `body` runs once per protocol the claims give for `needs`. */
+function negative(id: string, reqs: string[], needs: NegativeNeeds, body: (ctx: TestContext, protocol: string) => Promise<void>): TestCase {
+  return { id, reqs: [...reqs, 'CONF-045'], ...byClaims(needs), run: (ctx) => forEachProtocol(ctx, needs, (protocol) => body(ctx, protocol)) };
+}
+
 function negativeTests(): TestCase[] {
   const tests: TestCase[] = [];
-  for (const [p, msgs] of [['NN', 2], ['IK', 2], ['XX', 3], ['Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256', 3], ['XXpsk3', 3]] as const) {
+  for (const [p, msgs] of [['NN', 2], ['IK', 2], ['XX', 3], ['XXhfs', 3], ['XXpsk3', 3]] as const) {
     for (let m = 0; m < msgs; m++) {
       tests.push(tamperTest(p, m, 'tamper'));
       tests.push(tamperTest(p, m, 'truncate'));
@@ -294,12 +390,8 @@ function negativeTests(): TestCase[] {
 
   for (const [p, failsAt] of [['NN', 1], ['IK', 0], ['XX', 1], ['NK', 0]] as const) {
     for (const iutInitiator of [true, false]) {
-      const protocol = proto(p);
-      tests.push({
-        id: `noise/negative/prologue-mismatch/${p}/iut-${iutInitiator ? 'initiator' : 'responder'}`,
-        reqs: ['NOISE-024', 'NOISE-008'],
-        applies: (caps) => claims(caps, protocol),
-        async run(ctx) {
+      tests.push(
+        negative(`noise/negative/prologue-mismatch/${p}/iut-${iutInitiator ? 'initiator' : 'responder'}`, ['NOISE-024', 'NOISE-008'], { patterns: [p] }, async (ctx, protocol) => {
           const s = await setup({ protocol, initiatorOn: iutInitiator ? ctx.iut : ctx.reference, responderOn: iutInitiator ? ctx.reference : ctx.iut, rng: ctx.rng, prologue: [ctx.rng.bytes(5), ctx.rng.bytes(6)] });
           try {
             await exchange(s.i, s.r, 0, failsAt, () => new Uint8Array(2));
@@ -310,18 +402,16 @@ function negativeTests(): TestCase[] {
             await s.i.free();
             await s.r.free();
           }
-        },
-      });
+        }),
+      );
     }
   }
 
-  tests.push({
-    id: 'noise/negative/turn-taking',
-    reqs: ['NOISE-022'],
-    applies: (caps) => claims(caps, proto('XX')),
-    async run(ctx) {
+  // Any interactive pattern of at least two messages: out-of-turn calls before message 0 and 1.
+  tests.push(
+    negative('noise/negative/turn-taking', ['NOISE-022'], { patterns: ['XX', ...TRANSPORT_PATTERNS] }, async (ctx, protocol) => {
       for (const iutInitiator of [true, false]) {
-        const s = await setup({ protocol: proto('XX'), initiatorOn: iutInitiator ? ctx.iut : ctx.reference, responderOn: iutInitiator ? ctx.reference : ctx.iut, rng: ctx.rng });
+        const s = await setup({ protocol, initiatorOn: iutInitiator ? ctx.iut : ctx.reference, responderOn: iutInitiator ? ctx.reference : ctx.iut, rng: ctx.rng });
         try {
           const iutP = iutInitiator ? s.i : s.r;
           if (iutInitiator) await expectRefusal(iutP.read(new Uint8Array(32)), 'initiator reads before writing message 1', ['state_failure']);
@@ -330,27 +420,24 @@ function negativeTests(): TestCase[] {
           await exchange(s.i, s.r, 0, 1, () => new Uint8Array(0));
           if (iutInitiator) await expectRefusal(iutP.write(new Uint8Array(0)), 'initiator writes twice in a row', ['state_failure']);
           else await expectRefusal(iutP.read(new Uint8Array(32)), 'responder reads twice in a row', ['state_failure']);
-          await exchange(s.i, s.r, 1, 3, () => new Uint8Array(0));
+          await exchange(s.i, s.r, 1, s.messages, () => new Uint8Array(0));
           check((await s.i.state()).complete && (await s.r.state()).complete, 'the handshake did not complete after refused out-of-turn calls');
         } finally {
           await s.i.free();
           await s.r.free();
         }
       }
-    },
-  });
+    }),
+  );
 
-  tests.push({
-    id: 'noise/negative/oversize',
-    reqs: ['NOISE-010', 'NOISE-011'],
-    applies: (caps) => claims(caps, proto('NN')),
-    async run(ctx) {
-      const hs = await setup({ protocol: proto('NN'), initiatorOn: ctx.iut, responderOn: ctx.iut, rng: ctx.rng });
+  tests.push(
+    negative('noise/negative/oversize', ['NOISE-010', 'NOISE-011'], { patterns: TRANSPORT_PATTERNS }, async (ctx, protocol) => {
+      const hs = await setup({ protocol, initiatorOn: ctx.iut, responderOn: ctx.iut, rng: ctx.rng });
       await expectRefusal(hs.i.write(new Uint8Array(65504)), 'writing a 65536-byte handshake message');
       await expectRefusal(hs.r.read(new Uint8Array(65536)), 'reading a 65536-byte handshake message');
       await hs.i.free();
       await hs.r.free();
-      const t = await transportPair(ctx, proto('NN'), true);
+      const t = await transportPair(ctx, protocol, true);
       await expectRefusal(t.iut.write(new Uint8Array(65520)), 'writing a 65520-byte transport plaintext');
       const max = ctx.rng.bytes(65519);
       const ct = await t.iut.write(max);
@@ -361,17 +448,15 @@ function negativeTests(): TestCase[] {
       check(eq(await t.iut.read(ok), new Uint8Array([9])), 'after refusing an oversize message the next genuine one did not decrypt');
       await t.iut.free();
       await t.ref.free();
-    },
-  });
+    }),
+  );
 
-  tests.push({
-    id: 'noise/negative/low-order/re',
-    reqs: ['NOISE-026'],
-    applies: (caps) => claims(caps, proto('NN')),
-    async run(ctx) {
+  // The IUT responds and its first write does ee with the initiator's (low-order) ephemeral.
+  tests.push(
+    negative('noise/negative/low-order/re', ['NOISE-026'], { patterns: ['NN', 'NX', 'XN', 'XX'], dh: '25519' }, async (ctx, protocol) => {
       const kinds = new Set<string>();
       for (const h of LOW_ORDER_25519) {
-        const s = await setup({ protocol: proto('NN'), initiatorOn: ctx.reference, responderOn: ctx.iut, rng: ctx.rng });
+        const s = await setup({ protocol, initiatorOn: ctx.reference, responderOn: ctx.iut, rng: ctx.rng });
         try {
           let refused: string | undefined;
           try {
@@ -390,38 +475,33 @@ function negativeTests(): TestCase[] {
       }
       check(kinds.size === 1, `low-order keys are refused inconsistently (${[...kinds].join(', ')})`);
       ctx.log(`14 encodings refused with ${[...kinds][0]}`);
-    },
-  });
+    }),
+  );
 
-  tests.push({
-    id: 'noise/negative/low-order/rs-premessage',
-    reqs: ['NOISE-026'],
-    applies: (caps) => claims(caps, proto('NK')),
-    async run(ctx) {
+  // The IUT initiates toward a (low-order) pre-message static key: its first message does es.
+  tests.push(
+    negative('noise/negative/low-order/rs-premessage', ['NOISE-026'], { patterns: ['NK', 'XK', 'IK'], dh: '25519' }, async (ctx, protocol) => {
       for (const h of LOW_ORDER_25519) {
         let s: Awaited<ReturnType<typeof setup>>;
         try {
-          s = await setup({ protocol: proto('NK'), initiatorOn: ctx.iut, responderOn: ctx.reference, rng: ctx.rng, initiatorRs: unhex(h) });
+          s = await setup({ protocol, initiatorOn: ctx.iut, responderOn: ctx.reference, rng: ctx.rng, initiatorRs: unhex(h) });
         } catch (e) {
           if (e instanceof AdapterCallError) continue; // refused at noise.new: fine
           throw e;
         }
         try {
-          await expectRefusal(s.i.write(new Uint8Array(0)), `NK with low-order responder key ${h}: the initiator's first message (es)`);
+          await expectRefusal(s.i.write(new Uint8Array(0)), `low-order responder key ${h}: the initiator's first message (es)`);
         } finally {
           await s.i.free();
           await s.r.free();
         }
       }
-    },
-  });
+    }),
+  );
 
-  tests.push({
-    id: 'noise/negative/failed-decrypt-keeps-nonce',
-    reqs: ['NOISE-014', 'NOISE-033'],
-    applies: (caps) => claims(caps, proto('NN')),
-    async run(ctx) {
-      const t = await transportPair(ctx, proto('NN'), false);
+  tests.push(
+    negative('noise/negative/failed-decrypt-keeps-nonce', ['NOISE-014', 'NOISE-033'], { patterns: TRANSPORT_PATTERNS }, async (ctx, protocol) => {
+      const t = await transportPair(ctx, protocol, false);
       const m1 = await t.ref.write(new Uint8Array([1]));
       const m2 = await t.ref.write(new Uint8Array([2]));
       for (const pos of [0, m1.length - 1]) {
@@ -434,16 +514,13 @@ function negativeTests(): TestCase[] {
       await mustRead(t.iut, m2, new Uint8Array([2]), 'message 2 did not decrypt after message 1');
       await t.iut.free();
       await t.ref.free();
-    },
-  });
+    }),
+  );
 
-  for (const cipher of ['ChaChaPoly', 'AESGCM']) {
-    const protocol = `Noise_NN_25519_${cipher}_SHA256`;
-    tests.push({
-      id: `noise/negative/nonce-limit/${cipher}`,
-      reqs: ['NOISE-013', 'NOISE-015', 'NOISE-034'],
-      applies: (caps) => claims(caps, protocol, { setNonce: true }),
-      async run(ctx) {
+  // One test per cipher: the nonce's encoding into the AEAD nonce differs (little- vs big-endian).
+  for (const cipher of CIPHER_ORDER) {
+    tests.push(
+      negative(`noise/negative/nonce-limit/${cipher}`, ['NOISE-013', 'NOISE-015', 'NOISE-034'], { patterns: TRANSPORT_PATTERNS, setNonce: true, cipher }, async (ctx, protocol) => {
         for (const iutSends of [true, false]) {
           const t = await transportPair(ctx, protocol, iutSends);
           const [snd, rcv] = iutSends ? [t.iut, t.ref] : [t.ref, t.iut];
@@ -460,16 +537,13 @@ function negativeTests(): TestCase[] {
           await t.iut.free();
           await t.ref.free();
         }
-      },
-    });
+      }),
+    );
   }
 
-  tests.push({
-    id: 'noise/rekey',
-    reqs: ['NOISE-016'],
-    applies: (caps) => claims(caps, proto('XX'), { rekey: true }),
-    async run(ctx) {
-      const t = await transportPair(ctx, proto('XX'), true);
+  tests.push(
+    negative('noise/rekey', ['NOISE-016'], { patterns: ['XX', ...TRANSPORT_PATTERNS], rekey: true }, async (ctx, protocol) => {
+      const t = await transportPair(ctx, protocol, true);
       const call = (p: Party, direction: string) => p.adapter.call('noise.rekey', { id: p.id, direction });
       await call(t.iut, 'send');
       const m = await t.iut.write(new Uint8Array([5]));
@@ -481,22 +555,19 @@ function negativeTests(): TestCase[] {
       check(eq(await t.iut.read(await t.ref.write(new Uint8Array([6]))), new Uint8Array([6])), 'rekey of the receiving direction does not match');
       await t.iut.free();
       await t.ref.free();
-    },
-  });
+    }),
+  );
 
   for (const p of ['N', 'K', 'X']) {
-    tests.push({
-      id: `noise/negative/one-way/${p}`,
-      reqs: ['NOISE-025'],
-      applies: (caps) => claims(caps, proto(p)),
-      async run(ctx) {
-        const t = await transportPair(ctx, proto(p), false);
+    tests.push(
+      negative(`noise/negative/one-way/${p}`, ['NOISE-025'], { patterns: [p] }, async (ctx, protocol) => {
+        const t = await transportPair(ctx, protocol, false);
         check(eq(await t.iut.read(await t.ref.write(new Uint8Array([1]))), new Uint8Array([1])), 'the one-way transport message did not arrive');
         await expectRefusal(t.iut.write(new Uint8Array([2])), `${p}: the responder sends a transport message`);
         await t.iut.free();
         await t.ref.free();
-      },
-    });
+      }),
+    );
   }
   return tests;
 }
