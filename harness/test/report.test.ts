@@ -72,7 +72,10 @@ describe('reports', async () => {
   });
 
   it('CONF-023 CONF-026: index.html is self-contained, escaped, with summaries, reproductions and stderr', () => {
-    expect(html).not.toMatch(/<script|<link|\bsrc=|href="http|url\(/i);
+    // One inline script (filter, copy buttons); nothing loaded from anywhere (CONF-026, CONF-075).
+    expect(html.match(/<script/g)).toHaveLength(1);
+    expect(html).toContain('<script>(() => {');
+    expect(html).not.toMatch(/<link|\bsrc=|href="http|url\(|fetch\(|XMLHttpRequest|import\(/i);
     expect(html).toContain('By suite');
     expect(html).toContain('By requirement');
     expect(html).toContain('CONF-011');
