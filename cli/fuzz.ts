@@ -207,7 +207,7 @@ async function fuzzRun(flags: Record<string, string | boolean | string[]>, c: Co
         timeToFindMs: res.timeToFindMs ?? res.durationMs,
         originalSteps: res.original?.steps.length ?? res.counterexample.steps.length,
       });
-      io.out(`${name.padEnd(9)} FOUND after ${res.runs} run(s) in ${((res.timeToFindMs ?? 0) / 1000).toFixed(1)} s; shrunk from ${cx.found.original_steps} to ${cx.steps.length} step(s) (${res.shrinks} shrinks, ${secs} s in all)${res.interrupted ? ' (shrinking stopped by the time budget)' : ''}`);
+      io.out(`${name.padEnd(9)} FOUND after ${res.runs} run(s) in ${((res.timeToFindMs ?? 0) / 1000).toFixed(1)} s; minimal sequence: ${cx.steps.length} step(s) after ${res.shrinks} shrinks (the first failing run ran ${cx.found.original_steps}; ${secs} s in all)${res.interrupted ? ' (shrinking stopped by the time budget)' : ''}`);
       for (const l of formatCounterexample(cx)) io.out(l);
       const saved = saveCounterexample(reportDir, cx);
       io.out(`  counterexample: ${saved}`);

@@ -51,6 +51,9 @@ describe('agentsec fuzz', () => {
     ['session', 'session-replay-accepted', ['DR-013', 'DR-009']],
     ['envelope', 'env-context-ignored', ['ENV-010']],
     ['envelope', 'env-rewrap-noop', ['ENV-018', 'ENV-020', 'ENV-021']],
+    // Two that the fixed suites pass: they need an interleaving (re-initiation then restart; throttling during rewrap).
+    ['session', 'session-restore-drops-older-sessions', ['SESS-006']],
+    ['envelope', 'env-rewrap-swallows-throttling', ['ENV-018']],
   ] as const)('CONF-080 CONF-083: finds the planted bug of %s mutant %s and shrinks it', async (target, name, reqs) => {
     const r = await fuzzOnce(target, mutant(name), { seed: 3, runs: 300 });
     const f = r.counterexample?.failure;

@@ -105,6 +105,30 @@ export const MUTANTS: Record<string, { what: string; rewrites: Record<string, Re
       'envelope.rewrap': () => async (p) => ({ envelope: p.envelope }),
     },
   },
+  'env-rewrap-swallows-throttling': {
+    what: 'rewrap answers a throttled KMS with the envelope unchanged instead of an error (ENV-018, ENV-020)',
+    rewrites: {
+      'envelope.rewrap': (inner) => async (p, ctx) => {
+        try {
+          return await inner(p, ctx);
+        } catch (e) {
+          if (e instanceof AgentsecError && /Throttling/.test(e.message)) return { envelope: p.envelope };
+          throw e;
+        }
+      },
+    },
+  },
+  'session-restore-drops-older-sessions': {
+    what: 'an imported state keeps only the current session with each peer: late messages of an older session fail after a restart (SESS-006, SESS-008)',
+    rewrites: {
+      'session.import': (inner) => async (p, ctx) => {
+        const r = (await inner(p, ctx)) as { agent: string };
+        const agent = ctx.objects.get<{ st: { peers: Array<{ previous: unknown[] }> } }>(r.agent, 'agent');
+        agent.st = { ...agent.st, peers: agent.st.peers.map((x) => ({ ...x, previous: [] })) };
+        return r;
+      },
+    },
+  },
   'env-context-ignored': {
     what: 'the encryption context is not bound: seal and open ignore it (ENV-010)',
     rewrites: {
