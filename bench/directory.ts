@@ -10,7 +10,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
@@ -51,7 +51,21 @@ export interface Stats {
   readonly perSecond: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
+  /**
+   * CPU time the directory process spent per request (Linux /proc, 10 ms ticks over the whole
+   * phase): on a shared machine, 1000 / serverCpuMs is the rate one free core would serve.
+   */
+  readonly serverCpuMs?: number;
 }
+
+/** utime + stime of a process in ms (Linux; undefined elsewhere). */
+function cpuMs(pid: number | undefined): number | undefined {
+  const f = `/proc/${pid}/stat`;
+  if (pid === undefined || !existsSync(f)) return undefined;
+  const fields = readFileSync(f, 'utf8').replace(/^.*\) /, '').split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+const perRequest = (before: number | undefined, after: number | undefined, n: number) => (before === undefined || after === undefined ? undefined : round((after - before) / n));
 
 const LOAD_LIMITS: Partial<DirectoryLimits> = { clientBurst: 1e9, clientPerSecond: 1e9, fetchesPerAgent: 1e9, replayCacheEntries: 1_000_000 };
 
@@ -157,14 +171,18 @@ export async function runDirectoryBench(o: DirectoryBenchOptions): Promise<Direc
       say(`directory/${s.label}: ${o.fetches} fetches, ${o.fetchConcurrency} at a time`);
       const warm = Math.min(200, o.fetches);
       await load(warm, o.fetchConcurrency, checkedFetch);
+      const c0 = cpuMs(child.pid);
       const f = await load(o.fetches, o.fetchConcurrency, (i) => checkedFetch(i + warm));
+      const fetchCpu = perRequest(c0, cpuMs(child.pid), o.fetches);
 
       say(`directory/${s.label}: ${o.publishes} publications of 100 bundles, 4 at a time`);
       const pc = as('bench-publisher', publisher);
+      const c1 = cpuMs(child.pid);
       const pub = await load(o.publishes, 4, async (i) => {
         const r = await pc.publish('bench-publisher', publishBatches[i]!);
         if (r.single_use !== 100) throw new VerificationError(`directory/${s.label}: publication stored ${r.single_use}`);
       });
+      const publishCpu = perRequest(c1, cpuMs(child.pid), o.publishes);
 
       say(`directory/${s.label}: fetches during ${o.maximalPublishes} maximal publications`);
       const mc = as('bench-maximal', maximal);
@@ -195,8 +213,8 @@ export async function runDirectoryBench(o: DirectoryBenchOptions): Promise<Direc
       results.push({
         store: s.label,
         stored,
-        fetch: stats(f.latencies, f.elapsedMs),
-        publish: stats(pub.latencies, pub.elapsedMs),
+        fetch: { ...stats(f.latencies, f.elapsedMs), ...(fetchCpu === undefined ? {} : { serverCpuMs: fetchCpu }) },
+        publish: { ...stats(pub.latencies, pub.elapsedMs), ...(publishCpu === undefined ? {} : { serverCpuMs: publishCpu }) },
         fetchDuringMaximalPublish: stats(during, performance.now() - duringStart),
         maximalPublishMs: maximalMs,
       });
@@ -213,11 +231,12 @@ export async function runDirectoryBench(o: DirectoryBenchOptions): Promise<Direc
 export function formatDirectoryBench(rs: DirectoryStoreResult[], o: { fetchConcurrency: number }): string {
   const lines = [
     `directory (agentsec directory serve, one process; clients in this process; loopback)`,
-    `| store | stored bundles (one-time + reusable) | fetch req/s (${o.fetchConcurrency} concurrent) | fetch p50 / p99 ms | publish req/s (100 bundles, 4 concurrent) | publish p50 / p99 ms | fetch p50 / p99 ms during maximal publish (4 concurrent) | maximal publish (999+1 PQXDH, ~3.9 MB) ms |`,
-    '|---|---|---|---|---|---|---|---|',
+    `| store | stored bundles (one-time + reusable) | fetch req/s (${o.fetchConcurrency} concurrent) | fetch p50 / p99 ms | server CPU ms / fetch | publish req/s (100 bundles, 4 concurrent) | publish p50 / p99 ms | server CPU ms / publish | fetch p50 / p99 ms during maximal publish (4 concurrent) | maximal publish (999+1 PQXDH, ~3.9 MB) ms |`,
+    '|---|---|---|---|---|---|---|---|---|---|',
   ];
   for (const r of rs) {
-    lines.push(`| ${r.store} | ${r.stored} | ${r.fetch.perSecond} | ${r.fetch.p50Ms} / ${r.fetch.p99Ms} | ${r.publish.perSecond} | ${r.publish.p50Ms} / ${r.publish.p99Ms} | ${r.fetchDuringMaximalPublish.p50Ms} / ${r.fetchDuringMaximalPublish.p99Ms} (${r.fetchDuringMaximalPublish.requests} fetches) | ${r.maximalPublishMs.join(', ')} |`);
+    lines.push(`| ${r.store} | ${r.stored} | ${r.fetch.perSecond} | ${r.fetch.p50Ms} / ${r.fetch.p99Ms} | ${r.fetch.serverCpuMs ?? 'n/a'} | ${r.publish.perSecond} | ${r.publish.p50Ms} / ${r.publish.p99Ms} | ${r.publish.serverCpuMs ?? 'n/a'} | ${r.fetchDuringMaximalPublish.p50Ms} / ${r.fetchDuringMaximalPublish.p99Ms} (${r.fetchDuringMaximalPublish.requests} fetches) | ${r.maximalPublishMs.join(', ')} |`);
   }
+  lines.push(`load average at the end: ${(globalThis.process.platform === 'linux' && existsSync('/proc/loadavg') ? readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ') : 'n/a')}`);
   return lines.join('\n');
 }
