@@ -19,7 +19,7 @@ async function checkMutants(dir: string, only: string[]): Promise<number> {
   const list = loadMutants(dir).filter((x) => only.length === 0 || only.includes(x.model));
   const t0 = Date.now();
   const results = await runMutants(dir, list, 2);
-  const rows = results.map((r) => [r.model, r.id, r.invariant, r.caught ? `caught at sample ${r.sample ?? '?'}` : `NOT CAUGHT in ${r.budget.samples} samples`, `${r.budget.samples} x ${r.budget.steps} (seed ${r.budget.seed})`]);
+  const rows = results.map((r) => [r.model, r.id, r.invariant, r.caught ? `caught at sample ${r.sample ?? '?'}` : `NOT CAUGHT in ${r.budget.samples} samples`, `${r.budget.samples} x ${r.budget.steps} of ${r.budget.step} (seed ${r.budget.seed})`]);
   const head = ['model', 'mutant', 'invariant', 'result', 'budget'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(w[i]!)).join('  ').trimEnd();

@@ -1,10 +1,11 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { applyMutant, loadMutants, runMutants } from '../tools/mutants.js';
-import { corpusCoverage, pairsOf } from '../tools/trace-coverage.js';
+import { corpusCoverage, pairsOf, plain } from '../tools/trace-coverage.js';
+import { bfs, initial, successors, type Msg, type NState, type Party } from '../tools/noise-bfs.js';
 import { checkModel, MODELS, SEEDS, type ModelReport } from '../tools/quint.js';
 
 const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'models');
@@ -122,4 +123,48 @@ describe('trace corpus coverage', () => {
     expect(pairsOf('envelope_lifecycle', trace(step('init', 'ok', 1, false), step('open', 'state_failure', 1, true)))).toContain('open/state_failure: retired version');
     expect(pairsOf('envelope_lifecycle', trace(step('init', 'ok', 1, false), step('open', 'ok', 1, false)))).not.toContain('open/state_failure: retired version');
   });
+});
+
+describe('bounded exhaustive search (noise_handshake transcription)', () => {
+  const TRACES = resolve(MODELS_DIR, '..', '..', 'vectors', 'traces');
+  /** An ITF state of noise_handshake.qnt as the transcription's state. */
+  const toState = (raw: unknown): NState => {
+    const p = plain(raw) as Record<string, unknown>;
+    const parties = p.parties as Map<string, Party>;
+    const accepted = p.accepted as Map<string, number[]>;
+    return {
+      pattern: p.pattern as string,
+      parties: { I: parties.get('I')!, R: parties.get('R')! },
+      sent: p.sent as Msg[],
+      accepted: { I: accepted.get('I')!, R: accepted.get('R')! },
+      last: p.last as NState['last'],
+      prev: { I: parties.get('I')!, R: parties.get('R')! },
+    };
+  };
+  /** JSON with sorted keys (ITF records come in alphabetical order). */
+  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+  const same = (a: NState, b: NState) => canon([a.pattern, a.parties, a.sent, a.accepted, a.last]) === canon([b.pattern, b.parties, b.sent, b.accepted, b.last]);
+
+  it('MODEL-054: the transcription agrees with the Quint model on every step of every committed noise trace', () => {
+    const files = readdirSync(TRACES).filter((f) => f.startsWith('noise_handshake-'));
+    expect(files.length).toBeGreaterThan(0);
+    let steps = 0;
+    for (const f of files) {
+      const states = (JSON.parse(readFileSync(join(TRACES, f), 'utf8')) as { states: unknown[] }).states.map(toState);
+      expect(initial().some((s) => same(s, states[0]!)), f).toBe(true);
+      for (let i = 1; i < states.length; i++) {
+        expect(successors(states[i - 1]!).some((n) => same(n, states[i]!)), `${f} step ${i}`).toBe(true);
+        steps++;
+      }
+    }
+    expect(steps).toBeGreaterThan(200);
+  });
+
+  it('MODEL-054: breadth-first search to depth 9 finds no invariant violation and counts the states', () => {
+    const r = bfs(9);
+    process.stdout.write(`[bfs] noise_handshake depth ${r.depth}: ${r.states} distinct states, ${r.transitions} transitions, new per depth ${r.perDepth.join(',')}\n`);
+    expect(r.violations).toEqual([]);
+    expect(r.states).toBeGreaterThan(1000);
+  });
+
 });

@@ -18,7 +18,8 @@ export interface ModelMutant {
   replace: string;
   /** The invariant that must catch it. */
   invariant: string;
-  /** Budget (defaults: MUTANT_BUDGET). */
+  /** Budget (defaults: MUTANT_BUDGET), and the step action sampled (default `step`). */
+  step?: string;
   seed?: number;
   samples?: number;
   steps?: number;
@@ -30,7 +31,7 @@ export interface MutantFile {
 }
 
 /** Every mutant must be caught within this many samples of this many steps, seed MUTANT_SEED. */
-export const MUTANT_BUDGET = { seed: 20261129, samples: 1000, steps: 20 } as const;
+export const MUTANT_BUDGET = { step: 'step', seed: 20261129, samples: 1000, steps: 20 } as const;
 
 export function loadMutants(modelsDir: string): { model: string; mutant: ModelMutant }[] {
   const dir = join(modelsDir, 'mutants');
@@ -59,7 +60,7 @@ export interface MutantResult {
   caught: boolean;
   /** The sample at which the violation was found (from Quint's summary line). */
   sample?: number;
-  budget: { seed: number; samples: number; steps: number };
+  budget: { step: string; seed: number; samples: number; steps: number };
   sim: Simulation;
 }
 
@@ -74,11 +75,12 @@ export async function runMutant(modelsDir: string, model: string, m: ModelMutant
     writeFileSync(join(tmp, file), applyMutant(readFileSync(join(modelsDir, file), 'utf8'), m));
     for (const f of readdirSync(modelsDir).filter((x) => x.endsWith('.qnt') && x !== file)) copyFileSync(join(modelsDir, f), join(tmp, f));
     const budget = {
+      step: m.step ?? MUTANT_BUDGET.step,
       seed: m.seed ?? MUTANT_BUDGET.seed,
       samples: Math.max(1, Math.round((m.samples ?? MUTANT_BUDGET.samples) * scale)),
       steps: m.steps ?? MUTANT_BUDGET.steps,
     };
-    const sim = await simulate(tmp, file, [m.invariant], budget.seed, budget.samples, budget.steps);
+    const sim = await simulate(tmp, file, [m.invariant], budget.seed, budget.samples, budget.steps, budget.step);
     // A mutant that does not parse or typecheck is a broken catalogue, not a caught bug.
     const caught = /Invariant violated/.test(sim.out) && /\[violation\]/.test(sim.out);
     if (!caught && !sim.ok) throw new Error(`mutant ${m.id}: the mutated model does not run:\n${sim.out.slice(0, 2000)}`);

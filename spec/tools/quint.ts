@@ -93,10 +93,10 @@ export interface CheckOptions {
 }
 
 /** Simulates `file` checking `invariants` in every state; ok when no violation is found. */
-export async function simulate(dir: string, file: string, invariants: readonly string[], seed: number, samples: number, steps: number): Promise<Simulation> {
+export async function simulate(dir: string, file: string, invariants: readonly string[], seed: number, samples: number, steps: number, step = 'step'): Promise<Simulation> {
   const s = await quint(
     // The file comes first: --invariants and --hide take every argument that follows them.
-    ['run', file, '--backend', 'typescript', '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(steps), '--verbosity', '2', '--invariants', ...invariants, '--hide', 'prev'],
+    ['run', file, '--backend', 'typescript', '--step', step, '--seed', String(seed), '--max-samples', String(samples), '--max-steps', String(steps), '--verbosity', '2', '--invariants', ...invariants, '--hide', 'prev'],
     dir,
   );
   return { ...s, samples, steps, seed, invariants: [...invariants], ok: s.code === 0 && /No violation found/.test(s.out) };
