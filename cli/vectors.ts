@@ -14,11 +14,13 @@ import { DEFAULT_SEED, generateNoiseVectors, renderVectorFile } from '../vectors
 import { referenceParties } from '../vectors/noise/reference-party.js';
 import { adapterParties, runVector, type PartyFactory } from '../vectors/noise/run.js';
 import { NOISE_VECTOR_SCHEMA } from '../vectors/noise/schema.js';
-import { ENVELOPE_SCHEMA_FILE, ENVELOPE_VECTOR_FILE, generateEnvelopeVectors, renderEnvelopeFile } from '../vectors/envelope/generate.js';
+import { ENVELOPE_FORMAT, ENVELOPE_SCHEMA_FILE, ENVELOPE_VECTOR_FILE, generateEnvelopeVectors, renderEnvelopeFile } from '../vectors/envelope/generate.js';
 import { ENVELOPE_VECTOR_SCHEMA } from '../vectors/envelope/schema.js';
-import { generateSessionVectors, renderSessionFile, SESSION_SCHEMA_FILE, SESSION_VECTOR_FILE } from '../vectors/session/generate.js';
+import { generateSessionVectors, renderSessionFile, SESSION_FORMAT, SESSION_SCHEMA_FILE, SESSION_VECTOR_FILE } from '../vectors/session/generate.js';
 import { SESSION_VECTOR_SCHEMA } from '../vectors/session/schema.js';
 import { startProcessAdapter } from '../harness/adapters/process.js';
+import { startReferenceAdapter } from '../harness/adapters/in-process.js';
+import { verifySessionFile, vectorFormat } from './vectors-session.js';
 import type { Adapter } from '../harness/conform/types.js';
 import { claims } from '../harness/suites/noise.js';
 import { EXIT_FAILURES, EXIT_OK, parseFlags, UsageError, type Command } from './command.js';
@@ -117,7 +119,9 @@ export const vectorsVerifyCommand: Command = {
   usage: `Usage: agentsec vectors verify [--impl "<cmd>"] [--provider noble|node] [PATH ...]
 
 Runs Noise vector files (cacophony format, or this project's extension of it) and checks every
-message byte for byte and the handshake hashes. Default PATHs: vectors/noise/${VECTOR_FILE} and,
+message byte for byte and the handshake hashes. Session known-answer files (agentsec-x3dh.json,
+format agentsec-session-vectors/1) run the session suite's known-answer tests (needs
+session.fixed_randomness through --impl). Envelope files are not run here yet. Default PATHs: vectors/noise/${VECTOR_FILE} and,
 when present, ../shared/vectors/noise/cacophony.txt.
   --impl "<cmd>"   an implementation speaking agentsec-adapter/1 (needs fixed_ephemeral);
                    default: the reference in process
@@ -140,7 +144,7 @@ Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
         throw new UsageError(`--impl "${flags.impl}" did not start or answer hello: ${(e as Error).message}`);
       }
       const caps = adapter.hello.capabilities;
-      if (!caps.noise?.fixed_ephemeral) {
+      if (!caps.noise?.fixed_ephemeral && paths.some((p) => vectorFormat(p) === undefined)) {
         await adapter.close();
         throw new UsageError(`--impl "${flags.impl}" does not claim noise.fixed_ephemeral: vectors need fixed ephemeral keys to be reproduced`);
       }
@@ -151,9 +155,16 @@ Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
       parties = referenceParties(getProvider(provider as ProviderName));
     }
     let failed = 0;
+    let sessionIut: Adapter | undefined;
     try {
       for (const path of paths) {
-        const c = await verifyFile(path, parties, applies);
+        const format = vectorFormat(path);
+        if (format === ENVELOPE_FORMAT) throw new UsageError(`${path}: envelope vectors are checked by the reference's own tests (vectors/envelope); vectors verify does not run them yet`);
+        let c;
+        if (format === SESSION_FORMAT) {
+          const iut = adapter ?? (sessionIut ??= await startReferenceAdapter({ provider: getProvider(provider as ProviderName) }));
+          c = await verifySessionFile(path, iut);
+        } else c = await verifyFile(path, parties, applies);
         failed += c.fail;
         process.stdout.write(`${path}: ${c.pass} pass, ${c.unsupported} unsupported, ${c.fail} fail (${typeof flags.impl === 'string' ? flags.impl : `reference, ${provider}`})\n`);
         for (const f of c.failures.slice(0, 10)) process.stdout.write(`  FAIL ${f}\n`);
@@ -161,6 +172,7 @@ Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
       }
     } finally {
       await adapter?.close();
+      await sessionIut?.close();
     }
     return failed ? EXIT_FAILURES : EXIT_OK;
   },
