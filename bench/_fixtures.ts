@@ -1,7 +1,7 @@
 /**
  * Inputs and known answers the benchmarks check before timing. The known answers are the
  * published examples of the RFCs that define each primitive; ML-KEM's come from the Wycheproof
- * files beside the clone (../shared/vectors), read in place when present, never copied.
+ * files vendored in vectors/third_party/.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -108,7 +108,7 @@ const str = (t: Record<string, unknown>, k: string): Uint8Array => hex(String(t[
 
 let mlkemCache: MlKemKats | null | undefined;
 
-/** ML-KEM-768 known answers from Wycheproof, or undefined when ../shared/vectors is absent. */
+/** ML-KEM-768 known answers from Wycheproof, or undefined when vectors/third_party is absent. */
 export function mlkem768Kats(): MlKemKats | undefined {
   if (mlkemCache !== undefined) return mlkemCache ?? undefined;
   const dir = sharedVectorsDir();
@@ -142,7 +142,7 @@ export interface CacophonyVector {
 
 let cacophonyCache: Map<string, CacophonyVector> | null | undefined;
 
-/** The cacophony vector for a protocol name, or undefined when ../shared/vectors is absent. */
+/** The cacophony vector for a protocol name, or undefined when vectors/third_party is absent. */
 export function cacophonyVector(protocol: string): CacophonyVector | undefined {
   if (cacophonyCache === undefined) {
     const dir = sharedVectorsDir();

@@ -1,7 +1,7 @@
 /**
  * Noise (rev 34) on the reference: full IK and XX handshakes counting both parties, the hybrid
  * IKhfs handshake with ML-KEM-768, and transport encrypt+decrypt of 1 KiB, per provider and cipher.
- * Each case first reproduces the cacophony vector of its protocol (when ../shared/vectors is
+ * Each case first reproduces the cacophony vector of its protocol (when vectors/third_party is
  * there), interoperates with the other provider, and round-trips transport messages.
  */
 import { x25519 } from '@noble/curves/ed25519.js';
@@ -290,7 +290,7 @@ export function noiseSuite(): Suite {
   const { providers, unavailable } = availableProviders(NOISE_GROUPS.map((g) => g.id));
   const extra: Unavailable[] = [];
   if (!cacophonyVector('Noise_IK_25519_ChaChaPoly_SHA256')) {
-    extra.push({ implementation: 'cacophony known answers', groups: ['noise-'], reason: '../shared/vectors not found beside the clone; Noise cases are checked by round trip and interop only' });
+    extra.push({ implementation: 'cacophony known answers', groups: ['noise-'], reason: 'vectors/third_party not found; Noise cases are checked by round trip and interop only' });
   }
   const lib = loadNoiseHandshake();
   if ('reason' in lib) extra.push({ implementation: 'noise-handshake', groups: ['noise-'], reason: lib.reason });

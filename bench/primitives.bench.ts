@@ -436,7 +436,7 @@ function mlkemCases(providers: { name: string; provider: CryptoProvider }[], una
     unavailable.push({
       implementation: 'known answers for ML-KEM-768',
       groups: ['mlkem768-'],
-      reason: '../shared/vectors (Wycheproof) not found beside the clone; ML-KEM cases are checked by round trip and agreement only',
+      reason: 'vectors/third_party (Wycheproof) not found; ML-KEM cases are checked by round trip and agreement only',
     });
   }
   const seed = benchBytes('mlkem-seed', 64);

@@ -122,7 +122,7 @@ Runs Noise vector files (cacophony format, or this project's extension of it) an
 message byte for byte and the handshake hashes. Session known-answer files (agentsec-x3dh.json,
 format agentsec-session-vectors/1) run the session suite's known-answer tests (needs
 session.fixed_randomness through --impl). Envelope files are not run here yet. Default PATHs: vectors/noise/${VECTOR_FILE} and,
-when present, ../shared/vectors/noise/cacophony.txt.
+when present, vectors/third_party/noise/cacophony.txt.
   --impl "<cmd>"   an implementation speaking agentsec-adapter/1 (needs fixed_ephemeral);
                    default: the reference in process
   --provider P     crypto provider of the in-process reference (default noble)

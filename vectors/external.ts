@@ -1,7 +1,8 @@
 /**
- * Locates the third-party vector folder (cacophony, Wycheproof) beside the clone: ../shared/vectors.
- * It is never copied into the repository. Tests that need it are skipped with a stated reason when it
- * is absent, except under CI=true, where its absence is a failure.
+ * Locates the third-party vectors (cacophony, Wycheproof) vendored with the project in
+ * vectors/third_party/ (noise/, wycheproof/; sources and licences beside them). They ship with the
+ * package, so a clone or an installed CLI runs every suite with nothing beside it.
+ * AGENTSEC_SHARED_VECTORS may point at another folder of the same layout (e.g. newer Wycheproof).
  */
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -9,9 +10,10 @@ import { PACKAGE_ROOT } from '../reference/paths.js';
 
 export const REPO_ROOT = PACKAGE_ROOT;
 
+/** The vendored folder (or the override); undefined only if the package was stripped of it. */
 export function sharedVectorsDir(): string | undefined {
-  const candidates = [process.env.AGENTSEC_SHARED_VECTORS, resolve(REPO_ROOT, '../shared/vectors')];
-  for (const c of candidates) if (c && existsSync(c)) return c;
+  const candidates = [process.env.AGENTSEC_SHARED_VECTORS, resolve(REPO_ROOT, 'vectors', 'third_party')];
+  for (const c of candidates) if (c && existsSync(resolve(c, 'noise', 'cacophony.txt'))) return c;
   return undefined;
 }
 
@@ -22,7 +24,7 @@ export function sharedVectorsDir(): string | undefined {
 export function requireSharedVectors(what: string): string | undefined {
   const dir = sharedVectorsDir();
   if (dir) return dir;
-  const reason = `${what}: skipped, ../shared/vectors not found beside the clone (set AGENTSEC_SHARED_VECTORS)`;
+  const reason = `${what}: skipped, vectors/third_party/ is missing from this copy of the package (or AGENTSEC_SHARED_VECTORS names a folder without noise/cacophony.txt)`;
   if (process.env.CI === 'true') throw new Error(`${reason}; under CI=true this is a failure`);
   console.warn(reason);
   return undefined;

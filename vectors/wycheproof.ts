@@ -72,7 +72,7 @@ export function wycheproofPath(sharedVectorsDir: string, file: WycheproofFile): 
 }
 
 export function wycheproofAvailable(sharedVectorsDir: string | undefined): string | undefined {
-  if (!sharedVectorsDir) return 'the shared vectors folder (../shared/vectors) is missing';
+  if (!sharedVectorsDir) return 'the vendored vectors folder (vectors/third_party) is missing';
   const missing = WYCHEPROOF_FILES.filter((f) => !existsSync(wycheproofPath(sharedVectorsDir, f)));
   return missing.length ? `Wycheproof files missing under ${sharedVectorsDir}/wycheproof: ${missing.join(', ')}` : undefined;
 }

@@ -98,7 +98,7 @@ export interface TestCase {
 
 export interface SuiteOptions {
   quick: boolean;
-  /** The shared vectors folder (../shared/vectors), when present. */
+  /** The third-party vectors folder (vectors/third_party: noise/, wycheproof/). */
   sharedVectorsDir?: string;
 }
 

@@ -647,7 +647,7 @@ export const noiseSuite: Suite = {
       tests.push({
         id: 'noise/vectors/cacophony',
         reqs: ['NOISE-050'],
-        applies: () => 'the cacophony vectors (../shared/vectors/noise/cacophony.txt) are not available here',
+        applies: () => 'the cacophony vectors (vectors/third_party/noise/cacophony.txt) are not available here',
         run: async () => undefined,
       });
     }

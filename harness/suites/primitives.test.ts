@@ -38,8 +38,8 @@ function tampered(inner: Adapter, method: string, f: (params: Record<string, unk
 }
 
 describe('primitives suite', () => {
-  it('CRYPTO-015: unavailable without the shared vectors folder, with the reason', () => {
-    expect(primitivesSuite.unavailable?.({ quick: false })).toMatch(/shared vectors/);
+  it('CRYPTO-015: unavailable without the vendored vectors folder, with the reason', () => {
+    expect(primitivesSuite.unavailable?.({ quick: false })).toMatch(/vendored vectors folder/);
     expect(primitivesSuite.unavailable?.({ quick: false, sharedVectorsDir: '/nonexistent' })).toMatch(/missing/);
   });
 

@@ -1,5 +1,5 @@
 /**
- * Noise vector files: the cacophony format (`{"vectors": [...]}`, ../shared/vectors/noise/SOURCES.md)
+ * Noise vector files: the cacophony format (`{"vectors": [...]}`, vectors/third_party/noise/SOURCE.md)
  * and this project's extension of it. Every extension field is optional and absent from cacophony:
  *
  * vector level
