@@ -9,9 +9,10 @@ import { delimiter, join, resolve } from 'node:path';
 import { ExpectationsError, loadExpectations, type Expectation } from '../harness/conform/expectations.js';
 import { compileSelection, type Selection } from '../harness/conform/selection.js';
 import { MAX_SEED, randomSeed } from '../harness/conform/rng.js';
-import { countOutcomes, ImplementationStartError, OUTCOMES, runConformance, shellQuote, type RunResult } from '../harness/conform/runner.js';
+import { countOutcomes, ImplementationStartError, OUTCOMES, shellQuote, type RunResult } from '../harness/conform/runner.js';
 import type { Capabilities, Suite } from '../harness/conform/types.js';
 import { startProcessAdapter } from '../harness/adapters/process.js';
+import { runWithReference } from './compose.js';
 import { getProvider } from '../reference/index.js';
 import { writeReports } from '../harness/report/index.js';
 import { failureList, verboseDetail } from '../harness/report/terminal.js';
@@ -254,7 +255,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   process.on('SIGINT', onSigint);
   let result: RunResult;
   try {
-    result = jobs > 1 ? await runJobs({ args, jobs, seed, only, extra: [...(quick && flags.quick !== true ? ['--quick'] : []), ...(impl !== undefined && flags.impl === undefined ? ['--impl', impl] : [])], out: io.out }) : await runConformance({
+    result = jobs > 1 ? await runJobs({ args, jobs, seed, only, extra: [...(quick && flags.quick !== true ? ['--quick'] : []), ...(impl !== undefined && flags.impl === undefined ? ['--impl', impl] : [])], out: io.out }) : await runWithReference({
       suites: selected,
       ...(impl !== undefined ? { impl } : {}),
       ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),

@@ -2,9 +2,9 @@
  * The agentsec-adapter/1 contract as types (spec/adapter-protocol.md): what the harness sends and
  * what an adapter answers. Shared by the harness and the reference's adapter, and nothing else.
  */
-import type { ErrorKind } from '../reference/errors.js';
+import { ERROR_KINDS, isErrorKind, type ErrorKind } from './errors.js';
 
-export type { ErrorKind };
+export { ERROR_KINDS, isErrorKind, type ErrorKind };
 
 /** What `hello` returns (spec/adapter-protocol.md). */
 export interface Capabilities {

@@ -1,19 +1,11 @@
 /**
- * The closed set of error kinds (DESIGN.md "Errors"): the same in the reference, the adapter
- * protocol and the reports. `reason` is a finer, stable, machine-readable code inside a kind.
- * Messages never contain key material or plaintext.
+ * Errors of the library. The closed set of kinds is the adapter contract's (protocol/errors.ts), so
+ * the reference, agentsec-adapter/1 and the reports share one list. `reason` is a finer, stable,
+ * machine-readable code inside a kind. Messages never contain key material or plaintext.
  */
-export const ERROR_KINDS = [
-  'auth_failure',
-  'decode_failure',
-  'state_failure',
-  'policy_reject',
-  'duplicate',
-  'unsupported',
-  'internal',
-] as const;
+import { ERROR_KINDS, isErrorKind, type ErrorKind } from '../protocol/errors.js';
 
-export type ErrorKind = (typeof ERROR_KINDS)[number];
+export { ERROR_KINDS, isErrorKind, type ErrorKind };
 
 export class AgentsecError extends Error {
   readonly kind: ErrorKind;
@@ -29,10 +21,6 @@ export class AgentsecError extends Error {
   toJSON(): { kind: ErrorKind; reason: string; message: string } {
     return { kind: this.kind, reason: this.reason, message: this.message };
   }
-}
-
-export function isErrorKind(x: unknown): x is ErrorKind {
-  return typeof x === 'string' && (ERROR_KINDS as readonly string[]).includes(x);
 }
 
 export function fail(kind: ErrorKind, reason: string, message: string): never {

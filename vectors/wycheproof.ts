@@ -10,7 +10,6 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AgentsecError, type CryptoProvider } from '../reference/index.js';
 
 /** The Wycheproof files this project is checked against (`<name>_test.json`). */
 export const WYCHEPROOF_FILES = [
@@ -440,20 +439,4 @@ export function formatCounts(c: FileCounts): string {
     .map(([why, n]) => `${n}: ${why}`)
     .join('; ');
   return `${c.file}: total ${c.total}, run ${c.run}, passed ${c.passed}, failed ${c.failed}, skipped ${c.skipped}${reasons ? ` (${reasons})` : ''}`;
-}
-
-/** The evaluator's view of a CryptoProvider in process: typed AgentsecErrors are refusals. */
-export function providerPrimitives(provider: CryptoProvider): Primitives {
-  return {
-    x25519: async (priv, pub) => provider.x25519.dh(priv, pub),
-    ed25519Verify: async (pub, msg, sig) => provider.ed25519.verify(pub, msg, sig),
-    aeadSeal: async (alg, key, nonce, pt, ad) => provider.aead(alg).seal(key, nonce, pt, ad),
-    aeadOpen: async (alg, key, nonce, ct, ad) => provider.aead(alg).open(key, nonce, ct, ad),
-    hkdf: async (hash, ikm, salt, info, length) => provider.hkdf(hash, ikm, salt, info, length),
-    hmac: async (hash, key, msg) => provider.hmac(hash, key, msg),
-    mlkemKeygen: async (alg, seed) => provider.kem(alg).keygen(seed),
-    mlkemEncaps: async (alg, pk, m) => provider.kem(alg).encapsulate(pk, m),
-    mlkemDecaps: async (alg, ct, sk) => provider.kem(alg).decapsulate(ct, sk),
-    refusal: (e) => (e instanceof AgentsecError ? e.kind : undefined),
-  };
 }

@@ -1,5 +1,5 @@
 import { AdapterCallError } from './types.js';
-import type { ErrorKind } from '../../reference/errors.js';
+import type { ErrorKind } from '../../protocol/types.js';
 
 /** Where two byte strings first differ, with a short window of each around it (CONF-061). */
 export interface ByteDiff {

@@ -3,12 +3,11 @@
  * `hello`, runs the selected tests of each suite with a per-test seeded rng, classifies outcomes
  * (pass, fail, xfail, xpass, skip, n/a), and survives an IUT that crashes, hangs or lies.
  */
-import { redactString, type CryptoProvider } from '../../reference/index.js';
-import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
 import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
 import { findExpectation, GlobLedger, isGlob, type Expectation, type GlobCount } from './expectations.js';
 import { compileSelection, mayHoldSelected } from './selection.js';
+import { redactLine, redactText } from './redact.js';
 import { SeededRng, testSeed } from './rng.js';
 import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
 import { inShard, type Shard } from './shard.js';
@@ -22,7 +21,7 @@ const MAX_LOG_CHARS = 8_000;
 
 export interface RunnerOptions {
   suites: readonly Suite[];
-  /** The implementation's command line; absent: the reference in process. */
+  /** The implementation's command line (started through the process client unless `startIut` is given). */
   impl?: string;
   seed: number;
   /** Test ids, requirement IDs or globs to run (all when absent or empty). */
@@ -49,10 +48,14 @@ export interface RunnerOptions {
   out?: (line: string) => void;
   /** A live counter (on a terminal): called with a status line to overwrite in place. */
   status?: (line: string) => void;
-  /** Crypto provider of the in-process reference when no `impl` is given (default: noble). */
-  provider?: CryptoProvider;
-  /** Starts the IUT (default: `impl` through the process client, else the reference in process). */
+  /** Starts the IUT (default: `impl` through the process client); one of the two is required. */
   startIut?: (services: Services) => Promise<Adapter>;
+  /** A fresh IUT for every test (an in-process implementation, whose restart costs nothing). */
+  freshIutPerTest?: boolean;
+  /** How the IUT is named in results.json when `impl` is absent. */
+  implLabel?: string;
+  /** Starts the interop peer of a test (TestContext.reference); the caller composes it, the runner knows no implementation. */
+  startPeer: (services: Services) => Promise<Adapter>;
   /** Maps `impl` to the command actually spawned (e.g. `agentsec` -> this checkout's CLI). */
   resolveCommand?: (impl: string) => string;
   /** Extra flags to put in reproduction lines (e.g. a non-default --timeout). */
@@ -177,12 +180,7 @@ interface Planned {
  */
 function classify(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
   const c = classifyRaw(e);
-  return e instanceof CheckFailure || e instanceof TestSkipped ? c : { ...c, message: redactString(c.message) };
-}
-
-/** redactString line by line, so long stderr keeps its length bound rather than the scrubber's. */
-function redactText(s: string): string {
-  return s.split('\n').map(redactString).join('\n');
+  return e instanceof CheckFailure || e instanceof TestSkipped ? c : { ...c, message: redactLine(c.message) };
 }
 
 function classifyRaw(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
@@ -347,10 +345,13 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     }
   }
 
-  const startIut = opts.startIut ?? ((svc: Services) => (opts.impl !== undefined ? startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}), ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}) }) : startReferenceAdapter({ services: svc, ...(opts.provider ? { provider: opts.provider } : {}) })));
-  // The in-process reference keeps no process state worth sharing: a fresh one per test makes each
-  // test independent, exactly like its reproduction.
-  const freshPerTest = opts.impl === undefined && opts.startIut === undefined;
+  const startIut =
+    opts.startIut ??
+    (opts.impl !== undefined
+      ? (svc: Services) => startProcessAdapter({ command: (opts.resolveCommand ?? ((c: string) => c))(opts.impl!), services: svc, ...(opts.callTimeoutMs ? { callTimeoutMs: opts.callTimeoutMs } : {}), ...(opts.maxLineBytes ? { maxLineBytes: opts.maxLineBytes } : {}) })
+      : undefined);
+  if (!startIut) throw new ImplementationStartError('no implementation to test: give an implementation command (impl) or startIut');
+  const freshPerTest = opts.freshIutPerTest ?? false;
 
   let iut: Adapter | undefined;
   let firstHello: Adapter['hello'] | undefined;
@@ -439,7 +440,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         const t0 = performance.now();
         let r: TestResult;
         try {
-          reference = await startReferenceAdapter({ services });
+          reference = await opts.startPeer(services);
           const ctx: TestContext = {
             iut: recording(adapter, exchange),
             reference,
@@ -480,7 +481,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
         if (r.outcome === 'pass' && warnings.length > 0) r = { ...r, ...warnOutcome(warnings, opts.strict ?? false) };
         // A fault noticed after the test's last answer (e.g. an unsolicited line) still belongs to it.
         if (r.outcome === 'pass' && adapter.healthy === false && adapter.failure) {
-          r = { ...r, outcome: 'fail', message: redactString(`adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`), fault: adapter.failure.fault };
+          r = { ...r, outcome: 'fail', message: redactLine(`adapter fault (${adapter.failure.fault}): ${adapter.failure.message}`), fault: adapter.failure.fault };
         }
         await reference?.close();
         if (adapter.healthy === false) await adapter.close();
@@ -521,7 +522,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   return {
     run: {
       seed: opts.seed,
-      impl: opts.impl ?? 'reference (in process)',
+      impl: opts.impl ?? opts.implLabel ?? 'in process',
       impl_name: firstHello?.name ?? '',
       impl_version: firstHello?.version ?? '',
       capabilities: firstHello?.capabilities ?? {},

@@ -6,7 +6,7 @@
  * Byte strings are shortened in the middle as they are recorded: a report must never hold a 16-byte
  * stretch of key material (OBS-016), and the head and tail are what a reader matches by eye.
  */
-import { redactString } from '../../reference/index.js';
+import { redactLine } from './redact.js';
 import { AdapterCallError, AdapterFault, type Adapter } from './types.js';
 import { dict } from '../../reference/dict.js';
 
@@ -79,9 +79,9 @@ export class TranscriptRecorder {
 
 /** Text the implementation wrote may carry its secrets: redacted like the rest of a report. */
 function errorEntry(e: unknown): Pick<TranscriptEntry, 'error' | 'fault'> {
-  if (e instanceof AdapterCallError) return { error: { kind: e.kind, ...(e.reason ? { reason: e.reason } : {}), message: shortenHex(redactString(e.message)) } };
-  if (e instanceof AdapterFault) return { fault: { fault: e.fault, message: shortenHex(redactString(e.message)) } };
-  return { error: { kind: 'harness', message: shortenHex(redactString(e instanceof Error ? e.message : String(e))) } };
+  if (e instanceof AdapterCallError) return { error: { kind: e.kind, ...(e.reason ? { reason: e.reason } : {}), message: shortenHex(redactLine(e.message)) } };
+  if (e instanceof AdapterFault) return { fault: { fault: e.fault, message: shortenHex(redactLine(e.message)) } };
+  return { error: { kind: 'harness', message: shortenHex(redactLine(e instanceof Error ? e.message : String(e))) } };
 }
 
 /** The adapter, with each call and its answer recorded into `rec`. */

@@ -2,7 +2,7 @@
  * Contracts of the conformance runner. Suites see an implementation only through `Adapter`,
  * whether it is the reference in process or a third-party process speaking agentsec-adapter/1.
  */
-import type { ErrorKind } from '../../reference/errors.js';
+import type { ErrorKind } from '../../protocol/types.js';
 import type { Capabilities, HelloResult, Services } from '../../protocol/types.js';
 
 export type { Capabilities, HelloResult, Services };

@@ -2,7 +2,7 @@
  * Nothing an implementation sends is trusted: every response is checked against the shapes of
  * agentsec-adapter/1 before a suite sees it. A malformed answer is an AdapterFault('bad_result').
  */
-import { isErrorKind } from '../../reference/errors.js';
+import { isErrorKind } from '../../protocol/types.js';
 import { AdapterCallError, AdapterFault, type Capabilities, type HelloResult } from './types.js';
 
 const HEX = /^(?:[0-9a-f]{2})*$/;

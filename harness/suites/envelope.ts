@@ -5,7 +5,8 @@
  * KEK version) and injects faults directly, then checks what the implementation does.
  */
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
-import { decodeEnvelope, type ErrorKind } from '../../reference/index.js';
+import type { ErrorKind } from '../../protocol/types.js';
+import { envelopeParts } from '../../vectors/envelope/layout.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import type { Adapter, Capabilities, Suite, SuiteOptions, SuiteServices, TestCase, TestContext } from '../conform/types.js';
 import { startKmsServer, type KmsServer } from '../services/kms/index.js';
@@ -71,12 +72,8 @@ const applies = (caps: Capabilities): true | string => (caps.envelope?.kms.inclu
 
 /** The payload part of an agentsec/1 envelope, when the implementation uses that format. */
 function payloadOf(envelopeHex: string): Uint8Array | undefined {
-  try {
-    const e = decodeEnvelope(unhex(envelopeHex));
-    return Uint8Array.from([...e.salt, ...e.commitment, ...e.nonce, ...e.payload]);
-  } catch {
-    return undefined;
-  }
+  const e = envelopeParts(unhex(envelopeHex));
+  return e && Uint8Array.from([...e.salt, ...e.commitment, ...e.nonce, ...e.payload]);
 }
 
 async function rotateKey(): Promise<void> {

@@ -12,7 +12,8 @@
 import { LOW_ORDER_25519 } from '../../vectors/low-order-25519.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { getProvider, parseProtocolName } from '../../reference/index.js';
+import { x25519 } from '@noble/curves/ed25519.js';
+import { patternShape } from '../../vectors/noise/patterns.js';
 import { REPO_ROOT } from '../../vectors/external.js';
 import { loadVectorFile, type NoiseVector } from '../../vectors/noise/format.js';
 import { adapterParties, runVector } from '../../vectors/noise/run.js';
@@ -193,9 +194,8 @@ interface Setup {
 
 /** Creates both parties with fresh random keys from the test's rng, as the pattern needs them. */
 async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: number; oneWay: boolean }> {
-  const proto = parseProtocolName(s.protocol);
-  const pat = proto.pattern;
-  const x = getProvider('noble').x25519;
+  const pat = patternShape(s.protocol);
+  const pub = (sk: Uint8Array): Uint8Array => x25519.getPublicKey(sk);
   const iS = s.rng.bytes(32);
   const rS = s.rng.bytes(32);
   const psks = Array.from({ length: pat.messages.flat().filter((t) => t === 'psk').length }, () => hex(s.rng.bytes(32)));
@@ -208,13 +208,13 @@ async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: number; 
   const make = async (a: Adapter, initiator: boolean): Promise<Party> => {
     const own = initiator ? iS : rS;
     const peerPre = initiator ? pat.responderPre : pat.initiatorPre;
-    const peerPub = initiator ? (s.initiatorRs ?? x.publicKey(rS)) : x.publicKey(iS);
+    const peerPub = initiator ? (s.initiatorRs ?? pub(rS)) : pub(iS);
     const params: Record<string, unknown> = { protocol: s.protocol, initiator, prologue: hex(initiator ? p0 : p1) };
     if (usesS(initiator)) params.s = hex(own);
     if (peerPre.includes('s')) params.rs = hex(peerPub);
     if (psks.length) params.psks = psks;
     const { id } = (await a.call('noise.new', params)) as { id: string };
-    return new Party(a, id, usesS(initiator) ? x.publicKey(own) : undefined);
+    return new Party(a, id, usesS(initiator) ? pub(own) : undefined);
   };
   const i = await make(s.initiatorOn, true);
   const r = await make(s.responderOn, false);
@@ -288,7 +288,7 @@ async function mustNotComplete(i: Party, r: Party, iutReader: Party, corrupted: 
 
 /** Whether the payload of handshake message `msg` is encrypted (a key is set by then). */
 function payloadEncrypted(protocol: string, msg: number): boolean {
-  const p = parseProtocolName(protocol).pattern;
+  const p = patternShape(protocol);
   return p.messages.slice(0, msg + 1).some((m) => m.some((t) => ['ee', 'es', 'se', 'ss', 'psk'].includes(t) || (p.hasPsk && t === 'e')));
 }
 
@@ -336,7 +336,7 @@ async function tamperOne(ctx: TestContext, protocol: string, msg: number, kind: 
   const len = (await (msg % 2 === 0 ? probe.i : probe.r).write(new Uint8Array(3))).length;
   await probe.i.free();
   await probe.r.free();
-  const cuts = kind === 'tamper' ? positions(len, ctx.quick, parseProtocolName(protocol).pattern.hfs ? 64 : 512) : [...new Set([0, 1, 31, 32, 33, len - 17, len - 16, len - 1].filter((c) => c >= 0 && c < len))];
+  const cuts = kind === 'tamper' ? positions(len, ctx.quick, patternShape(protocol).hfs ? 64 : 512) : [...new Set([0, 1, 31, 32, 33, len - 17, len - 16, len - 1].filter((c) => c >= 0 && c < len))];
   for (const c of cuts) {
     const s = await setup({
       protocol,

@@ -9,7 +9,7 @@
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import { knownAnswerTests } from './session-kat.js';
 import { AdapterCallError, type Adapter, type Capabilities, type Rng, type Suite, type TestCase, type TestContext } from '../conform/types.js';
-import type { ErrorKind } from '../../reference/errors.js';
+import type { ErrorKind } from '../../protocol/types.js';
 
 export const PROFILE = 'agentsec/1';
 /** MAX_SKIP of the agentsec/1 profile (spec/double-ratchet.md DR-007). */

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveImpl } from '../../cli/conform.js';
-import { countOutcomes, runConformance, type RunResult } from '../conform/runner.js';
+import { countOutcomes, type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { SUITES } from '../suites/index.js';
 import { sharedVectorsDir } from '../../vectors/external.js';
 
@@ -20,7 +21,7 @@ function failures(r: RunResult): string {
 }
 
 describe('the reference against every registered suite (--quick)', async () => {
-  const inProcess = await runConformance(common);
+  const inProcess = await runWithReference(common);
 
   it('CONF-011 CONF-012: the reference in process has no unexpected failure', () => {
     console.log(`reference in process, seed ${SEED}: ${JSON.stringify(countOutcomes(inProcess.tests))} over ${SUITES.map((s) => s.name).join(', ')}`);
@@ -30,7 +31,7 @@ describe('the reference against every registered suite (--quick)', async () => {
   });
 
   it('CONF-008: through `agentsec adapter` in a child process every test has the same outcome', async () => {
-    const child = await runConformance({ ...common, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
+    const child = await runWithReference({ ...common, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
     console.log(`reference through agentsec adapter, seed ${SEED}: ${JSON.stringify(countOutcomes(child.tests))}`);
     expect(child.run.impl_name).toBe('agentsec-reference');
     expect(child.run.capabilities).toEqual(inProcess.run.capabilities);

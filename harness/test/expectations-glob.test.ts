@@ -12,7 +12,8 @@ import { conformMain } from '../../cli/conform.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { loadExpectations, parseExpectations } from '../conform/expectations.js';
 import { SeededRng } from '../conform/rng.js';
-import { runConformance, type RunResult } from '../conform/runner.js';
+import { type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Adapter } from '../conform/types.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
 import { sharedVectorsDir } from '../../vectors/external.js';
@@ -27,7 +28,7 @@ const exp = (o: Record<string, { expect: 'fail' | 'skip'; reason: string }>) => 
 
 describe('expectation globs', () => {
   it('CONF-069: a glob turns matching failures into xfail and leaves matching passes alone; the run passes', async () => {
-    const r = await runConformance({ suites: [fixtureSuite({ withFailures: true })], seed: passingCoin, expectations: exp({ 'fixture/always/*': { expect: 'fail', reason: 'known' } }) });
+    const r = await runWithReference({ suites: [fixtureSuite({ withFailures: true })], seed: passingCoin, expectations: exp({ 'fixture/always/*': { expect: 'fail', reason: 'known' } }) });
     expect(outcomes(r)).toMatchObject({ 'fixture/always/fail': 'xfail', 'fixture/always/pass': 'pass' });
     expect(r.stale_expectations).toEqual([]);
     // fixture/always/skip is a skip, not a failure: it does not need the entry either.
@@ -35,7 +36,7 @@ describe('expectation globs', () => {
   });
 
   it('CONF-014 CONF-069: an exact id that passes is an xpass and fails the run', async () => {
-    const r = await runConformance({ suites: [fixtureSuite()], seed: passingCoin, expectations: exp({ 'fixture/always/pass': { expect: 'fail', reason: 'was broken' } }) });
+    const r = await runWithReference({ suites: [fixtureSuite()], seed: passingCoin, expectations: exp({ 'fixture/always/pass': { expect: 'fail', reason: 'was broken' } }) });
     expect(outcomes(r)['fixture/always/pass']).toBe('xpass');
     expect(r.exit_code).toBe(1);
   });
@@ -43,15 +44,15 @@ describe('expectation globs', () => {
   it('CONF-069: a glob whose matching tests all ran and passed is stale; with --only leaving some out it is not judged', async () => {
     const impl = `"${process.execPath}" "${FIXTURE}" ok`;
     const e = exp({ 'fixture/echo/*': { expect: 'fail', reason: 'echo was broken' } });
-    const all = await runConformance({ suites: [fixtureSuite({ echoes: 3 })], impl, seed: passingCoin, expectations: e });
+    const all = await runWithReference({ suites: [fixtureSuite({ echoes: 3 })], impl, seed: passingCoin, expectations: e });
     expect(Object.values(outcomes(all)).filter((o) => o === 'xpass')).toEqual([]);
     expect(all.stale_expectations.map((s) => s.pattern)).toEqual(['fixture/echo/*']);
     expect(all.exit_code).toBe(1);
-    const some = await runConformance({ suites: [fixtureSuite({ echoes: 3 })], impl, seed: passingCoin, expectations: e, only: ['fixture/echo/1'] });
+    const some = await runWithReference({ suites: [fixtureSuite({ echoes: 3 })], impl, seed: passingCoin, expectations: e, only: ['fixture/echo/1'] });
     expect(some.stale_expectations).toEqual([]);
     expect(some.exit_code).toBe(0);
     // A glob that matches no test at all is stale as before.
-    const none = await runConformance({ suites: [fixtureSuite()], seed: passingCoin, expectations: exp({ 'fixture/ghost/*': { expect: 'fail', reason: 'r' } }) });
+    const none = await runWithReference({ suites: [fixtureSuite()], seed: passingCoin, expectations: exp({ 'fixture/ghost/*': { expect: 'fail', reason: 'r' } }) });
     expect(none.stale_expectations.map((s) => s.pattern)).toEqual(['fixture/ghost/*']);
   });
 
@@ -75,7 +76,7 @@ describe('expectation globs', () => {
       };
     };
     const only = ['primitives/wycheproof/chacha20_poly1305/1', 'primitives/wycheproof/chacha20_poly1305/2'];
-    const r = await runConformance({ suites: [primitivesSuite], seed: 1, sharedVectorsDir: dir, only, startIut: breaksOne, expectations: exp({ 'primitives/wycheproof/chacha20_poly1305/1': { expect: 'fail', reason: 'first byte' } }) });
+    const r = await runWithReference({ suites: [primitivesSuite], seed: 1, sharedVectorsDir: dir, only, startIut: breaksOne, expectations: exp({ 'primitives/wycheproof/chacha20_poly1305/1': { expect: 'fail', reason: 'first byte' } }) });
     expect(outcomes(r)).toEqual({ 'primitives/wycheproof/chacha20_poly1305/1': 'xfail', 'primitives/wycheproof/chacha20_poly1305/2': 'pass' });
     expect(r.exit_code).toBe(0);
   });

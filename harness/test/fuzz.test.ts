@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { fuzzMain } from '../../cli/fuzz.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { FastCheckMissing, fuzzTarget, LaneHolder, loadFastCheck, loadCounterexample, regressionSuiteFor, TARGETS, type TargetName } from './fuzz-helpers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
@@ -82,10 +82,10 @@ describe('agentsec fuzz', () => {
     const b = io();
     expect(await fuzzMain(['--replay', join(dir, 'reg', saved[0]!)], b.io), b.lines.join('\n')).toBe(0);
     // conform --regressions: one test per case; fail on the naive adapter, pass on the reference.
-    const naive = await runConformance({ suites: [regressionSuiteFor(join(dir, 'reg'))], impl: NAIVE, seed: 1 });
+    const naive = await runWithReference({ suites: [regressionSuiteFor(join(dir, 'reg'))], impl: NAIVE, seed: 1 });
     expect(naive.tests.map((t) => t.outcome)).toEqual(['fail', 'fail', 'fail']);
     expect(naive.tests.every((t) => t.id.startsWith('regressions/') && t.reqs.includes('CONF-084'))).toBe(true);
-    const ref = await runConformance({ suites: [regressionSuiteFor(join(dir, 'reg'))], seed: 1 });
+    const ref = await runWithReference({ suites: [regressionSuiteFor(join(dir, 'reg'))], seed: 1 });
     expect(ref.tests.map((t) => `${t.id} ${t.outcome} ${t.message ?? ''}`).filter((t) => !t.includes(' pass'))).toEqual([]);
   }, 300_000);
 

@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { getProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Adapter } from '../conform/types.js';
 import { identitySuite } from '../suites/identity.js';
 import { wrapAdapter } from './fixtures/wrap.js';
 
-const run = (start?: () => Promise<Adapter>) => runConformance({ suites: [identitySuite], seed: 3, ...(start ? { startIut: start } : {}) });
+const run = (start?: () => Promise<Adapter>) => runWithReference({ suites: [identitySuite], seed: 3, ...(start ? { startIut: start } : {}) });
 
 describe('identity suite', () => {
   it('ID-031 ID-001 ID-002: the reference passes every identity test', async () => {

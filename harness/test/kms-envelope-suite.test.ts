@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { resolveImpl } from '../../cli/conform.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { SeededRng } from '../conform/rng.js';
 import type { Adapter, SuiteServices, TestCase, TestContext } from '../conform/types.js';
 import { envelopeSuite, startEnvelopeServices } from '../suites/envelope.js';
@@ -109,9 +109,9 @@ describe('envelope suite', () => {
   });
 
   it('KMS-043 CONF-008: through the runner, in process and via `agentsec adapter` in a child process, every test passes', async () => {
-    const inProc = await runConformance({ suites: [envelopeSuite], seed: 3, quick: true });
+    const inProc = await runWithReference({ suites: [envelopeSuite], seed: 3, quick: true });
     expect(inProc.tests.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.message}`)).toEqual([]);
-    const child = await runConformance({ suites: [envelopeSuite], seed: 3, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
+    const child = await runWithReference({ suites: [envelopeSuite], seed: 3, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
     expect(child.tests.map((r) => [r.id, r.outcome])).toEqual(inProc.tests.map((r) => [r.id, 'pass']));
   }, 120_000);
 

@@ -1,7 +1,7 @@
 import { DescribeKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { describe, expect, it } from 'vitest';
 import { startKmsService } from '../conform/kms-service.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Suite } from '../conform/types.js';
 
 describe('the KMS service for suites', () => {
@@ -32,7 +32,7 @@ describe('the KMS service for suites', () => {
           },
         })),
     };
-    const r = await runConformance({ suites: [suite], seed: 1 });
+    const r = await runWithReference({ suites: [suite], seed: 1 });
     expect(r.tests.map((t) => t.outcome)).toEqual(['pass', 'pass']);
     expect(started).toBe(1);
     expect(endpoint).toMatch(/^http:\/\/127\.0\.0\.1:\d+/);

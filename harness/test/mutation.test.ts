@@ -12,9 +12,12 @@ import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runConformance, type RunResult } from '../conform/runner.js';
+import { type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { SUITES } from '../suites/index.js';
 import { replayCorpus } from '../trace/corpus-replay.js';
+import { startReferenceAdapter } from '../adapters/in-process.js';
+import { referenceEnvelopeSubject } from './reference-envelope-subject.js';
 import { MUTANTS, mutantCommand, startMutantAdapter, type Mutant } from './mutants/index.js';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', '..');
@@ -23,7 +26,7 @@ const SEED = 1;
 /** Conformance runs one at a time: runs in one process share the suites' services (the KMS endpoint's fault switches). */
 let queue: Promise<unknown> = Promise.resolve();
 function conform(suite: string, m?: Mutant): Promise<RunResult> {
-  const run = queue.then(() => runConformance({ suites: SUITES.filter((s) => s.name === suite), seed: SEED, quick: true, ...(m ? { startIut: (services) => startMutantAdapter(m, { services }) } : {}) }));
+  const run = queue.then(() => runWithReference({ suites: SUITES.filter((s) => s.name === suite), seed: SEED, quick: true, ...(m ? { startIut: (services) => startMutantAdapter(m, { services }) } : {}) }));
   queue = run.catch(() => undefined);
   return run;
 }
@@ -71,7 +74,7 @@ describe('mutation check', () => {
   });
 
   // Baselines on the reference, started once and shared below.
-  const baseReplay = replayCorpus();
+  const baseReplay = startReferenceAdapter().then((iut) => replayCorpus(iut, { envelope: referenceEnvelopeSubject }).finally(() => iut.close()));
   const baseSuites = new Map<string, Promise<RunResult>>();
   const base = (suite: string) => {
     let r = baseSuites.get(suite);
@@ -89,7 +92,7 @@ describe('mutation check', () => {
     if (m.traces) {
       it(`MODEL-044: ${m.name} makes the ${m.traces} trace replay fail`, async () => {
         const iut = await startMutantAdapter(m);
-        const r = await replayCorpus(m.traces, { iut, ...(m.envelopeOps ? { envelopeOps: m.envelopeOps() } : {}) });
+        const r = await replayCorpus(iut, { model: m.traces, envelope: () => referenceEnvelopeSubject(m.envelopeOps?.()) }).finally(() => iut.close());
         expect(r.traces).toBe((await baseReplay).byModel[m.traces!]?.traces);
         expect(r.failed).toBeGreaterThan(0);
       }, 300_000);

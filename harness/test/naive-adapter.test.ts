@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { runConformance, type TestResult } from '../conform/runner.js';
+import { type TestResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { SUITES } from '../suites/index.js';
 import { sharedVectorsDir } from '../../vectors/external.js';
 
@@ -28,10 +29,10 @@ const FINDINGS: Record<string, Array<{ what: string; id: RegExp; message?: RegEx
 
 describe('the naive example adapter (examples/naive-adapter)', async () => {
   const vectors = sharedVectorsDir();
-  const r = await runConformance({ suites: [...SUITES], impl: NAIVE, seed: 7, quick: true, callTimeoutMs: 8_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) });
+  const r = await runWithReference({ suites: [...SUITES], impl: NAIVE, seed: 7, quick: true, callTimeoutMs: 8_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) });
   // Quick runs sample the vector files; the naive adapter's own protocols are asked for in full.
   const vectorRun = SUITES.some((s) => s.name === 'noise')
-    ? await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), impl: NAIVE, seed: 7, only: ['noise/vectors/Noise_IK_25519_*_SHA256', 'noise/vectors/Noise_XX_25519_*_SHA256'], callTimeoutMs: 30_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) })
+    ? await runWithReference({ suites: SUITES.filter((s) => s.name === 'noise'), impl: NAIVE, seed: 7, only: ['noise/vectors/Noise_IK_25519_*_SHA256', 'noise/vectors/Noise_XX_25519_*_SHA256'], callTimeoutMs: 30_000, ...(vectors ? { sharedVectorsDir: vectors } : {}) })
     : undefined;
   const all = [...r.tests, ...(vectorRun?.tests ?? [])];
   const failed = (t: TestResult) => t.outcome === 'fail';

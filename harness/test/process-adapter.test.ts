@@ -2,7 +2,8 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
-import { runConformance, ImplementationStartError, type TestResult } from '../conform/runner.js';
+import { ImplementationStartError, type TestResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { AdapterFault } from '../conform/types.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
 
@@ -11,7 +12,7 @@ const cmd = (mode: string, n = 2) => `"${process.execPath}" "${FIXTURE}" ${mode}
 const AGENTSEC = `"${process.execPath}" "${fileURLToPath(new URL('../../bin/agentsec.mjs', import.meta.url))}" adapter`;
 
 async function runAgainst(mode: string, extra: { callTimeoutMs?: number; maxLineBytes?: number } = {}) {
-  const r = await runConformance({ suites: [fixtureSuite({ echoes: 4 })], impl: cmd(mode), seed: 1, only: ['fixture/echo/*'], ...extra });
+  const r = await runWithReference({ suites: [fixtureSuite({ echoes: 4 })], impl: cmd(mode), seed: 1, only: ['fixture/echo/*'], ...extra });
   return Object.fromEntries(r.tests.map((t) => [t.id, t])) as Record<string, TestResult>;
 }
 
@@ -82,8 +83,8 @@ describe('robustness against the implementation under test', () => {
 
   it('CONF-004: a bad hello or an adapter that does not start is a configuration error', async () => {
     await expect(startProcessAdapter({ command: cmd('bad-hello') })).rejects.toThrow(/"protocol" must be 1/);
-    await expect(runConformance({ suites: [fixtureSuite({ echoes: 1 })], impl: cmd('no-hello'), seed: 1 })).rejects.toThrow(ImplementationStartError);
-    await expect(runConformance({ suites: [fixtureSuite({ echoes: 1 })], impl: cmd('no-hello'), seed: 1 })).rejects.toThrow(/exited with code 7 .*refusing to start/);
+    await expect(runWithReference({ suites: [fixtureSuite({ echoes: 1 })], impl: cmd('no-hello'), seed: 1 })).rejects.toThrow(ImplementationStartError);
+    await expect(runWithReference({ suites: [fixtureSuite({ echoes: 1 })], impl: cmd('no-hello'), seed: 1 })).rejects.toThrow(/exited with code 7 .*refusing to start/);
   });
 
   it('CONF-006: calls after a fault fail fast with the original fault', async () => {

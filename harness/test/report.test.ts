@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parseExpectations } from '../conform/expectations.js';
-import { runConformance, type RunResult } from '../conform/runner.js';
+import { type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { writeReports } from '../report/index.js';
 import { escapeHtml, escapeXml } from '../report/xml.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
@@ -23,7 +24,7 @@ async function mixedRun(): Promise<RunResult> {
       'fixture/ghost/*': { expect: 'skip', reason: 'stale' },
     }),
   );
-  return runConformance({
+  return runWithReference({
     suites: [fixtureSuite({ echoes: 3, withFailures: true })],
     impl: `"${process.execPath}" "${FIXTURE}" crash 2`,
     seed: 11,

@@ -12,7 +12,7 @@ import { describe, expect, it } from 'vitest';
 import { conformMain } from '../../cli/conform.js';
 import { reportFolder } from '../../cli/conform-outputs.js';
 import { compileSelection } from '../conform/selection.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
 import { SeededRng } from '../conform/rng.js';
 
@@ -48,7 +48,7 @@ describe('selection', () => {
   });
 
   it('CONF-064: a run with --only <requirement ID> runs every test citing it, --exclude drops tests', async () => {
-    const r = await runConformance({ suites: [fixtureSuite({ withFailures: true })], seed: seedWhereCoin(false), only: ['CONF-011'], exclude: ['fixture/always/fail'] });
+    const r = await runWithReference({ suites: [fixtureSuite({ withFailures: true })], seed: seedWhereCoin(false), only: ['CONF-011'], exclude: ['fixture/always/fail'] });
     expect(r.tests.map((x) => x.id)).toEqual(['fixture/always/pass']);
     const { io, out } = cliIo();
     expect(await conformMain(['--list', '--only', 'CONF-021,CONF-017'], io, [fixtureSuite({ withFailures: true })])).toBe(0);

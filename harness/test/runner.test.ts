@@ -6,7 +6,8 @@ import { conformMain } from '../../cli/conform.js';
 import { parseExpectations, ExpectationsError } from '../conform/expectations.js';
 import { compilePattern } from '../conform/match.js';
 import { SeededRng, testSeed } from '../conform/rng.js';
-import { countOutcomes, runConformance, type RunnerOptions, type TestResult } from '../conform/runner.js';
+import { countOutcomes, type TestResult } from '../conform/runner.js';
+import { runWithReference, type ReferenceRunOptions } from '../../cli/compose.js';
 import type { Suite } from '../conform/types.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
 
@@ -15,7 +16,7 @@ function seedWhereCoin(fails: boolean, from = 1): number {
   for (let s = from; ; s++) if (new SeededRng(s, 'fixture/random/coin').int(1000) < 500 === fails) return s;
 }
 
-const run = (o: Partial<RunnerOptions> & { suites: Suite[] }) => runConformance({ seed: seedWhereCoin(false), ...o });
+const run = (o: Partial<ReferenceRunOptions> & { suites: Suite[] }) => runWithReference({ seed: seedWhereCoin(false), ...o });
 const byId = (tests: TestResult[]) => Object.fromEntries(tests.map((t) => [t.id, t]));
 
 function cliIo() {
@@ -183,7 +184,7 @@ describe('seeds and reproduction', () => {
 
   it('CONF-017 CONF-018: a failing randomized test prints a reproduction line, and that line reproduces it', async () => {
     const seed = seedWhereCoin(true);
-    const full = await runConformance({ suites: [fixtureSuite({ echoes: 3, withFailures: true })], seed });
+    const full = await runWithReference({ suites: [fixtureSuite({ echoes: 3, withFailures: true })], seed });
     const coin = byId(full.tests)['fixture/random/coin']!;
     expect(coin.outcome).toBe('fail');
     expect(coin.reproduction).toBe(`npx agentsec conform --only fixture/random/coin --seed ${seed}`);
@@ -194,7 +195,7 @@ describe('seeds and reproduction', () => {
     expect(code).toBe(1);
     expect(lines.join('\n')).toContain(`FAIL fixture/random/coin: ${coin.message}`);
     // Another seed draws differently.
-    const other = await runConformance({ suites: [fixtureSuite()], seed: seedWhereCoin(false), only: ['fixture/random/coin'] });
+    const other = await runWithReference({ suites: [fixtureSuite()], seed: seedWhereCoin(false), only: ['fixture/random/coin'] });
     expect(other.tests[0]?.outcome).toBe('pass');
   });
 

@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNobleProvider, createSecretBook, deterministicRandomForTestingOnly, toHex, type SecretBook } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { SeededRng } from '../conform/rng.js';
-import { runConformance, type RunResult } from '../conform/runner.js';
+import { type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Adapter, Services } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
 import { SUITES } from '../suites/index.js';
@@ -115,7 +116,7 @@ describe('OBS-016: conformance reports and terminal output hold no secret of the
     const prev = process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
     process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
     try {
-      result = await runConformance({ suites: SUITES, seed: SEED, quick: true, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}), out: (l) => terminal.push(l), startIut: recordingIut('report-audit', rec) });
+      result = await runWithReference({ suites: SUITES, seed: SEED, quick: true, ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}), out: (l) => terminal.push(l), startIut: recordingIut('report-audit', rec) });
     } finally {
       if (prev === undefined) delete process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED;
       else process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = prev;
@@ -161,7 +162,7 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
   beforeAll(async () => {
     // A deliberate bug (a mutant) makes tests fail, so the reports carry failure messages, logs and reproduction lines.
     const areas = mutant('noise-nonce-advance-on-failure').areas();
-    result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], out: (l) => terminal.push(l), startIut: recordingIut('report-audit-failing', rec, areas) });
+    result = await runWithReference({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED + 1, quick: true, only: ['noise/negative/*'], out: (l) => terminal.push(l), startIut: recordingIut('report-audit-failing', rec, areas) });
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
     dirs.push(dir);
     writeReports(dir, result);
@@ -205,7 +206,7 @@ describe('OBS-016: text from a leaky implementation in the reports', () => {
         },
       };
     };
-    const result = await runConformance({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED, quick: true, only: ['noise/negative/failed-decrypt-keeps-nonce'], startIut: leaky });
+    const result = await runWithReference({ suites: SUITES.filter((s) => s.name === 'noise'), seed: SEED, quick: true, only: ['noise/negative/failed-decrypt-keeps-nonce'], startIut: leaky });
     expect(result.tests.map((t) => t.outcome)).toEqual(['fail']);
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-report-audit-'));
     dirs.push(dir);

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { getProvider, type CryptoProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { sessionSuite } from '../suites/session.js';
 
 /** An implementation that leaves the ML-KEM shared secret out of its KDF on both sides (a constant instead). */
@@ -16,7 +16,7 @@ function pqBlind(base: CryptoProvider): CryptoProvider {
   return Object.assign(Object.create(base) as CryptoProvider, { kem });
 }
 
-const run = (only: string[], provider: CryptoProvider) => runConformance({ suites: [sessionSuite], only, seed: 1, startIut: () => startReferenceAdapter({ provider }) });
+const run = (only: string[], provider: CryptoProvider) => runWithReference({ suites: [sessionSuite], only, seed: 1, startIut: () => startReferenceAdapter({ provider }) });
 
 describe('session known answers through the adapter', () => {
   it('SESS-031: the reference passes every known-answer test as initiator and responder, and every invalid vector', async () => {

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest';
 import { conformMain } from '../../cli/conform.js';
 import { parseExpectations } from '../conform/expectations.js';
 import { SeededRng } from '../conform/rng.js';
-import { countOutcomes, runConformance, type RunResult } from '../conform/runner.js';
+import { countOutcomes, type RunResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { inShard, parseShard } from '../conform/shard.js';
 import { githubAnnotations } from '../report/github.js';
 import { writeReports } from '../report/index.js';
@@ -41,10 +42,10 @@ describe('shards', () => {
     // A glob covering a failing test only in some shards, and one covering passes only (stale overall).
     const expectations = parseExpectations(JSON.stringify({ 'fixture/always/*': { expect: 'fail', reason: 'known' }, 'fixture/echo/*': { expect: 'fail', reason: 'was broken' } }));
     const opts = { suites, impl, seed: failingCoin, expectations };
-    const whole = await runConformance(opts);
+    const whole = await runWithReference(opts);
     const dirs: string[] = [];
     for (const index of [1, 2, 3]) {
-      const part = await runConformance({ ...opts, shard: { index, count: 3 } });
+      const part = await runWithReference({ ...opts, shard: { index, count: 3 } });
       expect(part.stale_expectations.filter((e) => e.pattern.includes('*'))).toEqual([]);
       const d = tmp();
       writeReports(d, part);
@@ -63,7 +64,7 @@ describe('shards', () => {
     // Missing or foreign shards are refused.
     expect(() => mergeResults(dirs.slice(0, 2).map(readResults))).toThrow(/2 of 3 shards given/);
     const other = tmp();
-    writeReports(other, await runConformance({ ...opts, seed: failingCoin + 1, shard: { index: 3, count: 3 } }));
+    writeReports(other, await runWithReference({ ...opts, seed: failingCoin + 1, shard: { index: 3, count: 3 } }));
     expect(() => mergeResults([...dirs.slice(0, 2), other].map(readResults))).toThrow(/different runs/);
   });
 

@@ -5,11 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { resolveImpl } from '../../cli/conform.js';
 import { CheckFailure } from '../conform/assert.js';
-import { countOutcomes, runConformance } from '../conform/runner.js';
+import { countOutcomes } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Adapter } from '../conform/types.js';
 import { traceSuite } from '../suites/trace.js';
-import { loadCorpus, modelOf, parseTrace, replayTrace, traceFiles, type Trace } from '../trace/index.js';
+import { ENVELOPE_TRACES_NA, loadCorpus, modelOf, parseTrace, replayTrace, traceFiles, TraceNotApplicable, type Trace } from '../trace/index.js';
 import { decodeValue } from '../trace/itf.js';
+import { referenceEnvelopeSubject } from './reference-envelope-subject.js';
 import { CORPUS, generateCorpus } from '../../vectors/traces/generate.js';
 
 const REQ = { noise_handshake: 'MODEL-040', double_ratchet: 'MODEL-041', envelope_lifecycle: 'MODEL-042' } as const;
@@ -30,10 +32,20 @@ describe('trace corpus replayed against the reference', () => {
 
   for (const t of corpus) {
     it(`${REQ[modelOf(t)]}: ${t.name} conforms at every step`, async () => {
-      const steps = await replayTrace(t, iut);
+      const steps = await replayTrace(t, iut, { envelope: referenceEnvelopeSubject });
       expect(steps).toBe(t.states.length - 1);
     });
   }
+
+  it('MODEL-042 CONF-050: through an adapter alone an envelope trace is not applicable, never replayed against the reference instead', async () => {
+    const t = corpus.find((x) => modelOf(x) === 'envelope_lifecycle')!;
+    const err = await replayTrace(t, iut).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(TraceNotApplicable);
+    expect((err as Error).message).toBe(ENVELOPE_TRACES_NA);
+  });
 
   it('MODEL-040 MODEL-041 MODEL-042: a trace whose model outcome is changed is caught at that step', async () => {
     for (const model of ['noise_handshake', 'double_ratchet', 'envelope_lifecycle'] as const) {
@@ -44,7 +56,7 @@ describe('trace corpus replayed against the reference', () => {
       expect(step, model).toBeGreaterThan(0);
       raw.states[step]!.last.outcome = 'state_failure';
       const doctored: Trace = parseTrace(t.name, JSON.stringify(raw));
-      const err = await replayTrace(doctored, iut).then(
+      const err = await replayTrace(doctored, iut, { envelope: referenceEnvelopeSubject }).then(
         () => undefined,
         (e: unknown) => e,
       );
@@ -55,7 +67,7 @@ describe('trace corpus replayed against the reference', () => {
   });
 
   it('MODEL-040 MODEL-041 MODEL-042: the trace suite passes on the reference through the runner (envelope traces n/a)', async () => {
-    const r = await runConformance({ suites: [traceSuite], seed: 1, quick: true });
+    const r = await runWithReference({ suites: [traceSuite], seed: 1, quick: true });
     const counts = countOutcomes(r.tests);
     const envelope = corpus.filter((t) => modelOf(t) === 'envelope_lifecycle').length;
     expect(counts.fail).toBe(0);
@@ -65,7 +77,7 @@ describe('trace corpus replayed against the reference', () => {
   });
 
   it('MODEL-040 MODEL-041: the same replay runs over agentsec-adapter/1 against a child process', async () => {
-    const r = await runConformance({ suites: [traceSuite], seed: 1, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
+    const r = await runWithReference({ suites: [traceSuite], seed: 1, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
     const counts = countOutcomes(r.tests);
     expect(r.run.impl_name).toBe('agentsec-reference');
     expect(counts.fail).toBe(0);

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { conformMain } from '../../cli/conform.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { byteDiff, checkBytes, formatDiff } from '../conform/assert.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { shortenHex } from '../conform/transcript.js';
 import type { Adapter, Suite } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
@@ -75,7 +75,7 @@ describe('byte diffs', () => {
 
 describe('transcripts in results', () => {
   it('CONF-060 CONF-061: out of process, a failing test keeps its exchange and diff; a passing one keeps nothing', async () => {
-    const r = await runConformance({ suites: [echoSuite()], impl: IMPL, seed: 5 });
+    const r = await runWithReference({ suites: [echoSuite()], impl: IMPL, seed: 5 });
     const t = Object.fromEntries(r.tests.map((x) => [x.id, x]));
     const differ = t['echo/bytes/differ']!;
     expect(differ.outcome).toBe('fail');
@@ -116,7 +116,7 @@ describe('transcripts in results', () => {
     const { sharedVectorsDir } = await import('../../vectors/external.js');
     const dir = sharedVectorsDir();
     if (!dir) return void console.warn('CONF-060 in-process transcript: skipped, the shared vectors folder is missing');
-    const r = await runConformance({ suites: [primitivesSuite], seed: 1, sharedVectorsDir: dir, only: ['primitives/wycheproof/chacha20_poly1305/1'], startIut: flipped });
+    const r = await runWithReference({ suites: [primitivesSuite], seed: 1, sharedVectorsDir: dir, only: ['primitives/wycheproof/chacha20_poly1305/1'], startIut: flipped });
     const [t] = r.tests;
     expect(t!.outcome).toBe('fail');
     expect(t!.transcript!.entries[0]!.method).toBe('prim.aead_seal');

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { conformMain } from '../../cli/conform.js';
 import { getProvider } from '../../reference/index.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { runConformance, type TestResult } from '../conform/runner.js';
+import type { TestResult } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Adapter, Capabilities, Suite } from '../conform/types.js';
 import { sessionSuite } from '../suites/session.js';
 import { wrapAdapter, type CallHook } from './fixtures/wrap.js';
@@ -15,7 +16,7 @@ const NO_PROFILE: Capabilities = { session: { kinds: ['x3dh'], export: true } };
 const PROFILE: Capabilities = { session: { kinds: ['x3dh'], export: true, profile: 'agentsec/1' } };
 
 async function runOne(id: string, start: () => Promise<Adapter>, strict = false): Promise<TestResult> {
-  const r = await runConformance({ suites: [sessionSuite], only: [id], seed: SEED, quick: true, strict, startIut: start });
+  const r = await runWithReference({ suites: [sessionSuite], only: [id], seed: SEED, quick: true, strict, startIut: start });
   expect(r.tests).toHaveLength(1);
   return r.tests[0]!;
 }

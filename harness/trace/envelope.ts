@@ -1,14 +1,16 @@
 /**
- * Replays an envelope_lifecycle trace against the reference API directly (not through the
- * adapter): rotate and retire are KEK administration, which agentsec-adapter/1 does not carry
- * (`envelope.*` has only seal/open/rewrap). The KEK is an in-memory LocalKekRing with a clock the
- * replay moves (one model tick = 1 s, grace period = 2 ticks).
+ * Replays an envelope_lifecycle trace against an `EnvelopeSubject`: seal, open, rewrap, and the KEK
+ * administration the model also drives (rotate, retire, the clock). agentsec-adapter/1 carries no
+ * KEK administration, so no implementation can claim these traces through its adapter yet: the
+ * trace suite reports them n/a, and the reference's own tests replay them against its API
+ * (harness/test/reference-envelope-subject.ts).
  *
- * After every step: the outcome, the KEK version sealed and rewrapped envelopes carry, the
- * current version and which versions are retired are compared with the model.
+ * After every step: the outcome, the KEK version sealed and rewrapped envelopes carry (read from
+ * the envelope layout, not by the subject), the current version and which versions are retired are
+ * compared with the model.
  */
-import { AgentsecError, type EncryptionContext, inspectEnvelope, type KekProvider, LocalKekRing, openEnvelope, rewrapEnvelope, sealEnvelope } from '../../reference/index.js';
-import { equalBytes, fromHex } from '../../reference/index.js';
+import type { ErrorKind } from '../../protocol/types.js';
+import { envelopeParts } from '../../vectors/envelope/layout.js';
 import { CheckFailure } from '../conform/assert.js';
 import { bool, list, map, num, rec, str, type Trace, type Value } from './itf.js';
 import { attemptLocal, expectOutcome, where, type At } from './outcome.js';
@@ -17,22 +19,36 @@ import { flipLastByte, payloadFor } from './bytes.js';
 export const TICK_MS = 1000;
 export const GRACE_TICKS = 2;
 
-const kindOf = (e: unknown) => (e instanceof AgentsecError ? e.kind : undefined);
-const contextOf = (c: number): EncryptionContext => ({ tenant: `t${c}`, purpose: 'trace' });
+export type EncryptionContext = Record<string, string>;
 
-/** The envelope operations a replay drives (the reference's by default). */
-export interface EnvelopeOps {
-  seal: typeof sealEnvelope;
-  open: typeof openEnvelope;
-  rewrap: typeof rewrapEnvelope;
+/** What the envelope model drives; a refusal throws a value `kindOf` maps to an error kind. */
+export interface EnvelopeSubject {
+  seal(plaintext: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  open(envelope: Uint8Array, context: EncryptionContext): Promise<Uint8Array>;
+  rewrap(envelope: Uint8Array): Promise<Uint8Array>;
+  /** Makes a new current KEK version; returns its number. */
+  rotate(): Promise<number>;
+  retire(version: number): Promise<void>;
+  /** Moves the subject's clock forward (the model's tick). */
+  advance(ms: number): void;
+  currentVersion(): Promise<number>;
+  versions(): Promise<Array<{ version: number; state: string }>>;
+  kindOf(e: unknown): ErrorKind | undefined;
 }
 
-export const REFERENCE_ENVELOPE_OPS: EnvelopeOps = { seal: sealEnvelope, open: openEnvelope, rewrap: rewrapEnvelope };
+const contextOf = (c: number): EncryptionContext => ({ tenant: `t${c}`, purpose: 'trace' });
+const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'));
+const equalBytes = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
-export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number) => KekProvider, ops: EnvelopeOps = REFERENCE_ENVELOPE_OPS): Promise<number> {
-  let now = 1_800_000_000_000;
-  const clock = () => now;
-  const kek: KekProvider = kekFor ? kekFor(clock) : LocalKekRing.open({ clock, graceMs: GRACE_TICKS * TICK_MS, kekId: 'local:trace-replay' });
+/** The KEK version an envelope names in its header (the agentsec/1 layout). */
+function versionOf(at: At, env: Uint8Array): number {
+  const p = envelopeParts(env);
+  if (!p) throw new CheckFailure(`${where(at)}: the envelope does not have the agentsec/1 layout`);
+  return p.kekVersion;
+}
+
+export async function replayEnvelope(trace: Trace, kek: EnvelopeSubject): Promise<number> {
+  const kindOf = (e: unknown) => kek.kindOf(e);
   const envs = new Map<number, Uint8Array>();
   let steps = 0;
   for (let i = 1; i < trace.states.length; i++) {
@@ -53,24 +69,25 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
     };
     if (kind === 'seal') {
       const e = envOf(result);
-      const got = await attemptLocal(() => ops.seal(kek, fromHex(payloadFor(num(e.payload, 'payload')), 'p'), contextOf(num(e.ctx, 'ctx'))), kindOf);
+      const got = await attemptLocal(() => kek.seal(fromHex(payloadFor(num(e.payload, 'payload'))), contextOf(num(e.ctx, 'ctx'))), kindOf);
       expectOutcome(at, outcome, [], got);
       if (got.ok) {
         envs.set(result, got.value);
-        if (inspectEnvelope(got.value).kekVersion !== version) throw new CheckFailure(`${where(at)}: sealed under KEK version ${inspectEnvelope(got.value).kekVersion}, the model says ${version}`);
+        const v = versionOf(at, got.value);
+        if (v !== version) throw new CheckFailure(`${where(at)}: sealed under KEK version ${v}, the model says ${version}`);
       }
     } else if (kind === 'rotate') {
       const got = await attemptLocal(() => kek.rotate(), kindOf);
       expectOutcome(at, outcome, [], got);
       if (got.ok && got.value !== version) throw new CheckFailure(`${where(at)}: rotate made version ${got.value}, the model says ${version}`);
     } else if (kind === 'tick') {
-      now += TICK_MS;
+      kek.advance(TICK_MS);
     } else if (kind === 'rewrap') {
       const input = bytesOf(env);
-      const got = await attemptLocal(() => ops.rewrap(kek, input), kindOf);
+      const got = await attemptLocal(() => kek.rewrap(input), kindOf);
       expectOutcome(at, outcome, ['state_failure'], got);
       if (got.ok) {
-        const v = inspectEnvelope(got.value).kekVersion;
+        const v = versionOf(at, got.value);
         if (v !== version) throw new CheckFailure(`${where(at)}: rewrapped envelope is under KEK version ${v}, the model says ${version} (current)`);
         if (result === env && !equalBytes(got.value, input)) throw new CheckFailure(`${where(at)}: rewrap of an envelope already current changed it`);
         envs.set(result, got.value);
@@ -78,9 +95,9 @@ export async function replayEnvelope(trace: Trace, kekFor?: (clock: () => number
     } else if (kind === 'open') {
       // The model opens with any context (last.ctx), genuine or tampered (last.tampered).
       const e = envOf(env);
-      const input = bool(last.tampered, 'last.tampered') ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex')), 'env') : bytesOf(env);
+      const input = bool(last.tampered, 'last.tampered') ? fromHex(flipLastByte(Buffer.from(bytesOf(env)).toString('hex'))) : bytesOf(env);
       const ctx = contextOf(num(last.ctx, 'last.ctx'));
-      const got = await attemptLocal(() => ops.open(kek, input, ctx), kindOf);
+      const got = await attemptLocal(() => kek.open(input, ctx), kindOf);
       expectOutcome(at, outcome, outcome === 'auth_failure' ? ['auth_failure'] : ['state_failure'], got);
       if (got.ok && Buffer.from(got.value).toString('hex') !== payloadFor(num(e.payload, 'payload'))) throw new CheckFailure(`${where(at)}: opened to a different plaintext`);
     } else if (kind === 'retire') {

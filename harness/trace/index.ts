@@ -1,28 +1,41 @@
 /** Trace conformance: replay of the model traces (vectors/traces/) against an implementation. */
 import type { Adapter } from '../conform/types.js';
 import { modelOf } from './corpus.js';
-import { replayEnvelope, type EnvelopeOps } from './envelope.js';
+import { replayEnvelope, type EnvelopeSubject } from './envelope.js';
 import type { Trace } from './itf.js';
 import { replayNoise } from './noise.js';
-import { replayRatchet } from './ratchet.js';
 import type { ReplayOptions } from './projection.js';
+import { replayRatchet } from './ratchet.js';
 
 export { loadCorpus, modelOf, traceFiles, TRACE_DIR, type TraceModel } from './corpus.js';
 export { loadTrace, parseTrace, type Trace } from './itf.js';
 export { noiseApplies, replayNoise } from './noise.js';
 export { ratchetApplies, replayRatchet } from './ratchet.js';
-export { replayEnvelope, REFERENCE_ENVELOPE_OPS, type EnvelopeOps } from './envelope.js';
+export { replayEnvelope, type EnvelopeSubject } from './envelope.js';
 export type { ReplayOptions } from './projection.js';
 
+/** Why envelope traces cannot be replayed through an adapter (reported as n/a). */
+export const ENVELOPE_TRACES_NA = 'KEK administration (rotate, retire, clock) is not part of agentsec-adapter/1, so no implementation can claim the envelope traces';
+
+/** A trace that needs what the implementation does not offer: the caller reports n/a, never a substitute. */
+export class TraceNotApplicable extends Error {
+  override name = 'TraceNotApplicable';
+}
+
+export interface TraceReplayOptions extends ReplayOptions {
+  /** A fresh subject for each envelope trace; without one they are not applicable. */
+  envelope?: () => EnvelopeSubject;
+}
+
 /** Replays one trace; throws CheckFailure at the first divergence. Returns the steps replayed. */
-export async function replayTrace(trace: Trace, iut: Adapter, opts: ReplayOptions = {}, envelopeOps?: EnvelopeOps): Promise<number> {
+export async function replayTrace(trace: Trace, iut: Adapter, opts: TraceReplayOptions = {}): Promise<number> {
   switch (modelOf(trace)) {
     case 'noise_handshake':
       return replayNoise(trace, iut, opts);
     case 'double_ratchet':
       return replayRatchet(trace, iut, opts);
     case 'envelope_lifecycle':
-      // KEK administration is not part of the adapter protocol: the reference API is replayed.
-      return replayEnvelope(trace, undefined, envelopeOps);
+      if (!opts.envelope) throw new TraceNotApplicable(ENVELOPE_TRACES_NA);
+      return replayEnvelope(trace, opts.envelope());
   }
 }

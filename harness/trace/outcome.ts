@@ -6,7 +6,7 @@
  */
 import { CheckFailure } from '../conform/assert.js';
 import { AdapterCallError, type Adapter } from '../conform/types.js';
-import type { ErrorKind } from '../../reference/errors.js';
+import type { ErrorKind } from '../../protocol/types.js';
 
 export type Observed<T> = { ok: true; value: T } | { ok: false; kind: ErrorKind };
 

@@ -6,7 +6,7 @@
  */
 import { CheckFailure } from '../conform/assert.js';
 import type { Adapter, Capabilities } from '../conform/types.js';
-import type { ErrorKind } from '../../reference/errors.js';
+import type { ErrorKind } from '../../protocol/types.js';
 import { bool, map, num, rec, str, type Trace } from './itf.js';
 import { attempt, describe, expectOutcome, where, type At } from './outcome.js';
 import { flipLastByte, payloadFor } from './bytes.js';

@@ -1,8 +1,9 @@
 import { ed25519, x25519 } from '@noble/curves/ed25519.js';
 import { afterAll, describe, expect, it } from 'vitest';
-import { getProvider, nodeHasNativeMlKem, PROVIDER_NAMES } from '../crypto/index.js';
+import { getProvider, nodeHasNativeMlKem, PROVIDER_NAMES, type CryptoProvider } from '../crypto/index.js';
+import { AgentsecError } from '../errors.js';
 import { requireSharedVectors } from '../../vectors/external.js';
-import { evaluateWycheproof, formatCounts, loadWycheproof, plannedSkips, providerPrimitives, WYCHEPROOF_FILES, type FileCounts, type WycheproofFile } from '../../vectors/wycheproof.js';
+import { evaluateWycheproof, formatCounts, loadWycheproof, plannedSkips, WYCHEPROOF_FILES, type FileCounts, type Primitives, type WycheproofFile } from '../../vectors/wycheproof.js';
 
 const dir = requireSharedVectors('Wycheproof tests of the crypto providers');
 
@@ -91,3 +92,19 @@ describe.skipIf(!dir)('Wycheproof skips', () => {
     expect(plannedSkips(loadWycheproof(dir!, 'aes_gcm'), 'aes_gcm')).toBe(248);
   });
 });
+
+/** The evaluator's view of a CryptoProvider in process: typed AgentsecErrors are refusals. */
+function providerPrimitives(provider: CryptoProvider): Primitives {
+  return {
+    x25519: async (priv, pub) => provider.x25519.dh(priv, pub),
+    ed25519Verify: async (pub, msg, sig) => provider.ed25519.verify(pub, msg, sig),
+    aeadSeal: async (alg, key, nonce, pt, ad) => provider.aead(alg).seal(key, nonce, pt, ad),
+    aeadOpen: async (alg, key, nonce, ct, ad) => provider.aead(alg).open(key, nonce, ct, ad),
+    hkdf: async (hash, ikm, salt, info, length) => provider.hkdf(hash, ikm, salt, info, length),
+    hmac: async (hash, key, msg) => provider.hmac(hash, key, msg),
+    mlkemKeygen: async (alg, seed) => provider.kem(alg).keygen(seed),
+    mlkemEncaps: async (alg, pk, m) => provider.kem(alg).encapsulate(pk, m),
+    mlkemDecaps: async (alg, ct, sk) => provider.kem(alg).decapsulate(ct, sk),
+    refusal: (e) => (e instanceof AgentsecError ? e.kind : undefined),
+  };
+}

@@ -2,7 +2,7 @@
  * A second, compact implementation of the Noise processing rules (rev 34 sections 4-5, 9; hfs
  * section 4), written straight from the spec on the @noble primitives. It does NOT import the
  * reference: the project's vectors are computed here, and the reference has to reproduce them.
- * It covers what the generator needs: the patterns listed below, PSKs, hfs, rekey, SetNonce.
+ * It covers every pattern of patterns.ts, PSKs, hfs (ML-KEM-768), fallback, rekey, SetNonce.
  */
 import { gcm } from '@noble/ciphers/aes.js';
 import { chacha20poly1305 } from '@noble/ciphers/chacha.js';
@@ -11,6 +11,7 @@ import { blake2b, blake2s } from '@noble/hashes/blake2.js';
 import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { patternShape } from './patterns.js';
 
 /** An error with one of the closed kinds, like the reference's. */
 export class IndependentError extends Error {
@@ -20,42 +21,6 @@ export class IndependentError extends Error {
 }
 
 const HASHES = { SHA256: sha256, SHA512: sha512, BLAKE2s: blake2s, BLAKE2b: blake2b } as const;
-
-/** Patterns written out in the spec's notation: pre-messages, then messages. */
-const PATTERNS: Record<string, { pre: [string, string]; msgs: string[] }> = {
-  N: { pre: ['', 's'], msgs: ['e es'] },
-  K: { pre: ['s', 's'], msgs: ['e es ss'] },
-  X: { pre: ['', 's'], msgs: ['e es s ss'] },
-  NN: { pre: ['', ''], msgs: ['e', 'e ee'] },
-  NK: { pre: ['', 's'], msgs: ['e es', 'e ee'] },
-  NX: { pre: ['', ''], msgs: ['e', 'e ee s es'] },
-  KN: { pre: ['s', ''], msgs: ['e', 'e ee se'] },
-  KK: { pre: ['s', 's'], msgs: ['e es ss', 'e ee se'] },
-  KX: { pre: ['s', ''], msgs: ['e', 'e ee se s es'] },
-  XN: { pre: ['', ''], msgs: ['e', 'e ee', 's se'] },
-  XK: { pre: ['', 's'], msgs: ['e es', 'e ee', 's se'] },
-  XX: { pre: ['', ''], msgs: ['e', 'e ee s es', 's se'] },
-  IN: { pre: ['', ''], msgs: ['e s', 'e ee se'] },
-  IK: { pre: ['', 's'], msgs: ['e es s ss', 'e ee se'] },
-  IX: { pre: ['', ''], msgs: ['e s', 'e ee se s es'] },
-  X1K1: { pre: ['', 's'], msgs: ['e', 'e ee es', 's', 'se'] },
-  // hfs section 5, the rule applied to each (e1 after e, or after a DH following e in that message).
-  NNhfs: { pre: ['', ''], msgs: ['e e1', 'e ee ekem1'] },
-  NKhfs: { pre: ['', 's'], msgs: ['e es e1', 'e ee ekem1'] },
-  NXhfs: { pre: ['', ''], msgs: ['e e1', 'e ee ekem1 s es'] },
-  KNhfs: { pre: ['s', ''], msgs: ['e e1', 'e ee ekem1 se'] },
-  KKhfs: { pre: ['s', 's'], msgs: ['e es e1 ss', 'e ee ekem1 se'] },
-  KXhfs: { pre: ['s', ''], msgs: ['e e1', 'e ee ekem1 se s es'] },
-  XNhfs: { pre: ['', ''], msgs: ['e e1', 'e ee ekem1', 's se'] },
-  XKhfs: { pre: ['', 's'], msgs: ['e es e1', 'e ee ekem1', 's se'] },
-  XXhfs: { pre: ['', ''], msgs: ['e e1', 'e ee ekem1 s es', 's se'] },
-  INhfs: { pre: ['', ''], msgs: ['e e1 s', 'e ee ekem1 se'] },
-  IKhfs: { pre: ['', 's'], msgs: ['e es e1 s ss', 'e ee ekem1 se'] },
-  IXhfs: { pre: ['', ''], msgs: ['e e1 s', 'e ee ekem1 se s es'] },
-  X1K1hfs: { pre: ['', 's'], msgs: ['e e1', 'e ee ekem1 es', 's', 'se'] },
-  // Section 10.2 written canonically: Bob (the initiator, left) holds Alice's e as the responder's pre-message.
-  XXfallback: { pre: ['', 'e'], msgs: ['e ee s se', 's es'] },
-};
 
 const cat = (...xs: Uint8Array[]): Uint8Array => {
   const out = new Uint8Array(xs.reduce((n, x) => n + x.length, 0));
@@ -95,6 +60,7 @@ export class IndependentParty {
   private readonly chacha: boolean;
   private readonly msgs: string[][];
   private readonly psk: boolean;
+  private readonly oneWay: boolean;
   private idx = 0;
   private ck: Uint8Array;
   private h: Uint8Array;
@@ -111,30 +77,23 @@ export class IndependentParty {
   handshakeHash: Uint8Array | null = null;
 
   constructor(private readonly c: PartyConfig) {
-    const [, section = '', , cipher = '', hashName = ''] = c.protocol.split('_');
-    const mods = section.match(/psk\d+/g) ?? [];
-    const base = section.replace(/(psk\d+)/g, '').replace(/\+/g, '');
-    const pat = PATTERNS[base];
-    if (!pat) throw new Error(`independent: no pattern ${base}`);
+    const [, , , cipher = '', hashName = ''] = c.protocol.split('_');
+    const shape = patternShape(c.protocol);
     this.hash = HASHES[hashName as keyof typeof HASHES];
     this.hashLen = hashName === 'SHA512' || hashName === 'BLAKE2b' ? 64 : 32;
     this.chacha = cipher === 'ChaChaPoly';
-    this.msgs = pat.msgs.map((m) => m.split(' '));
-    for (const m of mods) {
-      const n = Number(m.slice(3));
-      if (n === 0) this.msgs[0]!.unshift('psk');
-      else this.msgs[n - 1]!.push('psk');
-    }
-    this.psk = mods.length > 0;
+    this.msgs = shape.messages;
+    this.psk = shape.hasPsk;
+    this.oneWay = shape.oneWay;
     const name = new TextEncoder().encode(c.protocol);
     this.h = name.length <= this.hashLen ? cat(name, new Uint8Array(this.hashLen - name.length)) : this.hash(name);
     this.ck = this.h;
     this.rs = c.rs ?? null;
     this.mixHash(c.prologue);
     const pub = (sk: Uint8Array) => x25519.getPublicKey(sk);
-    if (pat.pre[0] === 's') this.mixHash(c.initiator ? pub(c.s!) : c.rs!);
-    if (pat.pre[1] === 's') this.mixHash(c.initiator ? c.rs! : pub(c.s!));
-    if (pat.pre[1] === 'e') {
+    if (shape.initiatorPre.includes('s')) this.mixHash(c.initiator ? pub(c.s!) : c.rs!);
+    if (shape.responderPre.includes('s')) this.mixHash(c.initiator ? c.rs! : pub(c.s!));
+    if (shape.responderPre.includes('e')) {
       // The responder's ephemeral as a pre-message: hashed (and MixKey'ed with a psk) like a sent e (9.2).
       if (c.initiator) this.re = c.re!;
       else this.eKey = c.e;
@@ -312,7 +271,7 @@ export class IndependentParty {
     const [k1, k2] = this.hkdf(new Uint8Array(0), 2);
     const c1 = { k: k1!.slice(0, 32), n: 0n };
     const c2 = { k: k2!.slice(0, 32), n: 0n };
-    const oneWay = this.msgs.length === 1 && /^Noise_[NKX](?![A-Z0-9])/.test(this.c.protocol);
+    const oneWay = this.oneWay;
     this.send = this.c.initiator ? c1 : oneWay ? null : c2;
     this.recv = this.c.initiator ? (oneWay ? null : c2) : c1;
     this.handshakeHash = this.h;

@@ -10,7 +10,7 @@ import type { Aead, AeadName, CryptoProvider, HashName } from '../../../referenc
 import { REFERENCE_AREAS, ReferenceDispatcher } from '../../../adapter/index.js';
 import type { Area, AreaContext, Handler } from '../../../adapter/area.js';
 import type { TraceModel } from '../../trace/index.js';
-import type { EnvelopeOps } from '../../trace/envelope.js';
+import type { EnvelopeOps } from '../reference-envelope-subject.js';
 
 export type MutantArea = 'noise' | 'ratchet' | 'x3dh' | 'pqxdh' | 'envelope' | 'records';
 
