@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkBytes } from '../conform/assert.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import type { Suite } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
 import { fixtureSuite } from './fixtures/fixture-suite.js';
@@ -63,7 +63,7 @@ function diffSuite(): Suite {
 describe.skipIf(!available())('HTML report in headless Chromium', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentsec-html-'));
   const impl = `"${process.execPath}" "${FIXTURE}" ok`;
-  const run = await runConformance({ suites: [diffSuite(), fixtureSuite({ echoes: 4, withFailures: true })], impl, seed: 5 });
+  const run = await runWithReference({ suites: [diffSuite(), fixtureSuite({ echoes: 4, withFailures: true })], impl, seed: 5 });
   const { html } = writeReports(dir, run);
   const url = pathToFileURL(html).href;
 

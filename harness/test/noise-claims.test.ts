@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { conformMain } from '../../cli/conform.js';
 import { startReferenceAdapter } from '../adapters/in-process.js';
-import { runConformance } from '../conform/runner.js';
+import { runWithReference } from '../../cli/compose.js';
 import { noiseSuite, pickProtocols } from '../suites/noise.js';
 import { wrapAdapter } from './fixtures/wrap.js';
 import { restrictedCapabilities } from './fixtures/restricted-adapter-caps.js';
@@ -33,7 +33,7 @@ describe('claim-driven Noise negative tests', () => {
         else expect(l, l).toMatch(new RegExp(`  applies: ${protocol}$`));
       }
       expect(lines.length).toBe(2 + 1 + 3 * 2 + 1 + 1);
-      const r = await runConformance({
+      const r = await runWithReference({
         suites: [noiseSuite],
         only: MUST_APPLY,
         seed: 5,
