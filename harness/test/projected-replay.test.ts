@@ -84,4 +84,27 @@ describe('state-projected replay', () => {
       await mutant.close();
     }
   });
+
+  it('MODEL-061: an implementation without the state queries is replayed on outcomes only, not failed for the missing query', async () => {
+    // The same planted epoch bug, behind an adapter that serves neither session.state nor noise.state's nonces.
+    const withoutQueries: Area[] = REFERENCE_AREAS.map((a) => {
+      const base = a === sessionArea ? epochCountsRootSteps : a;
+      const methods = { ...base.methods };
+      delete methods['session.state'];
+      if (methods['noise.state']) {
+        const state = methods['noise.state'];
+        methods['noise.state'] = async (p, ctx) => {
+          const { send_nonce: _s, recv_nonce: _r, ...rest } = (await state(p, ctx)) as Record<string, unknown>;
+          return rest;
+        };
+      }
+      return { ...base, methods };
+    });
+    const quiet = await startReferenceAdapter({ areas: withoutQueries });
+    try {
+      expect(await replayAll(corpus, quiet, true)).toEqual([]);
+    } finally {
+      await quiet.close();
+    }
+  });
 });

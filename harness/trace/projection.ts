@@ -7,6 +7,9 @@
  * at the step where it happens, long before (or without) an outcome differing.
  *
  * The models' small limits are the ones the replay configures (the constants of spec/models/*.qnt).
+ * The state queries are optional in the contract: an implementation that does not serve them
+ * (`unsupported`, or a `noise.state` without the nonce fields) is replayed on outcomes only, never
+ * failed for the missing query (MODEL-051).
  */
 import { CheckFailure } from '../conform/assert.js';
 import type { Adapter } from '../conform/types.js';
@@ -27,10 +30,13 @@ export const RATCHET_LIMITS = { max_skip: 2, max_skipped_keys: 4 } as const;
 /** Compares a complete Noise party's nonces with the model's (after the offset). */
 export async function projectNoise(at: At, iut: Adapter, id: string, role: string, party: Record<string, Value>): Promise<void> {
   const s = await attempt<{ send_nonce?: string; recv_nonce?: string }>(iut, 'noise.state', { id });
+  // @req MODEL-061
+  if (!s.ok && s.kind === 'unsupported') return;
   if (!s.ok) throw new CheckFailure(`${where(at)}: noise.state of ${role} refused with ${s.kind}`);
+  if (s.value.send_nonce === undefined && s.value.recv_nonce === undefined) return;
   for (const [field, model] of [['send_nonce', 'sendNonce'], ['recv_nonce', 'recvNonce']] as const) {
     const got = s.value[field];
-    if (got === undefined) throw new CheckFailure(`${where(at)}: noise.state of ${role} has no ${field} (the state query of the contract)`);
+    if (got === undefined) throw new CheckFailure(`${where(at)}: noise.state of ${role} has ${field === 'send_nonce' ? 'recv_nonce' : 'send_nonce'} but no ${field}`);
     const want = NONCE_OFFSET + BigInt(num(party[model], model));
     if (BigInt(got) !== want) throw new CheckFailure(`${where(at)}: ${role}'s ${field} is ${got}, the model says ${want} (model ${model} ${num(party[model], model)})`);
   }
@@ -39,6 +45,8 @@ export async function projectNoise(at: At, iut: Adapter, id: string, role: strin
 /** Compares an active ratchet agent's counters with the model's. */
 export async function projectRatchet(at: At, iut: Adapter, id: string, name: string, peer: string, agent: Record<string, Value>): Promise<void> {
   const s = await attempt<{ ns: number; nr: number; pn: number; epoch: number; skipped: number }>(iut, 'session.state', { agent: id, peer });
+  // @req MODEL-061
+  if (!s.ok && s.kind === 'unsupported') return;
   if (!s.ok) throw new CheckFailure(`${where(at)}: session.state of ${name} refused with ${s.kind}`);
   const want: Record<string, number> = {
     ns: num(agent.ns, 'ns'),
