@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateKeyCommand, DecryptCommand, DescribeKeyCommand, EnableKeyRotationCommand, EncryptCommand, ListKeyRotationsCommand, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKmsServer, type KmsServer } from '../services/kms/index.js';
+import { Hold, startKmsServer, type KmsServer } from '../services/kms/index.js';
 import { defineKmsSuite, errorName, kmsClient } from './kms-suite.js';
 
 let aws: KmsServer;
@@ -57,7 +57,7 @@ describe('KMS endpoint specifics', () => {
     expect(dec.KeyMaterialId).toBe(m1);
   });
 
-  it('KMS-030 KMS-022: injected throttling, internal errors and delays reach the SDK as AWS errors; the SDK retries throttling', async () => {
+  it('KMS-030 KMS-022 KMS-052: injected throttling, internal errors and delays reach the SDK as AWS errors; the SDK retries throttling', async () => {
     const c = kmsClient(aws.endpoint);
     const id = (await c.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     aws.faults.set('Encrypt', { throttle: 1 });
@@ -70,12 +70,18 @@ describe('KMS endpoint specifics', () => {
     const retrying = kmsClient(aws.endpoint, { maxAttempts: 2 });
     await retrying.send(new EncryptCommand({ KeyId: id, Plaintext: b('x') }));
     expect((aws.counters.calls.Encrypt ?? 0) - before).toBe(2);
-    aws.faults.set('Encrypt', { delayMs: 400 });
-    const name = await errorName(c.send(new EncryptCommand({ KeyId: id, Plaintext: b('x') }), { abortSignal: AbortSignal.timeout(50) }));
-    expect(name).toMatch(/Abort|Timeout/i);
-    // The abandoned request is still held by the endpoint until its delay ends.
-    while (aws.counters.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+    // A held call never answers: the client's own abort is the only thing that can end it.
+    const hold = new Hold();
+    aws.faults.set('Encrypt', { hold });
+    const ac = new AbortController();
+    const abandoned = errorName(c.send(new EncryptCommand({ KeyId: id, Plaintext: b('x') }), { abortSignal: ac.signal }));
+    await hold.whenArrived(1);
+    ac.abort();
+    expect(await abandoned).toMatch(/Abort|Timeout/i);
+    // The abandoned request is still held by the endpoint until released.
+    expect(aws.counters.inFlight).toBe(1);
     aws.faults.clear();
+    while (aws.counters.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     await c.send(new EncryptCommand({ KeyId: id, Plaintext: b('x') }));
   });
 
@@ -133,12 +139,15 @@ describe('KMS endpoint specifics', () => {
     }
   });
 
-  it('KMS-034: the endpoint counts requests and the most in flight at once', async () => {
+  it('KMS-034 KMS-052: the endpoint counts requests and the most in flight at once', async () => {
     const c = kmsClient(aws.endpoint);
     const id = (await c.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
     aws.resetCounters();
-    aws.faults.set('Encrypt', { delayMs: 30 });
+    // KMS-052: a barrier of 5 holds every call until all five are in flight together.
+    const hold = new Hold({ barrier: 5 });
+    aws.faults.set('Encrypt', { hold });
     await Promise.all(Array.from({ length: 5 }, () => c.send(new EncryptCommand({ KeyId: id, Plaintext: b('x') }))));
+    expect(hold.arrived).toBe(5);
     aws.faults.clear();
     expect(aws.counters.calls.Encrypt).toBe(5);
     expect(aws.counters.maxInFlight).toBe(5);

@@ -1,6 +1,6 @@
 import { CreateAliasCommand, CreateKeyCommand, DecryptCommand, DisableKeyCommand, EnableKeyCommand, KMSClient } from '@aws-sdk/client-kms';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
+import { Hold, startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
 import { AwsKmsKek, decodeEnvelope, VERSION_CONTEXT_KEY } from '../envelope/index.js';
 import { open, payloadBytes, rewrap, seal } from '../envelope/envelope.js';
@@ -86,7 +86,7 @@ for (const mode of ['aws', 'localstack'] as const) {
       expect(await open(again, moved, ctx)).toEqual(utf8('kept'));
     });
 
-    it('ENV-018: KMS faults and key states surface as AgentsecErrors, never as a wrong result', async () => {
+    it('ENV-018 KMS-052: KMS faults and key states surface as AgentsecErrors, never as a wrong result', async () => {
       const { kek, keyId } = await newKek();
       const env = await seal(kek, utf8('x'), ctx);
       kms.faults.set('Encrypt', { throttle: 1 });
@@ -98,11 +98,15 @@ for (const mode of ['aws', 'localstack'] as const) {
       await expect(open(kek, env, ctx)).rejects.toMatchObject({ kind: 'state_failure', reason: 'KMS_DisabledException' });
       await client.send(new EnableKeyCommand({ KeyId: keyId }));
       expect(await open(kek, env, ctx)).toEqual(utf8('x'));
-      const slow = await AwsKmsKek.connect({ keyId, endpoint: kms.endpoint, credentials: creds, maxAttempts: 1, timeoutMs: 50 });
-      kms.faults.set('Decrypt', { delayMs: 300 });
+      // KMS-052: Decrypt never answers until released, so the client's request timeout is the only
+      // thing that can end the call; the timeout is generous so connecting never hits it under load.
+      const slow = await AwsKmsKek.connect({ keyId, endpoint: kms.endpoint, credentials: creds, maxAttempts: 1, timeoutMs: 2_000 });
+      const hold = new Hold();
+      kms.faults.set('Decrypt', { hold });
       await expect(open(slow, env, ctx)).rejects.toMatchObject({ kind: 'internal', reason: 'KMS_UNAVAILABLE' });
+      expect(hold.arrived).toBe(1);
       kms.faults.clear();
-      while (kms.counters.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+      while (kms.counters.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
     });
 
     it('ENV-018: with SDK retries on, a single throttle is absorbed', async () => {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
+import { Hold, startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import { utf8 } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
 import { AwsKmsKek, DataKeyCache, decodeEnvelope, LocalKekRing, type KekProvider } from '../envelope/index.js';
@@ -46,16 +46,16 @@ describe('sealMany: bounded in-flight KMS calls', () => {
   });
 
   for (const limit of [1, 4]) {
-    it(`ENV-040: at most ${limit} Encrypt calls in flight (the endpoint's counter), results in input order`, async () => {
+    it(`ENV-040 KMS-052: at most ${limit} Encrypt calls in flight (the endpoint's counter), results in input order`, async () => {
       const items = Array.from({ length: 24 }, (_, i) => ({ plaintext: utf8(`payload ${i}`), context: { i: String(i) } }));
-      kms.faults.set('Encrypt', { delayMs: 15 });
+      // KMS-052: a cyclic barrier of `limit` holds calls until `limit` wait together, so the bound is
+      // reached in every round whatever the load (24 is a multiple of both limits).
+      kms.faults.set('Encrypt', { hold: new Hold({ barrier: limit }) });
       kms.resetCounters();
       const envs = await sealMany(kek, items, { concurrency: limit });
       kms.faults.clear();
       expect(kms.counters.calls.Encrypt).toBe(24);
-      expect(kms.counters.maxInFlight).toBeLessThanOrEqual(limit);
-      // Without a bound the 24 calls would overlap; with it they still overlap up to the bound.
-      if (limit > 1) expect(kms.counters.maxInFlight).toBeGreaterThan(1);
+      expect(kms.counters.maxInFlight).toBe(limit);
       for (const [i, e] of envs.entries()) expect(await open(kek, e, { i: String(i) })).toEqual(utf8(`payload ${i}`));
     });
   }

@@ -123,6 +123,7 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
           timers.add(t);
         });
       }
+      await faults.holdFor(op);
       // @req KMS-031
       if (!req.headers.authorization) throw new KmsError('MissingAuthenticationTokenException', 'Missing Authentication Token');
       const injected = faults.take(op);
@@ -223,6 +224,7 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
     async close() {
       for (const t of timers) clearTimeout(t);
       timers.clear();
+      faults.clear();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
     },
