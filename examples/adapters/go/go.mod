@@ -1,0 +1,3 @@
+module agentsec.example/adapter
+
+go 1.19
