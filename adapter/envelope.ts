@@ -1,5 +1,5 @@
 /**
- * agentsec-adapter/1 `envelope.*` methods of the reference (DESIGN.md "Adapter protocol"):
+ * agentsec-adapter/1 `envelope.*` methods of the reference (spec/adapter-protocol.md):
  * - `envelope.seal {plaintext, context}` -> `{envelope}`
  * - `envelope.open {envelope, context}` -> `{plaintext}`
  * - `envelope.rewrap {envelope}` -> `{envelope}`

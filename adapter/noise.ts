@@ -1,5 +1,5 @@
 /**
- * agentsec-adapter/1 `noise.*` methods of the reference (DESIGN.md "Adapter protocol", spec/noise.md
+ * agentsec-adapter/1 `noise.*` methods of the reference (spec/adapter-protocol.md, spec/noise.md
  * NOISE-052). One NoiseChannel per id, carried from the handshake into the transport phase.
  *
  * `noise.new {protocol, initiator, prologue, s?, e?, rs?, re?, psks?, e1?}`:

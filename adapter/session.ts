@@ -1,5 +1,5 @@
 /**
- * agentsec-adapter/1 `session.*` methods of the reference (DESIGN.md "Sessions", spec/session.md
+ * agentsec-adapter/1 `session.*` methods of the reference (spec/adapter-protocol.md, spec/session.md
  * SESS-030): agents named by the harness, prekey bundles, X3DH / PQXDH initiation, the Double
  * Ratchet, and export/import as a restart. `peer` is always the other party's name.
  *

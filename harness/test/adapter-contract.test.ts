@@ -1,0 +1,207 @@
+/**
+ * The contract file (spec/adapter-protocol.schema.json) against the reference adapter: a real
+ * `agentsec adapter` process goes through a scripted exchange that calls every method of the
+ * contract, and every request sent and every line answered is checked against the schema.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REFERENCE_AREAS } from '../../adapter/index.js';
+import { schemaValidator, type SchemaValidator } from '../../spec/tools/schema-validator.js';
+import { startKmsService, type KmsService } from '../conform/kms-service.js';
+
+const SCHEMA = JSON.parse(readFileSync(new URL('../../spec/adapter-protocol.schema.json', import.meta.url), 'utf8')) as { $defs: Record<string, unknown> };
+const BIN = fileURLToPath(new URL('../../bin/agentsec.mjs', import.meta.url));
+
+/** A validator for one $defs entry (the entry referenced from a wrapper sharing the $defs). */
+const validators = new Map<string, SchemaValidator>();
+function validatorFor(def: string): SchemaValidator {
+  let v = validators.get(def);
+  if (!v) {
+    if (!(def in SCHEMA.$defs)) throw new Error(`no $defs entry "${def}"`);
+    v = schemaValidator({ $defs: SCHEMA.$defs, $ref: `#/$defs/${def}` });
+    validators.set(def, v);
+  }
+  return v;
+}
+
+const schemaMethods = () =>
+  Object.keys(SCHEMA.$defs)
+    .filter((k) => k.endsWith('.params'))
+    .map((k) => k.slice(0, -'.params'.length))
+    .sort();
+
+interface Exchange {
+  method: string;
+  request: unknown;
+  response: Record<string, unknown>;
+}
+
+/** A JSON-lines client of one adapter process that records every exchange. */
+class Client {
+  readonly log: Exchange[] = [];
+  private nextId = 1;
+  private readonly pending: ((line: string) => void)[] = [];
+  private readonly proc: ChildProcessWithoutNullStreams;
+
+  constructor() {
+    this.proc = spawn(process.execPath, [BIN, 'adapter'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.proc.stderr.resume();
+    createInterface({ input: this.proc.stdout }).on('line', (line) => this.pending.shift()?.(line));
+  }
+
+  async raw(method: string, params: Record<string, unknown>): Promise<Record<string, unknown>> {
+    const request = { jsonrpc: '2.0', id: this.nextId++, method, params };
+    const line = await new Promise<string>((resolve) => {
+      this.pending.push(resolve);
+      this.proc.stdin.write(`${JSON.stringify(request)}\n`);
+    });
+    const response = JSON.parse(line) as Record<string, unknown>;
+    this.log.push({ method, request, response });
+    return response;
+  }
+
+  /** A call that must succeed; its result. */
+  async call(method: string, params: Record<string, unknown> = {}): Promise<Record<string, unknown>> {
+    const r = await this.raw(method, params);
+    if (!('result' in r)) throw new Error(`${method} failed: ${JSON.stringify(r.error)}`);
+    return r.result as Record<string, unknown>;
+  }
+
+  async close(): Promise<void> {
+    const exited = new Promise((resolve) => this.proc.once('exit', resolve));
+    this.proc.stdin.end();
+    await exited;
+  }
+}
+
+/** The problems of one exchange against the schema: the request, its params, the answer. */
+function problems(x: Exchange): string[] {
+  const out = [
+    ...validatorFor('request')(x.request).map((p) => `request ${p}`),
+    ...validatorFor(`${x.method}.params`)((x.request as { params: unknown }).params).map((p) => `params ${p}`),
+    ...validatorFor('response')(x.response).map((p) => `response ${p}`),
+  ];
+  if ('result' in x.response) out.push(...validatorFor(`${x.method}.result`)(x.response.result).map((p) => `result ${p}`));
+  return out.map((p) => `${x.method}: ${p}`);
+}
+
+const hex32 = (b: number) => b.toString(16).padStart(2, '0').repeat(32);
+
+describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
+  let kms: KmsService;
+  let client: Client;
+
+  beforeAll(async () => {
+    kms = await startKmsService();
+    client = new Client();
+  });
+  afterAll(async () => {
+    await client?.close();
+    await kms?.teardown?.();
+  });
+
+  it('CONF-101 CONF-104 CONF-105: a scripted exchange with `agentsec adapter` over every method matches the schema, requests and answers', async () => {
+    const c = client;
+    const hello = await c.call('hello', { protocol: 1, services: kms.services });
+    expect((hello.capabilities as Record<string, unknown>).noise).toBeDefined();
+
+    // Noise: NNpsk0 between two channels of the same process, then the transport phase.
+    const protocol = 'Noise_NNpsk0_25519_ChaChaPoly_SHA256';
+    const psks = [hex32(7)];
+    const i = (await c.call('noise.new', { protocol, initiator: true, prologue: '0102', psks })).id;
+    const r = (await c.call('noise.new', { protocol, initiator: false, prologue: '0102', psks })).id;
+    expect(await c.call('noise.state', { id: i })).toEqual({ complete: false });
+    await c.call('noise.read', { id: r, message: (await c.call('noise.write', { id: i, payload: '' })).message });
+    await c.call('noise.read', { id: i, message: (await c.call('noise.write', { id: r, payload: 'aa' })).message });
+    const st = await c.call('noise.state', { id: i });
+    expect(st).toMatchObject({ complete: true, send_nonce: '0', recv_nonce: '0' });
+    await c.call('noise.rekey', { id: i, direction: 'send' });
+    await c.call('noise.rekey', { id: r, direction: 'recv' });
+    await c.call('noise.set_nonce', { id: i, direction: 'send', n: '5' });
+    await c.call('noise.set_nonce', { id: r, direction: 'recv', n: '5' });
+    const m = (await c.call('noise.write', { id: i, payload: 'c0ffee' })).message as string;
+    const tampered = `${m.slice(0, -2)}${m.endsWith('00') ? '01' : '00'}`;
+    const refused = await c.raw('noise.read', { id: r, message: tampered });
+    expect(refused.error).toMatchObject({ code: -32000, data: { kind: 'auth_failure' } });
+    expect(await c.call('noise.read', { id: r, message: m })).toEqual({ payload: 'c0ffee' });
+    expect(await c.call('free', { id: i })).toEqual({});
+    const unknown = await c.raw('free', { id: i });
+    expect(unknown.error).toMatchObject({ code: -32000, data: { kind: 'state_failure' } });
+
+    // Sessions: random agents, one from fixed keys, fixed randomness, export and import.
+    const alice = (await c.call('session.agent', { name: 'alice', kind: 'x3dh' })).agent;
+    const bob = (await c.call('session.agent', { name: 'bob', kind: 'x3dh', one_time_prekeys: 2, max_skip: 10, max_skipped_keys: 20 })).agent;
+    const first = await c.call('session.initiate', { agent: alice, peer: 'bob', bundle: (await c.call('session.bundle', { agent: bob })).bundle, plaintext: '01' });
+    expect(await c.call('session.decrypt', { agent: bob, peer: 'alice', message: first.message })).toEqual({ plaintext: '01' });
+    const back = await c.call('session.encrypt', { agent: bob, peer: 'alice', plaintext: '02', fixed: { ratchet: hex32(9) } });
+    expect(await c.call('session.decrypt', { agent: alice, peer: 'bob', message: back.message })).toEqual({ plaintext: '02' });
+    expect(await c.call('session.state', { agent: alice, peer: 'bob' })).toMatchObject({ nr: 1 });
+    const carol = (
+      await c.call('session.agent', { name: 'carol', kind: 'x3dh', keys: { identity_signing_seed: hex32(1), identity_agreement_private: hex32(2), signed_prekey: { id: 1, private: hex32(3) } } })
+    ).agent;
+    const toCarol = await c.call('session.initiate', { agent: alice, peer: 'carol', bundle: (await c.call('session.bundle', { agent: carol })).bundle, plaintext: '03', fixed: { ephemeral: hex32(4) } });
+    expect(await c.call('session.decrypt', { agent: carol, peer: 'alice', message: toCarol.message })).toEqual({ plaintext: '03' });
+    const exported = await c.call('session.export', { agent: alice });
+    const again = (await c.call('session.import', { state: exported.state })).agent;
+    expect(await c.call('session.state', { agent: again, peer: 'bob' })).toMatchObject({ nr: 1 });
+
+    // Envelopes under the KMS key named in hello.
+    const sealed = await c.call('envelope.seal', { plaintext: 'abcd', context: { tenant: 't1' } });
+    const rewrapped = await c.call('envelope.rewrap', { envelope: sealed.envelope });
+    expect(await c.call('envelope.open', { envelope: rewrapped.envelope, context: { tenant: 't1' } })).toEqual({ plaintext: 'abcd' });
+
+    // Identities.
+    const id = await c.call('identity.create');
+    expect(await c.call('identity.public', { identity: id.identity })).toEqual({ signing_public: id.signing_public, agreement_public: id.agreement_public, did: id.did });
+    const sig = (await c.call('identity.sign', { identity: id.identity, message: '68' })).signature;
+    expect(await c.call('identity.verify', { did: id.did, message: '68', signature: sig })).toEqual({ valid: true });
+    expect(await c.call('identity.verify', { public: id.signing_public, message: '69', signature: sig })).toEqual({ valid: false });
+
+    // Primitives.
+    await c.call('prim.x25519', { private: hex32(5), public: id.agreement_public });
+    expect(await c.call('prim.ed25519_verify', { public: id.signing_public, message: '68', signature: sig })).toEqual({ valid: true });
+    const aead = { alg: 'ChaCha20-Poly1305', key: hex32(6), nonce: '00'.repeat(12), ad: '' };
+    const ct = await c.call('prim.aead_seal', { ...aead, plaintext: '0102' });
+    expect(await c.call('prim.aead_open', { ...aead, ciphertext: ct.ciphertext })).toEqual({ plaintext: '0102' });
+    expect(await c.call('prim.hkdf', { hash: 'SHA-256', ikm: '0b', salt: '', info: '', length: 42 })).toHaveProperty('okm');
+    expect(await c.call('prim.hmac', { hash: 'SHA-256', key: '00', message: '' })).toHaveProperty('mac');
+    const kp = await c.call('prim.mlkem_keygen', { alg: 'ML-KEM-768', seed: hex32(8) + hex32(8) });
+    const enc = await c.call('prim.mlkem_encaps', { alg: 'ML-KEM-768', public: kp.public, m: hex32(10) });
+    expect(await c.call('prim.mlkem_decaps', { alg: 'ML-KEM-768', ciphertext: enc.ciphertext, secret: kp.secret })).toEqual({ shared: enc.shared });
+    const unsupported = await c.raw('prim.hmac', { hash: 'MD5', key: '00', message: '' });
+    expect(unsupported.error).toMatchObject({ code: -32000, data: { kind: 'unsupported' } });
+
+    // Every method of the contract was called, and every exchange matches the schema.
+    expect([...new Set(c.log.map((x) => x.method))].sort()).toEqual(schemaMethods());
+    expect(c.log.flatMap(problems)).toEqual([]);
+    expect(c.log.filter((x) => 'error' in x.response).map((x) => x.method)).toEqual(['noise.read', 'free', 'prim.hmac']);
+  });
+
+  it('CONF-102: a malformed answer or request is reported invalid, naming the field', () => {
+    expect(validatorFor('noise.write.result')({ message: 'AB' })).toEqual([expect.stringMatching(/^\/message: must match pattern/)]);
+    expect(validatorFor('noise.write.result')({ message: 12 })).toEqual([expect.stringMatching(/^\/message: must be string/)]);
+    expect(validatorFor('noise.state.result')({ complete: true, handshake_hash: '00', send_nonce: 3 })).toEqual([expect.stringMatching(/^\/send_nonce: must be string/)]);
+    expect(validatorFor('noise.state.result')({ complete: true })).toEqual(expect.arrayContaining([expect.stringMatching(/handshake_hash/)]));
+    expect(validatorFor('session.state.result')({ ns: '1', nr: 0, pn: 0, epoch: 0, skipped: 0 })).toEqual([expect.stringMatching(/^\/ns: must be integer/)]);
+    expect(validatorFor('identity.verify.result')({})).toEqual([expect.stringMatching(/valid/)]);
+    expect(validatorFor('noise.set_nonce.params')({ id: 'noise-1', direction: 'send', n: '18446744073709551615' })).toEqual([]);
+    expect(validatorFor('noise.set_nonce.params')({ id: 'noise-1', direction: 'both', n: '01' })).toHaveLength(2);
+    expect(validatorFor('identity.verify.params')({ did: 'did:key:z6Mk', public: '00', message: '', signature: '' })).not.toEqual([]);
+    expect(validatorFor('error')({ code: -32000, message: 'x', data: { kind: 'bad_kind' } })).not.toEqual([]);
+    expect(validatorFor('error')({ code: -32000, message: 'x' })).not.toEqual([]);
+    expect(validatorFor('error')({ code: -32601, message: 'method not found' })).toEqual([]);
+    expect(validatorFor('hello.result')({ name: 'x', version: '1', protocol: 1, capabilities: { noise: { patterns: 'XX', dh: [], cipher: [], hash: [] } } })).toEqual([
+      expect.stringMatching(/^\/capabilities\/noise\/patterns: must be array/),
+    ]);
+  });
+
+  it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
+    const served = ['hello', 'free', ...REFERENCE_AREAS.flatMap((a) => Object.keys(a.methods))].sort();
+    expect(schemaMethods()).toEqual(served);
+    for (const m of served) expect(SCHEMA.$defs).toHaveProperty([`${m}.result`]);
+    expect(served.length).toBe(32);
+  });
+});
