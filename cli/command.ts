@@ -8,7 +8,7 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-/** Exit statuses of the CLI contract (DESIGN.md "CLI"). */
+/** Exit statuses of the CLI contract (README "The CLI"): 0 passed, 1 failures, 2 usage or configuration. */
 export const EXIT_OK = 0;
 export const EXIT_FAILURES = 1;
 export const EXIT_USAGE = 2;
@@ -49,7 +49,7 @@ export function parseFlags(
   return { flags, positionals };
 }
 
-/** The crypto providers of the reference (DESIGN.md "Crypto providers"). */
+/** The crypto providers of the reference (spec/crypto.md). */
 export function providerFlag(v: unknown): ProviderName | undefined {
   if (v === undefined) return undefined;
   if (v !== 'noble' && v !== 'node') throw new UsageError(`--provider must be noble or node, got "${String(v)}"`);

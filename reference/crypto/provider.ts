@@ -1,6 +1,6 @@
 /**
  * The one narrow interface every protocol in the reference calls for cryptography
- * (DESIGN.md "Crypto providers"). Two implementations: `noble` (default) and `node`.
+ * (spec/crypto.md). Two implementations: `noble` (default) and `node`.
  *
  * Contract for every method:
  * - inputs are validated at the boundary; a wrong type or length throws

@@ -1,6 +1,6 @@
 /**
  * The identity a session agent needs: an Ed25519 signing key and an X25519 key agreement key
- * (DESIGN.md "Identity"). Narrow on purpose, so a key-store-backed identity (TPM, PKCS#11) plugs in
+ * (spec/identity.md). Narrow on purpose, so a key-store-backed identity (TPM, PKCS#11) plugs in
  * without the session code ever seeing private key bytes.
  */
 import { inspect } from 'node:util';
