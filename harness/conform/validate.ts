@@ -85,7 +85,7 @@ export function validateHello(r: unknown): HelloResult {
 
 type Field = 'hex' | 'string' | 'bool' | 'opt-hex' | 'any';
 
-/** Result fields fixed by DESIGN.md for each method; methods not listed must still return JSON. */
+/** Result fields fixed by spec/adapter-protocol.md for each method; methods not listed must still return JSON. */
 const RESULT_SHAPES: Record<string, Record<string, Field>> = {
   'noise.new': { id: 'string' },
   'noise.write': { message: 'hex' },
