@@ -94,6 +94,14 @@ export function loadState(path: string, mode: KmsMode): KmsState {
   return { keys, aliases: new Map(f.aliases) };
 }
 
+/** Puts `from` in place of `into`'s contents (the endpoint hands out `into` by reference). */
+export function replaceState(into: KmsState, from: KmsState): void {
+  into.keys.clear();
+  for (const [k, v] of from.keys) into.keys.set(k, v);
+  into.aliases.clear();
+  for (const [k, v] of from.aliases) into.aliases.set(k, v);
+}
+
 /** The state file is written atomically (temp file, fsync, rename). */
 function writeFileAtomic(path: string, text: string): void {
   // @req KMS-032

@@ -5,11 +5,12 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { withFileLock } from '../../../reference/file-lock.js';
 import type { ScrubbingLogger } from '../../../reference/index.js';
 import type { KmsMode } from './blob.js';
 import { KmsError } from './errors.js';
 import { Faults } from './faults.js';
-import { emptyState, loadState, saveState, type KmsState } from './model.js';
+import { emptyState, loadState, replaceState, saveState, type KmsState } from './model.js';
 import { MUTATING, OPS, runAutomaticRotations, type OpContext } from './ops.js';
 
 export interface KmsServerOptions {
@@ -142,9 +143,17 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
       const { KeyId: keyId, EncryptionContext: context } = body as Record<string, unknown>;
       if (typeof keyId === 'string') meta.keyId = keyId;
       if (context !== undefined) meta.context = context;
-      const rotated = runAutomaticRotations(ctx);
-      const out = impl(body as Record<string, unknown>, ctx);
-      if (opts.statePath && (rotated || MUTATING.has(op))) saveState(opts.statePath, mode, state);
+      const run = (statePath?: string): unknown => {
+        if (statePath) replaceState(state, loadState(statePath, mode));
+        const rotated = runAutomaticRotations(ctx);
+        const result = impl(body as Record<string, unknown>, ctx);
+        if (statePath && (rotated || MUTATING.has(op))) saveState(statePath, mode, state);
+        return result;
+      };
+      // @req KMS-053: with a state file, each request works on the file's latest state under its
+      // lock, so endpoints sharing the file never lose each other's keys or rotations.
+      const statePath = opts.statePath;
+      const out = statePath ? await withFileLock(statePath, () => run(statePath)) : run();
       send(res, 200, out);
     } catch (e) {
       if (e instanceof KmsError) sendError(res, e);

@@ -6,6 +6,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFileAtomicSync } from '../../atomic-file.js';
+import { withFileLock } from '../../file-lock.js';
 import { abytes, fromHex, toHex, utf8, wipe } from '../../bytes.js';
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
@@ -73,7 +74,14 @@ export class LocalKekRing implements KekProvider {
     const kekId = opts.kekId ?? `local:${toHex(c.randomBytes(8))}`;
     if (utf8(kekId).length === 0 || utf8(kekId).length > 255) throw new AgentsecError('decode_failure', 'BAD_KEK_ID', 'KEK id must be 1..255 bytes');
     const ring = new LocalKekRing(kekId, [{ version: 1, key: c.randomBytes(32), createdAt: clock() }], graceMs, clock, c, opts.path);
-    ring.persist();
+    try {
+      // @req ENV-047: exclusive, so two processes creating one ring at once end with one ring.
+      ring.persist(true);
+    } catch (e) {
+      if (!(e instanceof AgentsecError && e.reason === 'FILE_EXISTS')) throw e;
+      wipe(ring.ring[0]!.key);
+      return LocalKekRing.open(opts);
+    }
     return ring;
   }
 
@@ -90,6 +98,8 @@ export class LocalKekRing implements KekProvider {
 
   async unwrap(key: WrappedKey, context: EncryptionContext): Promise<Uint8Array> {
     if (key.kekId !== this.kekId) throw wrongKekError(this.kekId, key.kekId);
+    // Another process may have rotated the shared file since we read it.
+    if (this.path && !this.ring.some((r) => r.version === key.kekVersion)) this.reload();
     const v = this.ring.find((r) => r.version === key.kekVersion);
     // A version this ring never had: same answer as any other forgery.
     if (!v) throw unwrapFailed();
@@ -104,6 +114,10 @@ export class LocalKekRing implements KekProvider {
   }
 
   async rotate(): Promise<number> {
+    return this.mutate(() => this.rotateLoaded());
+  }
+
+  private rotateLoaded(): number {
     const now = this.clock();
     const cur = this.current();
     const next: RingVersion = { version: cur.version + 1, key: this.c.randomBytes(32), createdAt: now };
@@ -138,6 +152,10 @@ export class LocalKekRing implements KekProvider {
 
   async retire(version: number): Promise<void> {
     checkVersionArg(version);
+    return this.mutate(() => this.retireLoaded(version));
+  }
+
+  private retireLoaded(version: number): void {
     const v = this.ring.find((r) => r.version === version);
     if (!v) throw new AgentsecError('state_failure', 'UNKNOWN_KEK_VERSION', `KEK "${this.kekId}" has no version ${version}`);
     if (v.supersededAt === undefined) throw new AgentsecError('policy_reject', 'RETIRE_CURRENT', `KEK "${this.kekId}" version ${version} is current and cannot be retired`);
@@ -156,13 +174,36 @@ export class LocalKekRing implements KekProvider {
     wipe(key);
   }
 
+  /**
+   * Every change to a ring file is a read-modify-write under the file's exclusive lock, on the
+   * file's latest contents, so changes made by other processes are never lost.
+   */
+  // @req ENV-047
+  private async mutate<T>(change: () => T): Promise<T> {
+    const path = this.path;
+    if (!path) return change();
+    return withFileLock(path, () => {
+      this.reload();
+      return change();
+    });
+  }
+
+  /** Replaces the in-memory ring with the file's (written atomically, so readable without the lock). */
+  private reload(): void {
+    if (!this.path || !existsSync(this.path)) return;
+    const loaded = parseRingFile(readFileSync(this.path, 'utf8'));
+    if (loaded.kekId !== this.kekId) throw wrongKekError(this.kekId, loaded.kekId);
+    for (const r of this.ring) if (r.key) wipe(r.key);
+    this.ring.splice(0, this.ring.length, ...loaded.ring);
+  }
+
   private current(): RingVersion {
     const cur = this.ring[this.ring.length - 1];
     if (!cur || !cur.key) throw new AgentsecError('internal', 'KEK_RING_EMPTY', 'KEK ring has no current version');
     return cur;
   }
 
-  private persist(): void {
+  private persist(exclusive = false): void {
     if (!this.path) return;
     const body = {
       format: RING_FILE_FORMAT,
@@ -179,7 +220,7 @@ export class LocalKekRing implements KekProvider {
     const text = JSON.stringify(body);
     const checksum = toHex(this.c.hash('SHA-256', utf8(text)));
     // @req ENV-030
-    writeFileAtomicSync(this.path, JSON.stringify({ ring: body, sha256: checksum }) + '\n');
+    writeFileAtomicSync(this.path, JSON.stringify({ ring: body, sha256: checksum }) + '\n', { exclusive });
   }
 
   toJSON(): unknown {
