@@ -1,8 +1,11 @@
 /**
  * Nothing an implementation sends is trusted: every response is checked against the shapes of
  * agentsec-adapter/1 before a suite sees it. A malformed answer is an AdapterFault('bad_result').
+ * The hand-written checks below name the common faults plainly; then every answer is checked against
+ * its `$defs["<method>.result"]` of spec/adapter-protocol.schema.json (spec/adapter-protocol.md).
  */
 import { isErrorKind } from '../../protocol/types.js';
+import { contractValidator } from '../../spec/tools/adapter-protocol.js';
 import { AdapterCallError, AdapterFault, type Capabilities, type HelloResult } from './types.js';
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
@@ -75,17 +78,26 @@ function validateCapabilities(c: unknown): Capabilities {
   return out;
 }
 
+/** Checks a result against the contract's schema entry for its method, if the contract has one. */
+// @req CONF-102
+function checkContract(method: string, r: unknown): void {
+  const problems = contractValidator(`${method}.result`)?.(r) ?? [];
+  if (problems.length > 0) bad(`${method}: result does not match spec/adapter-protocol.schema.json: ${clean(problems.slice(0, 3).join('; '), 400)}`);
+}
+
 export function validateHello(r: unknown): HelloResult {
   if (!isObject(r)) bad('hello: result must be an object');
   if (typeof r.name !== 'string' || r.name.length === 0) bad('hello: "name" must be a non-empty string');
   if (typeof r.version !== 'string') bad('hello: "version" must be a string');
   if (r.protocol !== 1) bad(`hello: "protocol" must be 1, got ${shown(r.protocol)}`);
-  return { name: clean(r.name, 200), version: clean(r.version, 100), protocol: 1, capabilities: validateCapabilities(r.capabilities) };
+  const caps = validateCapabilities(r.capabilities);
+  checkContract('hello', r);
+  return { name: clean(r.name, 200), version: clean(r.version, 100), protocol: 1, capabilities: caps };
 }
 
 type Field = 'hex' | 'string' | 'bool' | 'opt-hex' | 'any';
 
-/** Result fields fixed by spec/adapter-protocol.md for each method; methods not listed must still return JSON. */
+/** The result fields most often wrong, with plain messages; the schema checks the rest (checkContract). */
 const RESULT_SHAPES: Record<string, Record<string, Field>> = {
   'noise.new': { id: 'string' },
   'noise.write': { message: 'hex' },
@@ -106,7 +118,10 @@ const RESULT_SHAPES: Record<string, Record<string, Field>> = {
 // @req CONF-002
 export function validateResult(method: string, r: unknown): unknown {
   const shape = RESULT_SHAPES[method];
-  if (!shape) return r;
+  if (!shape) {
+    checkContract(method, r);
+    return r;
+  }
   if (!isObject(r)) bad(`${method}: result must be an object, got ${shown(r)}`);
   for (const [name, t] of Object.entries(shape)) {
     const v = r[name];
@@ -121,6 +136,7 @@ export function validateResult(method: string, r: unknown): unknown {
       bad(`${method}: result field "${name}" must be ${want}, got ${shown(v)}`);
     }
   }
+  checkContract(method, r);
   return r;
 }
 

@@ -4,34 +4,26 @@
  * contract, and every request sent and every line answered is checked against the schema.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { REFERENCE_AREAS } from '../../adapter/index.js';
-import { schemaValidator, type SchemaValidator } from '../../spec/tools/schema-validator.js';
+import { adapterProtocolSchema, contractMethods, contractValidator } from '../../spec/tools/adapter-protocol.js';
+import type { SchemaValidator } from '../../spec/tools/schema-validator.js';
 import { startKmsService, type KmsService } from '../conform/kms-service.js';
+import { AdapterFault } from '../conform/types.js';
+import { validateHello, validateResult } from '../conform/validate.js';
 
-const SCHEMA = JSON.parse(readFileSync(new URL('../../spec/adapter-protocol.schema.json', import.meta.url), 'utf8')) as { $defs: Record<string, unknown> };
+const SCHEMA = adapterProtocolSchema();
 const BIN = fileURLToPath(new URL('../../bin/agentsec.mjs', import.meta.url));
 
-/** A validator for one $defs entry (the entry referenced from a wrapper sharing the $defs). */
-const validators = new Map<string, SchemaValidator>();
 function validatorFor(def: string): SchemaValidator {
-  let v = validators.get(def);
-  if (!v) {
-    if (!(def in SCHEMA.$defs)) throw new Error(`no $defs entry "${def}"`);
-    v = schemaValidator({ $defs: SCHEMA.$defs, $ref: `#/$defs/${def}` });
-    validators.set(def, v);
-  }
+  const v = contractValidator(def);
+  if (!v) throw new Error(`no $defs entry "${def}"`);
   return v;
 }
 
-const schemaMethods = () =>
-  Object.keys(SCHEMA.$defs)
-    .filter((k) => k.endsWith('.params'))
-    .map((k) => k.slice(0, -'.params'.length))
-    .sort();
+const schemaMethods = contractMethods;
 
 interface Exchange {
   method: string;
@@ -196,6 +188,30 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     expect(validatorFor('hello.result')({ name: 'x', version: '1', protocol: 1, capabilities: { noise: { patterns: 'XX', dh: [], cipher: [], hash: [] } } })).toEqual([
       expect.stringMatching(/^\/capabilities\/noise\/patterns: must be array/),
     ]);
+  });
+
+  it('CONF-102: the harness reports an answer that breaks the schema as a bad_result fault, naming the field', () => {
+    const fault = (f: () => unknown) => {
+      try {
+        f();
+      } catch (e) {
+        expect(e).toBeInstanceOf(AdapterFault);
+        return e as AdapterFault;
+      }
+      throw new Error('no fault');
+    };
+    // Shapes the older hand-written checks let through.
+    expect(fault(() => validateResult('noise.state', { complete: true, handshake_hash: '00', send_nonce: 3 })).message).toMatch(/noise\.state: result does not match spec\/adapter-protocol\.schema\.json: \/send_nonce: must be string/);
+    expect(fault(() => validateResult('session.state', { ns: '1', nr: 0, pn: 0, epoch: 0, skipped: 0 })).message).toMatch(/\/ns: must be integer/);
+    expect(fault(() => validateResult('prim.hmac', { mac: 'ABCD' })).message).toMatch(/prim\.hmac: .*\/mac: must match pattern/);
+    expect(fault(() => validateResult('session.bundle', { bundle: { k: 1 } })).message).toMatch(/\/bundle: must be string/);
+    expect(fault(() => validateHello({ name: 'x', version: '1', protocol: 1, capabilities: { identity: { did: ['key'] } } })).message).toMatch(/hello: .*\/capabilities\/identity: must have required property 'sign'/);
+    expect(fault(() => validateResult('noise.state', { complete: true })).message).toMatch(/handshake_hash/);
+    // The hand-written messages stay as they were for the faults they name.
+    expect(fault(() => validateResult('noise.read', { payload: 'abc' })).message).toMatch(/result field "payload" must be lowercase hex/);
+    // Well-formed answers pass unchanged; methods outside the contract are not checked by it.
+    expect(validateResult('prim.hmac', { mac: 'abcd', extra: 1 })).toEqual({ mac: 'abcd', extra: 1 });
+    expect(validateResult('fixture.echo', 5)).toBe(5);
   });
 
   it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
