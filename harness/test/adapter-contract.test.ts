@@ -4,6 +4,7 @@
  * contract, and every request sent and every line answered is checked against the schema.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -212,6 +213,55 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     // Well-formed answers pass unchanged; methods outside the contract are not checked by it.
     expect(validateResult('prim.hmac', { mac: 'abcd', extra: 1 })).toEqual({ mac: 'abcd', extra: 1 });
     expect(validateResult('fixture.echo', 5)).toBe(5);
+  });
+
+  it('CONF-106: spec/adapter-protocol.md lists every method with the params and result fields of the schema, and its examples match the schema', () => {
+    const doc = readFileSync(new URL('../../spec/adapter-protocol.md', import.meta.url), 'utf8');
+    const defs = SCHEMA.$defs as Record<string, { properties?: Record<string, unknown>; required?: string[] }>;
+    const fields = (list: string) =>
+      list
+        .split(/[,|]/)
+        .map((f) => f.trim().replace(/:.*$/, ''))
+        .filter((f) => f.length > 0);
+    const documented = new Set<string>();
+    for (const m of doc.matchAll(/`([a-z][a-z0-9_]*\.[a-z0-9_]+|free) \{([^{}]*)\}`\s*->\s*`\{([^{}]*)\}`/g)) {
+      const [, method = '', params = '', result = ''] = m;
+      documented.add(method);
+      const p = defs[`${method}.params`];
+      const r = defs[`${method}.result`];
+      expect(p, method).toBeDefined();
+      const given = fields(params);
+      expect(given.map((f) => f.replace(/\?$/, '')).sort(), `${method} params`).toEqual(Object.keys(p?.properties ?? {}).sort());
+      // `a | b`: exactly one of the two, so neither is required alone.
+      const alternatives = params.split(',').filter((seg) => seg.includes('|')).flatMap((seg) => seg.split('|').map((t) => t.trim()));
+      expect(given.filter((f) => !f.endsWith('?') && !alternatives.includes(f)).sort(), `${method} required params`).toEqual([...(p?.required ?? [])].sort());
+      const out = fields(result).map((f) => f.replace(/\?$/, ''));
+      for (const f of out) expect(Object.keys(r?.properties ?? {}), `${method} result field ${f}`).toContain(f);
+      for (const f of r?.required ?? []) expect(out, `${method} result`).toContain(f);
+    }
+    // hello's params nest braces; it is documented in its own section.
+    expect(doc).toContain('`hello {protocol: 1, services?: {kms?: {endpoint, region, key_id}}}`');
+    expect([...documented, 'hello'].sort()).toEqual(schemaMethods());
+
+    // Each example block: requests and the responses that follow them match the schema.
+    const blocks = [...doc.matchAll(/```json\n([\s\S]*?)```/g)].map((b) => b[1] ?? '');
+    let checked = 0;
+    for (const block of blocks) {
+      const methods = new Map<unknown, string>();
+      for (const line of block.split('\n').filter((l) => l.trim())) {
+        const msg = JSON.parse(line) as { id?: unknown; method?: string; params?: unknown; result?: unknown };
+        if (msg.method !== undefined) {
+          methods.set(msg.id, msg.method);
+          expect([...validatorFor('request')(msg), ...validatorFor(`${msg.method}.params`)(msg.params)], line).toEqual([]);
+        } else {
+          const method = methods.get(msg.id) ?? '?';
+          expect(validatorFor('response')(msg), line).toEqual([]);
+          expect(validatorFor(`${method}.result`)(msg.result), line).toEqual([]);
+        }
+        checked++;
+      }
+    }
+    expect(checked).toBeGreaterThanOrEqual(10);
   });
 
   it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
