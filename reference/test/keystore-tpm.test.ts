@@ -1,4 +1,5 @@
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,6 +20,38 @@ async function tpm(): Promise<SwtpmInstance> {
   cleanups.push(() => t.stop());
   return t;
 }
+/** A UNIX socket relay to `target` that reports when a client's bytes pass through it. */
+async function relayTo(target: string, at?: string): Promise<{ path: string; nextClientBytes(): Promise<void>; close(): Promise<void> }> {
+  const path = at ?? join(await tempDir(), 'relay.sock');
+  let waiter: (() => void) | undefined;
+  const open = new Set<{ destroy(): void }>();
+  const server = createServer((client) => {
+    const upstream = connect(target);
+    open.add(client).add(upstream);
+    client.on('data', (d) => {
+      upstream.write(d);
+      waiter?.();
+      waiter = undefined;
+    });
+    upstream.on('data', (d) => client.write(d));
+    const end = (): void => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on('close', end).on('error', end);
+    upstream.on('close', end).on('error', end);
+  });
+  await new Promise<void>((r) => server.listen(path, r));
+  return {
+    path,
+    nextClientBytes: () => new Promise<void>((r) => (waiter = r)),
+    close: () => {
+      for (const sock of open) sock.destroy();
+      return new Promise<void>((r) => server.close(() => r()));
+    },
+  };
+}
+
 async function tempDir(): Promise<string> {
   const d = await mkdtemp(join(tmpdir(), 'agentsec-tpmkeys-'));
   cleanups.push(() => rm(d, { recursive: true, force: true }));
@@ -170,17 +203,23 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
   it('KEY-024: swtpm killed mid-operation -> clear error; after restart the sealed keys load again', async () => {
     const t = await tpm();
     const dir = await tempDir();
-    const store = await openStore(t, dir);
+    // Through a socket relay, so the test knows when the command has left the store.
+    const relay = await relayTo(t.socketPath);
+    const store = await TpmKeyStore.open({ address: { path: relay.path }, dir, provider });
     const id = await createIdentity(store, provider);
     t.pause(); // the next command hangs inside the TPM...
+    const sent = relay.nextClientBytes();
     // The expectation is attached at once: the rejection may arrive before kill() returns.
     const pending = expectRejects(id.sign(new Uint8Array([7])), 'state_failure', 'TPM_CONNECTION_LOST');
-    await new Promise((r) => setTimeout(r, 50));
+    await sent;
     await t.kill(); // ...and the TPM dies before answering
     const e = await pending;
     expect(e.message).toMatch(/closed before the response to TPM2_\w+ arrived/);
+    await relay.close(); // nothing listens now, as with the TPM gone
     await expectRejects(id.sign(new Uint8Array([7])), 'state_failure', 'TPM_UNREACHABLE');
     await t.restart();
+    const again2 = await relayTo(t.socketPath, relay.path);
+    cleanups.push(() => again2.close());
     // The same store reconnects; the storage key is re-derived from the persisted owner seed.
     const msg = new Uint8Array([8]);
     expect(provider.ed25519.verify(id.signingPublic, msg, await id.sign(msg))).toBe(true);
@@ -191,11 +230,11 @@ describe.skipIf(!hasSwtpm)('TPM 2.0 key store (swtpm child process, UNIX socket)
 
   it('KEY-024 KEY-022: a TPM that stops answering times out with a clear error; the store recovers and flushes what the dead connection left loaded', async () => {
     const t = await tpm();
-    const store = await TpmKeyStore.open({ address: { path: t.socketPath }, dir: await tempDir(), provider, timeoutMs: 300 });
+    const store = await TpmKeyStore.open({ address: { path: t.socketPath }, dir: await tempDir(), provider, timeoutMs: 3_000 });
     const id = await createIdentity(store, provider);
     t.pause();
     const e = await expectRejects(id.sign(new Uint8Array([1])), 'state_failure', 'TPM_TIMEOUT');
-    expect(e.message).toMatch(/no response from the TPM within 300 ms/);
+    expect(e.message).toMatch(/no response from the TPM within 3000 ms/);
     t.resume();
     const msg = new Uint8Array([2]);
     expect(provider.ed25519.verify(id.signingPublic, msg, await id.sign(msg))).toBe(true);
