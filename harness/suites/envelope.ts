@@ -9,7 +9,7 @@ import type { ErrorKind } from '../../protocol/types.js';
 import { envelopeParts } from '../../vectors/envelope/layout.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import type { Adapter, Capabilities, Suite, SuiteOptions, SuiteServices, TestCase, TestContext } from '../conform/types.js';
-import { startKmsServer, type KmsServer } from '../services/kms/index.js';
+import { Hold, startKmsServer, type KmsServer } from '../services/kms/index.js';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDAGENTSECHARNESS', secretAccessKey: 'agentsec-harness' };
@@ -239,13 +239,14 @@ function tests(opts: SuiteOptions): TestCase[] {
       check((await openVia(iut, e, ctxA)) === hex(pt), 'a failed rewrap lost the envelope');
     }, 60_000),
 
-    t('kms-faults/timeout', ['ENV-018', 'ENV-028', 'KMS-030'], async ({ iut, rng }) => {
+    t('kms-faults/timeout', ['ENV-018', 'ENV-028', 'KMS-030', 'KMS-052'], async ({ iut, rng }) => {
       const { server } = need();
       const pt = rng.bytes(8);
       const e = await sealVia(iut, pt, ctxA);
       try {
-        // Longer than any sane per-call deadline of a storage client, shorter than the runner's test timeout.
-        server.faults.set('Decrypt', { delayMs: 12_000 });
+        // KMS-052: Decrypt never answers until released, so only the implementation's own per-call
+        // deadline can end the call; the runner's test timeout catches an implementation without one.
+        server.faults.set('Decrypt', { hold: new Hold() });
         await expectRefusal(openVia(iut, e, ctxA), 'open while KMS does not answer', ['internal']);
       } finally {
         server.faults.clear();
