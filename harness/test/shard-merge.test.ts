@@ -113,15 +113,17 @@ describe('GitHub Actions', () => {
   it('CONF-073: under GITHUB_ACTIONS=true each failure is an ::error annotation and the job summary is appended', async () => {
     const summary = join(tmp(), 'summary.md');
     writeFileSync(summary, '# earlier step\n');
-    const saved = { a: process.env.GITHUB_ACTIONS, s: process.env.GITHUB_STEP_SUMMARY };
+    // CI=true would turn the fixture's skip into a failure; this test is about the annotations.
+    const saved = { a: process.env.GITHUB_ACTIONS, s: process.env.GITHUB_STEP_SUMMARY, c: process.env.CI };
     process.env.GITHUB_ACTIONS = 'true';
     process.env.GITHUB_STEP_SUMMARY = summary;
+    delete process.env.CI;
     const lines: string[] = [];
     try {
       const io = { out: (l: string) => lines.push(l), err: () => {}, tty: false };
       expect(await conformMain(['--seed', String(failingCoin), '--no-report'], io, [fixtureSuite({ withFailures: true })])).toBe(1);
     } finally {
-      for (const [k, v] of [['GITHUB_ACTIONS', saved.a], ['GITHUB_STEP_SUMMARY', saved.s]] as const) {
+      for (const [k, v] of [['GITHUB_ACTIONS', saved.a], ['GITHUB_STEP_SUMMARY', saved.s], ['CI', saved.c]] as const) {
         if (v === undefined) delete process.env[k];
         else process.env[k] = v;
       }
