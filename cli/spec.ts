@@ -3,6 +3,8 @@ import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../reference/paths.js';
 import { computeCoverage, coveragePassed, renderHtml } from '../spec/tools/coverage.js';
 import { extractRequirements } from '../spec/tools/extract.js';
+import { adapterProtocolSchema } from '../spec/tools/adapter-protocol.js';
+import { renderProtocolTypes } from '../spec/tools/adapter-protocol-types.js';
 import { SpecFormatError } from '../spec/tools/requirements.js';
 import { MODELS, SEEDS, checkModel } from '../spec/tools/quint.js';
 import { loadMutants, MUTANT_BUDGET, runMutants } from '../spec/tools/mutants.js';
@@ -100,8 +102,8 @@ export const specExtractCommand: Command = {
   usage: `Usage: agentsec spec extract
 
 Parses every "- **AREA-NNN** LEVEL: text" item of spec/*.md and writes spec/requirements.json
-(id, level, section, text; sorted by id), and spec/config.schema.json from the configuration's
-validator. A duplicate or malformed ID is an error (exit 1).
+(id, level, section, text; sorted by id), spec/config.schema.json from the configuration's
+validator, and protocol/methods.ts from spec/adapter-protocol.schema.json. A duplicate or malformed ID is an error (exit 1).
 `,
   async run(args) {
     parseFlags(args, {});
@@ -112,6 +114,9 @@ validator. A duplicate or malformed ID is an error (exit 1).
       const { configJsonSchema, defaultSecurityConfig, SECURITY_CONFIG_SCHEMA } = await import('../reference/config/index.js');
       writeFileSync(join(PROJECT_ROOT, 'spec', 'config.schema.json'), `${JSON.stringify(configJsonSchema(SECURITY_CONFIG_SCHEMA, defaultSecurityConfig), null, 2)}\n`);
       process.stdout.write('configuration schema -> spec/config.schema.json\n');
+      // The adapter contract's method types, rendered from its schema.
+      writeFileSync(join(PROJECT_ROOT, 'protocol', 'methods.ts'), renderProtocolTypes(adapterProtocolSchema()));
+      process.stdout.write('adapter method types -> protocol/methods.ts\n');
       return EXIT_OK;
     } catch (e) {
       if (e instanceof SpecFormatError) {

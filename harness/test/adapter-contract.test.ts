@@ -14,6 +14,10 @@ import type { SchemaValidator } from '../../spec/tools/schema-validator.js';
 import { startKmsService, type KmsService } from '../conform/kms-service.js';
 import { AdapterFault } from '../conform/types.js';
 import { validateHello, validateResult } from '../conform/validate.js';
+import { callMethod } from '../conform/call.js';
+import { startProcessAdapter } from '../adapters/process.js';
+import { renderProtocolTypes } from '../../spec/tools/adapter-protocol-types.js';
+import { METHODS } from '../../protocol/methods.js';
 
 const SCHEMA = adapterProtocolSchema();
 const BIN = fileURLToPath(new URL('../../bin/agentsec.mjs', import.meta.url));
@@ -262,6 +266,25 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
       }
     }
     expect(checked).toBeGreaterThanOrEqual(10);
+  });
+
+  it('CONF-107: protocol/methods.ts is the render of the schema, and typed calls run through a checked adapter', async () => {
+    expect(readFileSync(new URL('../../protocol/methods.ts', import.meta.url), 'utf8')).toBe(renderProtocolTypes(SCHEMA));
+    expect([...METHODS]).toEqual(schemaMethods());
+    const a = await startProcessAdapter({ command: [process.execPath, BIN, 'adapter'] });
+    try {
+      const protocol = 'Noise_NN_25519_AESGCM_SHA256';
+      const i = await callMethod(a, 'noise.new', { protocol, initiator: true, prologue: '' });
+      const r = await callMethod(a, 'noise.new', { protocol, initiator: false, prologue: '' });
+      await callMethod(a, 'noise.read', { id: r.id, message: (await callMethod(a, 'noise.write', { id: i.id, payload: '' })).message });
+      await callMethod(a, 'noise.read', { id: i.id, message: (await callMethod(a, 'noise.write', { id: r.id, payload: '' })).message });
+      const [si, sr] = [await callMethod(a, 'noise.state', { id: i.id }), await callMethod(a, 'noise.state', { id: r.id })];
+      expect(si.complete && si.handshake_hash).toMatch(/^[0-9a-f]{64}$/);
+      expect(si.handshake_hash).toBe(sr.handshake_hash);
+      expect(await callMethod(a, 'free', { id: i.id })).toEqual({});
+    } finally {
+      await a.close();
+    }
   });
 
   it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
