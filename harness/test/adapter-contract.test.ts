@@ -287,6 +287,18 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     }
   });
 
+  it('CONF-106: docs/adapters.md (and so the README) names every capability family and field of the schema', () => {
+    const doc = readFileSync(new URL('../../docs/adapters.md', import.meta.url), 'utf8');
+    const caps = (SCHEMA.$defs.capabilities as { properties: Record<string, { properties?: Record<string, unknown> }> }).properties;
+    for (const [family, def] of Object.entries(caps)) {
+      const line = doc.split('\n').find((l) => l.includes(`\`${family}: `));
+      expect(line, family).toBeDefined();
+      const text = line?.slice(line.indexOf(`\`${family}: `)) ?? '';
+      for (const field of Object.keys(def.properties ?? {})) expect(text, `${family}.${field}`).toMatch(new RegExp(`[{ ,]${field}[?:,}]`));
+    }
+    expect(doc).toContain('spec/adapter-protocol.md');
+  });
+
   it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
     const served = ['hello', 'free', ...REFERENCE_AREAS.flatMap((a) => Object.keys(a.methods))].sort();
     expect(schemaMethods()).toEqual(served);
