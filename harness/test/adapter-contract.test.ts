@@ -299,6 +299,13 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     expect(doc).toContain('spec/adapter-protocol.md');
   });
 
+  it('CONF-106: the Python skeleton shown in spec/adapter-protocol.md is the one in examples/adapters', () => {
+    const doc = readFileSync(new URL('../../spec/adapter-protocol.md', import.meta.url), 'utf8');
+    const shown = /```python\n([\s\S]*?)```/.exec(doc)?.[1] ?? '';
+    expect(shown).toContain('def answer(request):');
+    expect(readFileSync(new URL('../../examples/adapters/python/adapter.py', import.meta.url), 'utf8')).toContain(shown);
+  });
+
   it('CONF-103: the schema names exactly the methods the reference adapter serves', () => {
     const served = ['hello', 'free', ...REFERENCE_AREAS.flatMap((a) => Object.keys(a.methods))].sort();
     expect(schemaMethods()).toEqual(served);
