@@ -59,10 +59,10 @@ export default tseslint.config(
   {
     // The judge never leans on what it judges: suites, traces, the runner and reports reach the
     // reference only through an adapter the CLI composes (verdicts use vectors/ and @noble directly).
-    // The package's path helper, atomic file writer and null-prototype maps live in reference/ but judge nothing.
+    // The package's path helper, atomic file writer, file lock and null-prototype maps live in reference/ but judge nothing.
     files: ['harness/suites/**/*.ts', 'harness/trace/**/*.ts', 'harness/conform/**/*.ts', 'harness/report/**/*.ts'],
     ignores: ['harness/**/*.test.ts'],
-    rules: { 'no-restricted-imports': ['error', { patterns: ['**/cli/**', '**/bench/**', '**/reference/**', '!**/reference/paths.js', '!**/reference/atomic-file.js', '!**/reference/dict.js', '**/adapter/**', '**/adapters/in-process*'] }] },
+    rules: { 'no-restricted-imports': ['error', { patterns: ['**/cli/**', '**/bench/**', '**/reference/**', '!**/reference/paths.js', '!**/reference/atomic-file.js', '!**/reference/dict.js', '!**/reference/file-lock.js', '**/adapter/**', '**/adapters/in-process*'] }] },
   },
   {
     files: ['bench/**/*.ts'],
