@@ -1,5 +1,5 @@
 /** Agents reaching each other through the prekey directory: publication, offline restore, rotation; and the directory CLI across restarts. */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,9 +10,9 @@ import { agentSigner, DirectoryClient } from '../client.js';
 import { openStore } from '../open-store.js';
 import { PUBLISH_CHUNK, publishToDirectory } from '../publish.js';
 import { startDirectory, type RunningDirectory } from '../server.js';
+import { serve, stopAll } from './processes.js';
 
 const p = getProvider('node');
-const ROOT = join(import.meta.dirname, '../../..');
 /** A client signing as `name` with `agent`'s identity. */
 const as = (url: string, name: string, agent: SessionAgent): DirectoryClient => new DirectoryClient(url, { signer: agentSigner(name, agent.identity) });
 /** A registered agent that only fetches. */
@@ -25,10 +25,9 @@ async function fetcher(url: string, name: string): Promise<DirectoryClient> {
 const KEY = p.randomBytes(32);
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 const dirs: RunningDirectory[] = [];
-const children: ChildProcess[] = [];
 afterAll(async () => {
   for (const d of dirs) await d.close().catch(() => undefined);
-  for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+  await stopAll();
 });
 
 describe('sessions through the directory', () => {
@@ -103,24 +102,6 @@ describe('publishToDirectory', () => {
   });
 });
 
-/** Starts `agentsec directory serve` and resolves with its URL once it prints it. */
-async function serve(store: string): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, [join(ROOT, 'bin/agentsec.mjs'), 'directory', 'serve', '--store', store], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  children.push(child);
-  let out = '';
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    child.once('exit', (code) => reject(new Error(`directory exited (${code}) before printing its URL: ${err}`)));
-  });
-  return { child, url };
-}
-
 async function stop(child: ChildProcess): Promise<number | null> {
   const exited = once(child, 'exit');
   child.kill('SIGTERM');
@@ -133,14 +114,14 @@ describe('agentsec directory serve', () => {
     const file = join(mkdtempSync(join(tmpdir(), 'agentsec-dir-cli-')), 'directory.sqlite');
     const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
 
-    const first = await serve(`sqlite:${file}`);
+    const first = await serve(`sqlite:${file}`, {});
     const c1 = as(first.url, 'bob', bob);
     expect(await publishToDirectory(bob, c1, 'bob', 3)).toEqual({ stored: 4, single_use: 3, reusable: true });
     const b1 = await (await fetcher(first.url, 'initiators')).fetchBundle('bob');
     expect(b1).toMatchObject({ oneTime: true, remaining: 2 });
     expect(await stop(first.child)).toBe(0);
 
-    const second = await serve(`sqlite:${file}`);
+    const second = await serve(`sqlite:${file}`, {});
     const c2 = as(second.url, 'bob', bob);
     expect(await c2.info('bob')).toMatchObject({ single_use_remaining: 2, has_reusable: true });
     const b2 = await c2.fetchBundle('bob');
