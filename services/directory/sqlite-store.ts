@@ -5,6 +5,7 @@
  * several directory processes can share one file: SQLite's write lock orders them, readers never
  * block, and a committed (acknowledged) write survives a crash of the process.
  */
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { AgentsecError } from '../../reference/errors.js';
 import type { DirectoryLimits } from './limits.js';
@@ -77,40 +78,103 @@ function openDatabase(path: string, driver: SqliteDriver): SqlDatabase {
   return new Database(path);
 }
 
-export async function openSqliteStore(path: string | undefined, opts: { driver?: SqliteDriver } = {}): Promise<DirectoryStore> {
-  const driver = opts.driver ?? sqliteDrivers()[0];
-  if (!driver) throw new AgentsecError('unsupported', 'NO_SQLITE_DRIVER', 'no SQLite driver: use Node >= 22.13 (node:sqlite) or run `npm rebuild better-sqlite3`');
-  let db: SqlDatabase;
+/** The 16-byte header every SQLite database file starts with. */
+const SQLITE_HEADER = 'SQLite format 3\0';
+
+/** True when `path` holds bytes that are plainly not a SQLite database (an empty or missing file is not). */
+function notSqlite(path: string): boolean {
+  let fd: number | undefined;
   try {
-    db = openDatabase(path ?? ':memory:', driver);
+    fd = openSync(path, 'r');
+    const head = Buffer.alloc(16);
+    const n = readSync(fd, head, 0, 16, 0);
+    return n > 0 && head.subarray(0, n).toString('latin1') !== SQLITE_HEADER.slice(0, n);
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** SQLite's primary result code of a driver error (node:sqlite: errcode; better-sqlite3: code 'SQLITE_*'), if any. */
+function sqliteCode(e: unknown): number | string | undefined {
+  const x = e as { errcode?: unknown; code?: unknown };
+  if (typeof x?.errcode === 'number') return x.errcode & 0xff;
+  if (typeof x?.code === 'string' && x.code.startsWith('SQLITE_')) return x.code;
+  return undefined;
+}
+
+/** SQLITE_NOTADB (26) and SQLITE_CORRUPT (11): the file is not a usable database. */
+function isCorrupt(e: unknown): boolean {
+  const c = sqliteCode(e);
+  return c === 26 || c === 11 || c === 'SQLITE_NOTADB' || (typeof c === 'string' && c.startsWith('SQLITE_CORRUPT'));
+}
+
+/**
+ * Opens the file, switches it to WAL and creates the schema. Another process opening the same file
+ * at the same moment can make any of these steps fail transiently (a lock held while it switches the
+ * journal mode or writes the first page, which SQLite reports without waiting on the busy timeout):
+ * such failures are retried until SQLITE_BUSY_TIMEOUT_MS, while a file that is plainly not SQLite is
+ * refused at once and never written to.
+ */
+// @req DIR-025
+function openOnce(path: string | undefined, driver: SqliteDriver): SqlDatabase {
+  const db = openDatabase(path ?? ':memory:', driver);
+  try {
     db.exec(`PRAGMA busy_timeout = ${SQLITE_BUSY_TIMEOUT_MS}`);
     db.prepare('SELECT count(*) FROM sqlite_master').get();
     // @req DIR-017
     if (path) db.exec('PRAGMA journal_mode = WAL');
     // FULL: a transaction is on disk before the request is acknowledged (also against power loss).
     db.exec('PRAGMA synchronous = FULL');
+    inTransaction(db, () => db.exec(SCHEMA));
+    return db;
   } catch (e) {
-    if (e instanceof AgentsecError) throw e;
-    throw new AgentsecError('decode_failure', 'STORE_CORRUPT', `directory store ${path} is not a readable SQLite database (left untouched)`);
+    db.close();
+    throw e;
   }
-  const tx = <T>(fn: () => T): T => {
-    db.exec('BEGIN IMMEDIATE');
+}
+
+function inTransaction<T>(db: SqlDatabase, fn: () => T): T {
+  db.exec('BEGIN IMMEDIATE');
+  try {
+    const out = fn();
+    db.exec('COMMIT');
+    return out;
+  } catch (e) {
     try {
-      const out = fn();
-      db.exec('COMMIT');
-      return out;
-    } catch (e) {
-      try {
-        db.exec('ROLLBACK');
-      } catch {
-        // Already rolled back by SQLite.
-      }
-      throw e;
+      db.exec('ROLLBACK');
+    } catch {
+      // Already rolled back by SQLite.
     }
-  };
-  tx(() => db.exec(SCHEMA));
+    throw e;
+  }
+}
+
+export async function openSqliteStore(path: string | undefined, opts: { driver?: SqliteDriver } = {}): Promise<DirectoryStore> {
+  const driver = opts.driver ?? sqliteDrivers()[0];
+  if (!driver) throw new AgentsecError('unsupported', 'NO_SQLITE_DRIVER', 'no SQLite driver: use Node >= 22.13 (node:sqlite) or run `npm rebuild better-sqlite3`');
+  const corrupt = () => new AgentsecError('decode_failure', 'STORE_CORRUPT', `directory store ${path} is not a readable SQLite database (left untouched)`);
+  if (path && notSqlite(path)) throw corrupt();
+  const deadline = Date.now() + SQLITE_BUSY_TIMEOUT_MS;
+  let db: SqlDatabase | undefined;
+  for (let attempt = 1; !db; attempt++) {
+    try {
+      db = openOnce(path, driver);
+    } catch (e) {
+      if (e instanceof AgentsecError) throw e;
+      if (path && notSqlite(path)) throw corrupt();
+      if (Date.now() >= deadline) {
+        if (isCorrupt(e)) throw corrupt();
+        throw new AgentsecError('internal', 'STORE_UNAVAILABLE', `directory store ${path}: ${e instanceof Error ? e.message : String(e)}`);
+      }
+      await new Promise((r) => setTimeout(r, Math.min(10 * attempt, 200)));
+    }
+  }
+  const opened = db;
+  const tx = <T>(fn: () => T): T => inTransaction(opened, fn);
   const st = <T extends Record<string, unknown>>(sql: string) => {
-    const s = db.prepare(sql);
+    const s = opened.prepare(sql);
     return { run: (...p: unknown[]) => s.run(...p), get: (...p: unknown[]) => s.get(...p) as T | undefined, all: (...p: unknown[]) => s.all(...p) as T[] };
   };
   const q = {
@@ -201,7 +265,7 @@ export async function openSqliteStore(path: string | undefined, opts: { driver?:
       ),
     ack: (recipient, seqs) => guard(() => tx(() => seqs.reduce((n, s) => n + Number(q.ack.run(recipient, s).changes), 0))),
     async close() {
-      db.close();
+      opened.close();
     },
   };
 }
