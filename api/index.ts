@@ -23,6 +23,10 @@ export {
   type KemName,
   type KeyPair,
   type KemKeyPair,
+  PrivateKeyHandle,
+  isPrivateKeyHandle,
+  type PrivateKeyInput,
+  type KeyCurve,
 } from '../reference/crypto/index.js';
 export {
   defaultSecurityConfig,

@@ -173,12 +173,25 @@ interface DhImpl {
 }
 
 function dhImpls(providers: { name: string; provider: CryptoProvider }[], sodium: SodiumNative | undefined): DhImpl[] {
-  const out: DhImpl[] = providers.map(({ name, provider }) => ({
-    name: `provider:${name}`,
-    kind: 'provider' as const,
-    dh: (a, b) => provider.x25519.dh(a, b),
-    prepare: (a, b) => () => provider.x25519.dh(a, b),
-  }));
+  // The providers' private keys are handles made once (what the protocols keep between calls), and
+  // for comparison raw bytes imported on every call.
+  const out: DhImpl[] = providers.flatMap(({ name, provider }) => [
+    {
+      name: `provider:${name}`,
+      kind: 'provider' as const,
+      dh: (a: Uint8Array, b: Uint8Array) => provider.x25519.dh(provider.x25519.importPrivateKey(a), b),
+      prepare: (a: Uint8Array, b: Uint8Array) => {
+        const h = provider.x25519.importPrivateKey(a);
+        return () => provider.x25519.dh(h, b);
+      },
+    },
+    {
+      name: `provider:${name}, raw private key per call`,
+      kind: 'provider' as const,
+      dh: (a: Uint8Array, b: Uint8Array) => provider.x25519.dh(a, b),
+      prepare: (a: Uint8Array, b: Uint8Array) => () => provider.x25519.dh(a, b),
+    },
+  ]);
   out.push({ name: '@noble/curves x25519', kind: 'peer', dh: (a, b) => x25519.getSharedSecret(a, b), prepare: (a, b) => () => x25519.getSharedSecret(a, b) });
   const nodeDh = (a: Uint8Array, b: Uint8Array): Uint8Array => nodeCrypto.diffieHellman({ privateKey: nodeX25519PrivateKey(a), publicKey: nodeX25519PublicKey(b) });
   out.push({
@@ -291,22 +304,32 @@ function x25519KeygenCases(providers: { name: string; provider: CryptoProvider }
 
 interface SigImpl {
   readonly signName?: string;
-  readonly verifyName: string;
+  readonly verifyName?: string;
   readonly kind: BenchCase['kind'];
   /** (seed) -> sign(message), with what the library's users keep between calls prepared once; absent for verify-only entries. */
   signer?(seed: Uint8Array): (m: Uint8Array) => Uint8Array;
-  /** (public key) -> verify(message, signature). */
-  verifier(pub: Uint8Array): (m: Uint8Array, sig: Uint8Array) => boolean;
+  /** (public key) -> verify(message, signature); absent for sign-only entries. */
+  verifier?(pub: Uint8Array): (m: Uint8Array, sig: Uint8Array) => boolean;
 }
 
 function sigImpls(providers: { name: string; provider: CryptoProvider }[], sodium: SodiumNative | undefined): SigImpl[] {
-  const out: SigImpl[] = providers.map(({ name, provider }) => ({
-    signName: `provider:${name}`,
-    verifyName: `provider:${name}`,
-    kind: 'provider' as const,
-    signer: (seed) => (m) => provider.ed25519.sign(seed, m),
-    verifier: (pub) => (m, s) => provider.ed25519.verify(pub, m, s),
-  }));
+  const out: SigImpl[] = providers.flatMap(({ name, provider }) => [
+    {
+      signName: `provider:${name}`,
+      verifyName: `provider:${name}`,
+      kind: 'provider' as const,
+      signer: (seed: Uint8Array) => {
+        const h = provider.ed25519.importPrivateKey(seed);
+        return (m: Uint8Array) => provider.ed25519.sign(h, m);
+      },
+      verifier: (pub: Uint8Array) => (m: Uint8Array, s: Uint8Array) => provider.ed25519.verify(pub, m, s),
+    },
+    {
+      signName: `provider:${name}, raw private key per call`,
+      kind: 'provider' as const,
+      signer: (seed: Uint8Array) => (m: Uint8Array) => provider.ed25519.sign(seed, m),
+    },
+  ]);
   out.push({
     signName: '@noble/curves ed25519',
     verifyName: '@noble/curves ed25519',
@@ -379,6 +402,7 @@ function ed25519Cases(impls: SigImpl[]): BenchCase[] {
       });
     }
     const verifierFor = impl.verifier;
+    if (!verifierFor || !impl.verifyName) continue;
     const verify = verifierFor(pub);
     cases.push({
       group: 'ed25519-verify',

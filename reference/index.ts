@@ -14,6 +14,7 @@ export {
   HASH_NAMES, KEM_NAMES, HASH_LENGTHS, KEM_LENGTHS, type KeyPair, type KemKeyPair, type X25519,
   type Ed25519, type Aead, type Kem, type CryptoProvider, createNobleProvider, createNodeProvider,
   nodeHasNativeMlKem, deterministicRandomForTestingOnly, type ProviderName, PROVIDER_NAMES,
+  PrivateKeyHandle, type PrivateKeyInput, type KeyCurve, isPrivateKeyHandle,
 } from './crypto/index.js';
 export {
   defaultSecurityConfig, parseSecurityConfig, SECURITY_CONFIG_SCHEMA, type KeyStorage,

@@ -9,6 +9,7 @@ import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
 import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
+import { isPrivateKeyHandle, ownMaterial, privateKeyBytesForPersistence, wrapPrivateKey, type KeyCurve, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
 import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
 
@@ -86,6 +87,36 @@ function nobleKem(name: KemName, random: (n: number) => Uint8Array): Kem {
   };
 }
 
+/** Marks the handles the noble provider made. */
+const NOBLE_HANDLES = Object.freeze({ provider: 'noble' });
+
+/** The noble provider keeps the bytes path: a handle holds a private copy of the 32 bytes. */
+function wrapNoble(curve: KeyCurve, privateKey: Uint8Array, publicOf: (k: Uint8Array) => Uint8Array): PrivateKeyHandle {
+  const copy = abytes(privateKey, 'privateKey', 32).slice();
+  return wrapPrivateKey(curve, publicOf(copy), NOBLE_HANDLES, copy, () => copy.slice());
+}
+
+/** The bytes of a handle or of raw input; `wipe` says whether they are a temporary copy. */
+function bytesOf(curve: KeyCurve, privateKey: PrivateKeyInput): { key: Uint8Array; wipe: boolean } {
+  if (isPrivateKeyHandle(privateKey)) {
+    const own = ownMaterial(privateKey, curve, NOBLE_HANDLES) as Uint8Array | undefined;
+    return own ? { key: own, wipe: false } : { key: privateKeyBytesForPersistence(privateKey, curve), wipe: true };
+  }
+  return { key: abytes(privateKey, 'privateKey', 32), wipe: false };
+}
+
+function withKey<T>(curve: KeyCurve, privateKey: PrivateKeyInput, f: (k: Uint8Array) => T): T {
+  const { key, wipe } = bytesOf(curve, privateKey);
+  try {
+    return f(key);
+  } finally {
+    if (wipe) key.fill(0);
+  }
+}
+
+const x25519Public = (k: Uint8Array): Uint8Array => x25519.getPublicKey(k);
+const ed25519Public = (k: Uint8Array): Uint8Array => ed25519.getPublicKey(k);
+
 /** Builds the noble provider; `random` is the randomness source (a test seam swaps it, see deterministic.ts). */
 export function createNobleProvider(random: (n: number) => Uint8Array = nobleRandomBytes, name = 'noble'): CryptoProvider {
   const aeads = new Map<AeadName, Aead>();
@@ -97,19 +128,31 @@ export function createNobleProvider(random: (n: number) => Uint8Array = nobleRan
         const privateKey = random(32);
         return { privateKey, publicKey: x25519.getPublicKey(privateKey) };
       },
+      generate() {
+        const raw = random(32);
+        try {
+          return wrapNoble('X25519', raw, x25519Public);
+        } finally {
+          raw.fill(0);
+        }
+      },
+      importPrivateKey(privateKey) {
+        return wrapNoble('X25519', privateKey, x25519Public);
+      },
       publicKey(privateKey) {
-        return x25519.getPublicKey(abytes(privateKey, 'privateKey', 32));
+        return isPrivateKeyHandle(privateKey) ? privateKey.publicKey.slice() : x25519.getPublicKey(abytes(privateKey, 'privateKey', 32));
       },
       dh(privateKey, publicKey) {
-        abytes(privateKey, 'privateKey', 32);
-        abytes(publicKey, 'publicKey', 32);
-        let out: Uint8Array;
-        try {
-          out = x25519.getSharedSecret(privateKey, publicKey);
-        } catch {
-          out = new Uint8Array(32);
-        }
-        return refuseLowOrder(out);
+        return withKey('X25519', privateKey, (key) => {
+          abytes(publicKey, 'publicKey', 32);
+          let out: Uint8Array;
+          try {
+            out = x25519.getSharedSecret(key, publicKey);
+          } catch {
+            out = new Uint8Array(32);
+          }
+          return refuseLowOrder(out);
+        });
       },
     },
     ed25519: {
@@ -117,11 +160,22 @@ export function createNobleProvider(random: (n: number) => Uint8Array = nobleRan
         const privateKey = random(32);
         return { privateKey, publicKey: ed25519.getPublicKey(privateKey) };
       },
+      generate() {
+        const raw = random(32);
+        try {
+          return wrapNoble('Ed25519', raw, ed25519Public);
+        } finally {
+          raw.fill(0);
+        }
+      },
+      importPrivateKey(privateKey) {
+        return wrapNoble('Ed25519', privateKey, ed25519Public);
+      },
       publicKey(privateKey) {
-        return ed25519.getPublicKey(abytes(privateKey, 'privateKey', 32));
+        return isPrivateKeyHandle(privateKey) ? privateKey.publicKey.slice() : ed25519.getPublicKey(abytes(privateKey, 'privateKey', 32));
       },
       sign(privateKey, message) {
-        return ed25519.sign(abytes(message, 'message'), abytes(privateKey, 'privateKey', 32));
+        return withKey('Ed25519', privateKey, (key) => ed25519.sign(abytes(message, 'message'), key));
       },
       verify(publicKey, message, signature) {
         abytes(publicKey, 'publicKey', 32);

@@ -3,9 +3,9 @@
  * ML-KEM from node:crypto when the running Node has it (Node 24 / OpenSSL 3.5), else from noble.
  * Same validation and error contract as the noble provider (provider.ts header).
  *
- * Raw keys are imported as JWK (DER import of raw keys is much slower). Public-key KeyObjects are
- * cached (they are public; static peer keys recur); private keys are imported per call so no secret
- * outlives the caller's buffer in a cache.
+ * Private keys are KeyObjects inside handles (keys.ts), imported once; raw private key bytes given
+ * to dh/sign are imported per call and not kept. Public-key KeyObjects are cached (they are public;
+ * static peer keys recur); raw public keys are imported as JWK (faster than DER here).
  */
 import * as nodeCrypto from 'node:crypto';
 import {
@@ -24,6 +24,7 @@ import {
 } from 'node:crypto';
 import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
+import { ownMaterial, isPrivateKeyHandle, privateKeyBytesForPersistence, wrapPrivateKey, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
 import { createNobleProvider } from './noble.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
 import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
@@ -49,18 +50,86 @@ const PKCS8_PREFIX: Record<Curve, Buffer> = {
   Ed25519: Buffer.from('302e020100300506032b657004220420', 'hex'),
 };
 
-function privateKeyObject(crv: Curve, privateKey: Uint8Array): KeyObject {
+/** How this Node imports 32 raw private key bytes fastest (probed once, see RAW_IMPORT). */
+type RawImport = (crv: Curve, privateKey: Uint8Array) => KeyObject;
+
+/** PKCS#8 DER: every Node takes it, but OpenSSL 3.0 decodes it slowly (about 10x a JWK import on Node 20). */
+const importDer: RawImport = (crv, privateKey) => {
   const der = Buffer.concat([PKCS8_PREFIX[crv], privateKey]);
   try {
     return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
   } finally {
     der.fill(0);
   }
+};
+/** Node >= 24.7: the raw private key format. */
+const importRaw: RawImport = (crv, privateKey) =>
+  createPrivateKey({ key: Buffer.from(privateKey), format: 'raw-private', asymmetricKeyType: crv.toLowerCase() } as unknown as string);
+/** Older Node: a JWK whose `x` is ignored on import (Node 26 checks it, so the probe refuses it there). */
+const PLACEHOLDER_X = 'A'.repeat(43);
+const importJwk: RawImport = (crv, privateKey) => createPrivateKey({ key: { kty: 'OKP', crv, d: b64u(privateKey), x: PLACEHOLDER_X }, format: 'jwk' });
+
+/** The first import that gives the same key as PKCS#8 on this Node, for both curves. */
+function probeRawImport(): RawImport {
+  const probe = Uint8Array.from({ length: 32 }, (_, i) => i + 1);
+  for (const f of [importRaw, importJwk]) {
+    try {
+      const same = (['X25519', 'Ed25519'] as const).every((crv) => {
+        const a = createPublicKey(f(crv, probe)).export({ format: 'jwk' }).x;
+        return a !== undefined && a === createPublicKey(importDer(crv, probe)).export({ format: 'jwk' }).x;
+      });
+      if (same) return f;
+    } catch {
+      // not offered by this Node
+    }
+  }
+  return importDer;
+}
+
+const RAW_IMPORT = probeRawImport();
+
+function privateKeyObject(crv: Curve, privateKey: Uint8Array): KeyObject {
+  return RAW_IMPORT(crv, privateKey);
+}
+
+function publicOf(key: KeyObject): Uint8Array {
+  return fromB64u(createPublicKey(key).export({ format: 'jwk' }).x);
 }
 
 function publicFromPrivate(crv: Curve, privateKey: Uint8Array): Uint8Array {
-  const jwk = createPublicKey(privateKeyObject(crv, privateKey)).export({ format: 'jwk' });
-  return fromB64u(jwk.x);
+  return publicOf(privateKeyObject(crv, privateKey));
+}
+
+/** Marks the handles this provider made (any node provider instance can use them). */
+const NODE_HANDLES = Object.freeze({ provider: 'node' });
+
+/** The raw key back out of a KeyObject (PKCS#8 ends with the 32 key bytes; RFC 8410). */
+function rawOf(key: KeyObject): Uint8Array {
+  const der = key.export({ format: 'der', type: 'pkcs8' });
+  const raw = new Uint8Array(der.subarray(der.length - 32));
+  der.fill(0);
+  return raw;
+}
+
+function wrapNode(crv: Curve, privateKey: Uint8Array): PrivateKeyHandle {
+  abytes(privateKey, 'privateKey', 32);
+  const key = privateKeyObject(crv, privateKey);
+  return wrapPrivateKey(crv, publicOf(key), NODE_HANDLES, key, () => rawOf(key));
+}
+
+/** The KeyObject of a handle (made once) or of raw bytes (imported for this call only). */
+function keyObjectOf(crv: Curve, privateKey: PrivateKeyInput): KeyObject {
+  if (isPrivateKeyHandle(privateKey)) {
+    const own = ownMaterial(privateKey, crv, NODE_HANDLES) as KeyObject | undefined;
+    if (own) return own;
+    const raw = privateKeyBytesForPersistence(privateKey, crv);
+    try {
+      return privateKeyObject(crv, raw);
+    } finally {
+      raw.fill(0);
+    }
+  }
+  return privateKeyObject(crv, abytes(privateKey, 'privateKey', 32));
 }
 
 /** Bounded cache of public KeyObjects keyed by curve and hex (public data only). */
@@ -268,15 +337,26 @@ export function createNodeProvider(random: (n: number) => Uint8Array = (n) => u8
         const privateKey = random(32);
         return { privateKey, publicKey: publicFromPrivate('X25519', privateKey) };
       },
+      generate() {
+        const raw = random(32);
+        try {
+          return wrapNode('X25519', raw);
+        } finally {
+          raw.fill(0);
+        }
+      },
+      importPrivateKey(privateKey) {
+        return wrapNode('X25519', privateKey);
+      },
       publicKey(privateKey) {
-        return publicFromPrivate('X25519', abytes(privateKey, 'privateKey', 32));
+        return isPrivateKeyHandle(privateKey) ? privateKey.publicKey.slice() : publicFromPrivate('X25519', abytes(privateKey, 'privateKey', 32));
       },
       dh(privateKey, publicKey) {
-        abytes(privateKey, 'privateKey', 32);
+        const key = keyObjectOf('X25519', privateKey);
         abytes(publicKey, 'publicKey', 32);
         let out: Uint8Array;
         try {
-          out = u8(diffieHellman({ privateKey: privateKeyObject('X25519', privateKey), publicKey: publicKeys.get('X25519', publicKey) }));
+          out = u8(diffieHellman({ privateKey: key, publicKey: publicKeys.get('X25519', publicKey) }));
         } catch {
           // OpenSSL refuses exactly the all-zero result (RFC 7748 6.1 check).
           out = new Uint8Array(32);
@@ -289,13 +369,24 @@ export function createNodeProvider(random: (n: number) => Uint8Array = (n) => u8
         const privateKey = random(32);
         return { privateKey, publicKey: publicFromPrivate('Ed25519', privateKey) };
       },
+      generate() {
+        const raw = random(32);
+        try {
+          return wrapNode('Ed25519', raw);
+        } finally {
+          raw.fill(0);
+        }
+      },
+      importPrivateKey(privateKey) {
+        return wrapNode('Ed25519', privateKey);
+      },
       publicKey(privateKey) {
-        return publicFromPrivate('Ed25519', abytes(privateKey, 'privateKey', 32));
+        return isPrivateKeyHandle(privateKey) ? privateKey.publicKey.slice() : publicFromPrivate('Ed25519', abytes(privateKey, 'privateKey', 32));
       },
       sign(privateKey, message) {
-        abytes(privateKey, 'privateKey', 32);
+        const key = keyObjectOf('Ed25519', privateKey);
         abytes(message, 'message');
-        return u8(nodeSign(null, message, privateKeyObject('Ed25519', privateKey)));
+        return u8(nodeSign(null, message, key));
       },
       verify(publicKey, message, signature) {
         abytes(publicKey, 'publicKey', 32);

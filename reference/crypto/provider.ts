@@ -9,6 +9,8 @@
  * - X25519 with a low-order public key (shared secret all zero) throws
  *   AgentsecError('policy_reject', 'LOW_ORDER_POINT') in both providers (CRYPTO-003).
  */
+import type { PrivateKeyHandle, PrivateKeyInput } from './keys.js';
+
 export type AeadName = 'AES-256-GCM' | 'ChaCha20-Poly1305';
 export type HashName = 'SHA-256' | 'SHA-512' | 'BLAKE2s' | 'BLAKE2b';
 export type KemName = 'ML-KEM-768' | 'ML-KEM-1024';
@@ -41,18 +43,29 @@ export interface KemKeyPair {
   readonly secretKey: Uint8Array;
 }
 
+/**
+ * Private keys go in as handles (keys.ts): made once by `generate` or `importPrivateKey`, then used
+ * for every DH or signature without a per-call import (CRYPTO-020). Raw bytes are still accepted
+ * and imported per call, for callers that hold keys as bytes.
+ */
 export interface X25519 {
-  /** A fresh key pair from the provider's randomness. */
+  /** A fresh key pair from the provider's randomness, as raw bytes. */
   generateKeyPair(): KeyPair;
-  publicKey(privateKey: Uint8Array): Uint8Array;
+  /** A fresh private key from the provider's randomness, as a handle. */
+  generate(): PrivateKeyHandle;
+  /** Wraps 32 raw private key bytes into a handle (the caller may wipe its bytes afterwards). */
+  importPrivateKey(privateKey: Uint8Array): PrivateKeyHandle;
+  publicKey(privateKey: PrivateKeyInput): Uint8Array;
   /** RFC 7748 X25519; throws policy_reject/LOW_ORDER_POINT when the result is all zero. */
-  dh(privateKey: Uint8Array, publicKey: Uint8Array): Uint8Array;
+  dh(privateKey: PrivateKeyInput, publicKey: Uint8Array): Uint8Array;
 }
 
 export interface Ed25519 {
   generateKeyPair(): KeyPair;
-  publicKey(privateKey: Uint8Array): Uint8Array;
-  sign(privateKey: Uint8Array, message: Uint8Array): Uint8Array;
+  generate(): PrivateKeyHandle;
+  importPrivateKey(privateKey: Uint8Array): PrivateKeyHandle;
+  publicKey(privateKey: PrivateKeyInput): Uint8Array;
+  sign(privateKey: PrivateKeyInput, message: Uint8Array): Uint8Array;
   /** RFC 8032 strict verification (canonical S and R, no small-order A/R acceptance beyond RFC 8032). */
   verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean;
 }

@@ -6,6 +6,7 @@
 import { inspect } from 'node:util';
 import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
+import { privateKeyBytesForPersistence } from '../crypto/keys.js';
 import type { CryptoProvider } from '../crypto/provider.js';
 
 export interface SessionIdentity {
@@ -18,22 +19,23 @@ export interface SessionIdentity {
   exportPrivate?(): { signingPrivate: Uint8Array; agreementPrivate: Uint8Array };
 }
 
-/** A software identity held in memory; the private keys are only reachable through exportPrivate. */
+/**
+ * A software identity held in memory as two private key handles (made once, so signing and DH do
+ * no per-call key import); the private keys are only reachable through exportPrivate.
+ */
 export function softwareIdentity(
   provider: CryptoProvider,
   keys?: { signingPrivate: Uint8Array; agreementPrivate: Uint8Array },
 ): SessionIdentity {
-  const signingPrivate = keys ? abytes(keys.signingPrivate, 'signingPrivate', 32).slice() : provider.ed25519.generateKeyPair().privateKey;
-  const agreementPrivate = keys ? abytes(keys.agreementPrivate, 'agreementPrivate', 32).slice() : provider.x25519.generateKeyPair().privateKey;
-  const signingPublic = provider.ed25519.publicKey(signingPrivate);
-  const agreementPublic = provider.x25519.publicKey(agreementPrivate);
+  const signing = keys ? provider.ed25519.importPrivateKey(abytes(keys.signingPrivate, 'signingPrivate', 32)) : provider.ed25519.generate();
+  const agreement = keys ? provider.x25519.importPrivateKey(abytes(keys.agreementPrivate, 'agreementPrivate', 32)) : provider.x25519.generate();
   const describe = (): string => 'SessionIdentity(software)';
   return {
-    signingPublic,
-    agreementPublic,
-    sign: (m) => provider.ed25519.sign(signingPrivate, m),
-    dh: (pub) => provider.x25519.dh(agreementPrivate, pub),
-    exportPrivate: () => ({ signingPrivate: signingPrivate.slice(), agreementPrivate: agreementPrivate.slice() }),
+    signingPublic: signing.publicKey.slice(),
+    agreementPublic: agreement.publicKey.slice(),
+    sign: (m) => provider.ed25519.sign(signing, m),
+    dh: (pub) => provider.x25519.dh(agreement, pub),
+    exportPrivate: () => ({ signingPrivate: privateKeyBytesForPersistence(signing), agreementPrivate: privateKeyBytesForPersistence(agreement) }),
     toJSON: describe,
     [inspect.custom]: describe,
   } as SessionIdentity;

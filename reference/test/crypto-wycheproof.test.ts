@@ -44,6 +44,16 @@ describe.skipIf(!dir)('Wycheproof', () => {
           expect(counts.run + counts.skipped).toBe(doc.numberOfTests);
         });
       }
+      it('CRYPTO-010 CRYPTO-017 CRYPTO-001 CRYPTO-003: x25519 through private key handles -- valid succeed, invalid refused', async () => {
+        const provider = getProvider(providerName);
+        const doc = loadWycheproof(dir!, 'x25519');
+        const viaHandles = { ...providerPrimitives(provider), x25519: async (priv: Uint8Array, pub: Uint8Array) => provider.x25519.dh(provider.x25519.importPrivateKey(priv), pub) };
+        const counts = await evaluateWycheproof(doc, 'x25519', viaHandles);
+        summary.push(`${providerName.padEnd(5)} (handles) ${formatCounts(counts)}`);
+        expect(counts.failures.slice(0, 10)).toEqual([]);
+        expect(counts.passed).toBe(counts.run);
+        expect(counts.run).toBe(doc.numberOfTests - plannedSkips(doc, 'x25519'));
+      });
     });
   }
 });
