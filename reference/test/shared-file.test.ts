@@ -8,7 +8,8 @@ import { CreateKeyCommand, DescribeKeyCommand, KMSClient, ListKeyRotationsComman
 import { describe, expect, it } from 'vitest';
 import { startKmsServer } from '../../harness/services/kms/index.js';
 import { withFileLock } from '../file-lock.js';
-import { LocalKekRing } from '../envelope/index.js';
+import { LocalKekRing, openPkcs11KekRing } from '../envelope/index.js';
+import { prepareSofthsm, SOFTHSM_LIBRARY, softhsmAvailable } from '../../harness/services/softhsm.js';
 import { open, seal } from '../envelope/envelope.js';
 import { utf8 } from '../bytes.js';
 
@@ -24,7 +25,8 @@ async function writers(args: string[][]): Promise<Record<string, unknown>[][]> {
     const p = spawn(process.execPath, [writer, ...a], { stdio: ['pipe', 'pipe', 'inherit'] });
     const lines = createInterface({ input: p.stdout! });
     const out: Record<string, unknown>[] = [];
-    const ready = new Promise<void>((resolve) => {
+    const ready = new Promise<void>((resolve, reject) => {
+      p.once('exit', (code) => reject(new Error(`writer ${a.join(' ')} exited (${code}) before it was ready`)));
       lines.on('line', (l) => {
         const o = JSON.parse(l) as Record<string, unknown>;
         if (o.ready) resolve();
@@ -69,6 +71,34 @@ describe('several processes on one file', () => {
     const fresh = await seal(ring, utf8('after'), { k: 'v' });
     expect(await open(first, fresh, { k: 'v' })).toEqual(utf8('after'));
     await expect(open(ring, old, { k: 'v' })).resolves.toEqual(utf8('before'));
+  });
+
+  it.skipIf(!softhsmAvailable())('ENV-048: two processes rotating and retiring on one PKCS#11 (SoftHSM2) ring lose no version either acknowledged (skipped only without SoftHSM2: apt-get install -y softhsm2)', async () => {
+    const hsm = prepareSofthsm();
+    const token = hsm.initToken(`shared${process.pid}`, '1234');
+    const path = join(dir(), 'slots.json');
+    const opts = { library: SOFTHSM_LIBRARY, tokenLabel: token, pin: '1234', labelPrefix: 'shared', path };
+    const first = await openPkcs11KekRing(opts);
+    const old = await seal(first, utf8('before'), { k: 'v' });
+    const rounds = 6;
+    const [a, b] = await writers([
+      ['pkcs11', path, String(rounds), token, 'shared'],
+      ['pkcs11', path, String(rounds), token, 'shared'],
+    ]);
+    const rotated = [...a!, ...b!].flatMap((l) => (typeof l.rotated === 'number' ? [l.rotated] : []));
+    const retired = [...a!, ...b!].flatMap((l) => (typeof l.retired === 'number' ? [l.retired] : []));
+    expect(new Set(rotated).size).toBe(2 * rounds);
+    const ring = await openPkcs11KekRing(opts);
+    const vs = await ring.versions();
+    expect(vs.map((v) => v.version)).toEqual(Array.from({ length: 2 * rounds + 1 }, (_, i) => i + 1));
+    for (const v of retired) expect(vs[v - 1]!.state).toBe('retired');
+    expect(vs.at(-1)!.state).toBe('current');
+    // The first instance learns the newest version from the file and the token.
+    const fresh = await seal(ring, utf8('after'), { k: 'v' });
+    expect(await open(first, fresh, { k: 'v' })).toEqual(utf8('after'));
+    await expect(open(ring, old, { k: 'v' })).resolves.toEqual(utf8('before'));
+    await ring.close();
+    await first.close();
   });
 
   it('KMS-053: two endpoint processes on one --state file lose no key or rotation either acknowledged', async () => {

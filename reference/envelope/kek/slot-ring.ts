@@ -17,6 +17,7 @@ import { AgentsecError } from '../../errors.js';
 import type { EncryptionContext } from '../format.js';
 import { checkVersionArg, kekBindingAad, retiredError, systemClock, unwrapFailed, wrongKekError, type Clock, type KekProvider, type KekVersionInfo, type WrappedKey } from '../kek.js';
 import { writeFileAtomicSync } from '../../atomic-file.js';
+import { withFileLock } from '../../file-lock.js';
 import { DEFAULT_GRACE_MS } from './local-ring.js';
 
 export interface KekSlotBackend<H> {
@@ -76,38 +77,75 @@ export class SlotKekRing<H> implements KekProvider {
     const graceMs = o.graceMs ?? DEFAULT_GRACE_MS;
     const n = utf8(o.kekId).length;
     if (n === 0 || n > 255) throw new AgentsecError('decode_failure', 'BAD_KEK_ID', 'KEK id must be 1..255 bytes');
-    const now = clock();
-    const slots: Slot<H>[] = [];
-    let droppedPending = false;
-    if (o.path && existsSync(o.path)) {
-      for (const m of readMeta(o.path, o.kekId, backend.kind)) {
-        if (m.pending) {
-          // @req ENV-045: a rotation that did not commit: the version never existed; clear what the device may hold.
-          await backend.destroy(m.version, undefined).catch(() => undefined);
-          droppedPending = true;
-          continue;
-        }
-        // @req ENV-046: only a retired version may lack its device key.
-        const handle = m.retiredAt === undefined ? await backend.load(m.version, m.record) : undefined;
-        if (m.retiredAt === undefined && handle === undefined) throw new AgentsecError('state_failure', 'KEK_VERSION_MISSING', `KEK "${o.kekId}" version ${m.version} is not on the device any more`);
-        slots.push({ ...m, handle });
-      }
-    } else if (backend.discover) {
-      const found = (await backend.discover()).sort((a, b) => a - b);
-      const max = found[found.length - 1] ?? 0;
-      // Without metadata, a superseded version's grace starts now: never earlier than it really began.
-      for (let v = 1; v <= max; v++) {
-        const handle = found.includes(v) ? await backend.load(v, undefined) : undefined;
-        slots.push({ version: v, handle, createdAt: now, ...(v < max ? { supersededAt: now } : {}), ...(handle === undefined ? { retiredAt: now } : {}) });
-      }
-    }
-    const ring = new SlotKekRing(backend, o.kekId, slots, graceMs, clock, o.path);
-    if (slots.length === 0) {
-      await ring.addVersion(1, now);
-    } else if (droppedPending) {
-      ring.persist(ring.slots);
-    }
+    const ring = new SlotKekRing(backend, o.kekId, [], graceMs, clock, o.path);
+    // @req ENV-048: under the metadata file's lock, so two processes creating one ring end with one ring.
+    await ring.mutate(async () => {
+      if (o.path && existsSync(o.path)) return;
+      if (backend.discover) await ring.discoverSlots();
+      if (ring.slots.length === 0) await ring.addVersion(1, clock());
+    });
     return ring;
+  }
+
+  /** Without metadata: the versions on the device; a superseded version's grace starts now, never earlier than it really began. */
+  private async discoverSlots(): Promise<void> {
+    const now = this.clock();
+    const found = (await this.backend.discover!()).sort((a, b) => a - b);
+    const max = found[found.length - 1] ?? 0;
+    for (let v = 1; v <= max; v++) {
+      const handle = found.includes(v) ? await this.backend.load(v, undefined) : undefined;
+      this.slots.push({ version: v, handle, createdAt: now, ...(v < max ? { supersededAt: now } : {}), ...(handle === undefined ? { retiredAt: now } : {}) });
+    }
+  }
+
+  /**
+   * Every change to a metadata file is a read-modify-write under the file's exclusive lock, on the
+   * file's latest contents, so versions made or retired by other processes are never lost.
+   */
+  // @req ENV-048
+  private async mutate<T>(change: () => Promise<T>): Promise<T> {
+    const path = this.path;
+    if (!path) return change();
+    return withFileLock(path, async () => {
+      await this.reload(true);
+      return change();
+    });
+  }
+
+  /**
+   * Brings the ring up to the metadata file: versions added elsewhere are loaded from the device,
+   * versions retired elsewhere lose their handle. Under the lock (`locked`), a pending entry is a
+   * rotation that crashed before it committed: the version never existed, and what the device may
+   * hold of it is destroyed (ENV-045); without the lock it may be another process's rotation in
+   * flight, and is only skipped.
+   */
+  private async reload(locked: boolean): Promise<void> {
+    if (!this.path || !existsSync(this.path)) return;
+    let droppedPending = false;
+    const next: Slot<H>[] = [];
+    for (const m of readMeta(this.path, this.kekId, this.backend.kind)) {
+      if (m.pending) {
+        if (locked) {
+          // @req ENV-045
+          await this.backend.destroy(m.version, undefined).catch(() => undefined);
+          droppedPending = true;
+        }
+        continue;
+      }
+      const known = this.slots.find((s) => s.version === m.version);
+      let handle = known?.handle;
+      if (m.retiredAt !== undefined && handle !== undefined) {
+        await this.backend.release?.(handle);
+        handle = undefined;
+      } else if (m.retiredAt === undefined && handle === undefined) {
+        handle = await this.backend.load(m.version, m.record);
+        // @req ENV-046: only a retired version may lack its device key.
+        if (handle === undefined) throw new AgentsecError('state_failure', 'KEK_VERSION_MISSING', `KEK "${this.kekId}" version ${m.version} is not on the device any more`);
+      }
+      next.push({ ...m, handle });
+    }
+    this.slots.splice(0, this.slots.length, ...next);
+    if (droppedPending) this.persist(this.slots);
   }
 
   private current(): Slot<H> {
@@ -125,6 +163,8 @@ export class SlotKekRing<H> implements KekProvider {
 
   async unwrap(key: WrappedKey, context: EncryptionContext): Promise<Uint8Array> {
     if (key.kekId !== this.kekId) throw wrongKekError(this.kekId, key.kekId);
+    // Another process may have rotated the shared metadata file since we read it.
+    if (this.path && !this.slots.some((x) => x.version === key.kekVersion)) await this.reload(false);
     const s = this.slots.find((x) => x.version === key.kekVersion);
     if (!s) throw unwrapFailed();
     if (s.retiredAt !== undefined || s.handle === undefined) throw retiredError(this.kekId, s.version);
@@ -137,9 +177,11 @@ export class SlotKekRing<H> implements KekProvider {
   }
 
   async rotate(): Promise<number> {
-    const cur = this.current();
-    await this.addVersion(cur.version + 1, this.clock());
-    return cur.version + 1;
+    return this.mutate(async () => {
+      const cur = this.current();
+      await this.addVersion(cur.version + 1, this.clock());
+      return cur.version + 1;
+    });
   }
 
   /** Write-ahead creation of version `v` (ENV-045); the ring changes only once the commit is written. */
@@ -193,6 +235,10 @@ export class SlotKekRing<H> implements KekProvider {
 
   async retire(version: number): Promise<void> {
     checkVersionArg(version);
+    return this.mutate(() => this.retireLoaded(version));
+  }
+
+  private async retireLoaded(version: number): Promise<void> {
     const s = this.slots.find((x) => x.version === version);
     if (!s) throw new AgentsecError('state_failure', 'UNKNOWN_KEK_VERSION', `KEK "${this.kekId}" has no version ${version}`);
     if (s.supersededAt === undefined) throw new AgentsecError('policy_reject', 'RETIRE_CURRENT', `KEK "${this.kekId}" version ${version} is current and cannot be retired`);
