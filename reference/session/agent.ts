@@ -123,6 +123,21 @@ export function agentOptionsFromConfig(config: SecurityConfig): Required<Pick<Ag
 
 const BASE_KEY_LABEL = utf8('agentsec/1 base key');
 
+/**
+ * After a receive on `entry` that made a DH ratchet step: a state restored behind the watermark on
+ * the chain that step closed reports, as PN, the watermark's next number instead of its own stale
+ * counter, so the peer keeps the keys of the messages sent before the rollback (PN only sizes the
+ * peer's skipped keys; no key is derived from it).
+ */
+function closedPastWatermark(watermarks: WatermarkStore, entry: SessionEntry, next: RatchetState): RatchetState {
+  const r = entry.ratchet;
+  if (next.sendEpoch === r.sendEpoch) return next;
+  const wm = watermarks.get(toHex(entry.id));
+  // @req SESS-033
+  if (wm && wm.epoch === r.sendEpoch && wm.chain === toHex(r.dhsPublic) && wm.next > next.pn) return { ...next, pn: wm.next };
+  return next;
+}
+
 export class SessionAgent {
   private st: AgentState;
   /** Receive limits (not part of the record: they come from the deployment's config). */
@@ -422,7 +437,7 @@ export class SessionAgent {
     if (existing) {
       const res = ratchetDecrypt(p, existing.ratchet, im.ratchetMessage, prefix, this.limits);
       if (!res.ok) throw res.error;
-      this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: res.state }) };
+      this.st = { ...this.st, peers: this.replaceEntry(peer, existing, { ...existing, ratchet: closedPastWatermark(this.watermarks, existing, res.state) }) };
       return res.plaintext;
     }
 
@@ -476,7 +491,7 @@ export class SessionAgent {
       // @req SESS-015
       const res = ratchetDecrypt(this.p, entry.ratchet, message, undefined, this.limits);
       if (res.ok) {
-        this.st = { ...this.st, peers: this.replaceEntry(peer, entry, { ...entry, pending: undefined, ratchet: res.state }) };
+        this.st = { ...this.st, peers: this.replaceEntry(peer, entry, { ...entry, pending: undefined, ratchet: closedPastWatermark(this.watermarks, entry, res.state) }) };
         return res.plaintext;
       }
       // The verdict of a session that knows the message's chain is the meaningful one.

@@ -80,4 +80,20 @@ describe('rollback watermark', () => {
     expect(dec(bob.decrypt('alice', restored.encrypt('bob', enc('b'))))).toBe('b');
     expect(new Set(rec.pairs).size).toBe(rec.pairs.length);
   });
+  it('SESS-033: a snapshot rolled back on its chain closes that chain at its next DH ratchet step with PN past every number it sent, so the peer still decrypts the messages sent before the rollback', () => {
+    const { base, rec, alice, bob, watermarks } = pair('wm5');
+    const snapshot = exportAgent(base, alice, KEY);
+    // Sent on the current chain, not yet delivered; then the state is lost and the snapshot restored.
+    const inFlight = [alice.encrypt('bob', enc('m0')), alice.encrypt('bob', enc('m1')), alice.encrypt('bob', enc('m2'))];
+    const restored = importAgent(rec.p, snapshot, KEY, { watermarks });
+    // Bob takes the first, and answers under a new ratchet key: the restored Alice closes her chain.
+    expect(dec(bob.decrypt('alice', inFlight[0]!))).toBe('m0');
+    expect(dec(restored.decrypt('bob', bob.encrypt('alice', enc('new ratchet key'))))).toBe('new ratchet key');
+    const next = restored.encrypt('bob', enc('new chain'));
+    expect(decodeMessage(next).header.pn).toBe(decodeMessage(inFlight[2]!).header.n + 1);
+    // Bob takes the new chain first, then the late messages of the closed one: none is lost.
+    expect(dec(bob.decrypt('alice', next))).toBe('new chain');
+    expect(inFlight.slice(1).map((m) => dec(bob.decrypt('alice', m)))).toEqual(['m1', 'm2']);
+    expect(new Set(rec.pairs).size).toBe(rec.pairs.length);
+  });
 });

@@ -80,6 +80,7 @@ const RATCHET: Pair[] = [
   { name: 'deliver/ok: with a skipped key (out of order)', req: 'MODEL-024', holds: (b, a) => deliver('ok')(a) && agent(b, last(a).agent).active === true && skippedHas(agent(b, last(a).agent), dmsg(a).dh, dmsg(a).n) && agent(b, last(a).agent).dhr === dmsg(a).dh },
   { name: 'deliver/ok: previous chain after a DH ratchet step', req: 'MODEL-024', holds: (b, a) => deliver('ok')(a) && agent(b, last(a).agent).active === true && (dmsg(a).dh as number) < (agent(b, last(a).agent).dhr as number) },
   { name: 'deliver/ok: DH ratchet step', req: 'MODEL-024', holds: (b, a) => deliver('ok')(a) && agent(b, last(a).agent).active === true && (dmsg(a).dh as number) > (agent(b, last(a).agent).dhr as number) },
+  { name: 'deliver/ok: DH ratchet step closing a chain rolled back on (PN from the watermark)', req: 'MODEL-024', holds: (b, a) => deliver('ok')(a) && agent(b, last(a).agent).active === true && (dmsg(a).dh as number) > (agent(b, last(a).agent).dhr as number) && (agent(a, last(a).agent).pn as number) > (agent(b, last(a).agent).ns as number) },
   { name: 'deliver/duplicate: replay', req: 'MODEL-020', holds: (b, a) => deliver('duplicate')(a) && last(a).tampered === false },
   { name: 'deliver/auth_failure: tampered', req: 'MODEL-021', holds: (b, a) => deliver('auth_failure')(a) },
   { name: 'deliver/policy_reject: beyond MAX_SKIP', req: 'MODEL-025', holds: (b, a) => deliver('policy_reject')(a) },
