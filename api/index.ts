@@ -25,6 +25,7 @@ export {
   type KemKeyPair,
   PrivateKeyHandle,
   isPrivateKeyHandle,
+  KemSecretKeyHandle,
   type PrivateKeyInput,
   type KeyCurve,
 } from '../reference/crypto/index.js';

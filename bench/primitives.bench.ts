@@ -544,6 +544,21 @@ function mlkemCases(providers: { name: string; provider: CryptoProvider }[], una
       },
     );
   }
+  // Decapsulation with the key imported once into a handle (what a holder of a prekey keeps).
+  for (const { name, provider } of providers) {
+    const kem = provider.kem('ML-KEM-768');
+    const h = kem.importSecretKey(ref.secretKey);
+    cases.push({
+      group: 'mlkem768-decaps',
+      name: `provider:${name}, decapsulation key handle`,
+      kind: 'provider',
+      verify() {
+        expectBytes(kem.decapsulate(refEnc.cipherText, h), refEnc.sharedSecret, 'round trip decaps(encaps) == K');
+        return ['round-trip'];
+      },
+      fn: () => kem.decapsulate(refEnc.cipherText, h),
+    });
+  }
   const nk = nodeKem();
   if ('reason' in nk) {
     unavailable.push({ implementation: 'node:crypto ML-KEM-768', groups: ['mlkem768-'], reason: nk.reason });

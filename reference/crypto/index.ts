@@ -8,7 +8,7 @@ export {
   KEM_LENGTHS, type KeyPair, type KemKeyPair, type X25519, type Ed25519, type Aead, type Kem,
   type CryptoProvider,
 } from './provider.js';
-export { PrivateKeyHandle, type PrivateKeyInput, type KeyCurve, isPrivateKeyHandle, privateKeyBytesForPersistence } from './keys.js';
+export { PrivateKeyHandle, type PrivateKeyInput, type KeyCurve, isPrivateKeyHandle, privateKeyBytesForPersistence, KemSecretKeyHandle, isKemSecretKeyHandle } from './keys.js';
 export { createNobleProvider } from './noble.js';
 export { createNodeProvider, nodeHasNativeMlKem } from './node.js';
 export { deterministicRandomForTestingOnly } from './deterministic.js';

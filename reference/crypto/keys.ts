@@ -84,3 +84,51 @@ export function privateKeyBytesForPersistence(h: PrivateKeyHandle, curve: KeyCur
   // @req CRYPTO-018
   return material(h, curve).exportRaw();
 }
+
+/**
+ * An ML-KEM decapsulation key as an opaque handle (CRYPTO-019): the node provider imports it into
+ * a KeyObject once (the import is most of a native decapsulation's cost), noble keeps the bytes.
+ */
+export class KemSecretKeyHandle {
+  readonly kem: string;
+
+  private constructor(kem: string) {
+    this.kem = kem;
+    Object.freeze(this);
+  }
+
+  /** @internal */
+  static wrap(kem: string, material: Material): KemSecretKeyHandle {
+    const h = new KemSecretKeyHandle(kem);
+    KEM_MATERIAL.set(h, material);
+    return h;
+  }
+
+  toJSON(): { kem: string } {
+    return { kem: this.kem };
+  }
+
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return `KemSecretKeyHandle(${this.kem})`;
+  }
+}
+
+const KEM_MATERIAL = new WeakMap<KemSecretKeyHandle, Material>();
+
+/** For providers: a handle over `value`, the provider's own form of the decapsulation key. */
+export function wrapKemSecretKey(kem: string, owner: object, value: unknown, exportRaw: () => Uint8Array): KemSecretKeyHandle {
+  return KemSecretKeyHandle.wrap(kem, { owner, value, exportRaw });
+}
+
+export function isKemSecretKeyHandle(x: unknown): x is KemSecretKeyHandle {
+  return x instanceof KemSecretKeyHandle && KEM_MATERIAL.has(x);
+}
+
+/** For providers: the own material of a KEM handle, else undefined; refuses a handle of another KEM. */
+export function ownKemMaterial(h: KemSecretKeyHandle, kem: string, owner: object): { own: unknown; raw: () => Uint8Array } {
+  // @req CRYPTO-019
+  const m = KEM_MATERIAL.get(h);
+  if (!m) throw new AgentsecError('decode_failure', 'BAD_KEY_HANDLE', 'not a KEM secret key handle');
+  if (h.kem !== kem) throw new AgentsecError('decode_failure', 'BAD_KEY_HANDLE', `a ${h.kem} key handle where ${kem} is expected`);
+  return { own: m.owner === owner ? m.value : undefined, raw: m.exportRaw };
+}

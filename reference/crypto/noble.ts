@@ -7,9 +7,10 @@ import { hmac } from '@noble/hashes/hmac.js';
 import { sha256, sha512 } from '@noble/hashes/sha2.js';
 import { randomBytes as nobleRandomBytes } from '@noble/hashes/utils.js';
 import { ml_kem1024, ml_kem768 } from '@noble/post-quantum/ml-kem.js';
+import { sha3_256 } from '@noble/hashes/sha3.js';
 import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { isPrivateKeyHandle, ownMaterial, privateKeyBytesForPersistence, wrapPrivateKey, type KeyCurve, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
+import { isKemSecretKeyHandle, ownKemMaterial, wrapKemSecretKey, isPrivateKeyHandle, ownMaterial, privateKeyBytesForPersistence, wrapPrivateKey, type KeyCurve, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
 import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
 
@@ -53,6 +54,16 @@ function nobleAead(name: AeadName): Aead {
   };
 }
 
+/** FIPS 203 7.3 hash check: dk = dk_pke || ek || H(ek) || z, and H(ek) must match. */
+function kemHashCheck(dk: Uint8Array, ekLen: number): boolean {
+  const pkeLen = dk.length - ekLen - 64;
+  const h = sha3_256(dk.subarray(pkeLen, pkeLen + ekLen));
+  const stored = dk.subarray(pkeLen + ekLen, pkeLen + ekLen + 32);
+  let d = 0;
+  for (let i = 0; i < 32; i++) d |= h[i]! ^ stored[i]!;
+  return d === 0;
+}
+
 function nobleKem(name: KemName, random: (n: number) => Uint8Array): Kem {
   const impl = name === 'ML-KEM-768' ? ml_kem768 : name === 'ML-KEM-1024' ? ml_kem1024 : undefined;
   if (!impl) throw new AgentsecError('unsupported', 'UNKNOWN_KEM', `unknown KEM "${String(name)}"`);
@@ -74,11 +85,21 @@ function nobleKem(name: KemName, random: (n: number) => Uint8Array): Kem {
         throw new AgentsecError('decode_failure', 'KEM_PUBLIC_KEY', `${name} public key failed the modulus check`);
       }
     },
+    importSecretKey(secretKey) {
+      abytes(secretKey, 'secretKey', len.secretKey);
+      if (!kemHashCheck(secretKey, len.publicKey)) throw new AgentsecError('decode_failure', 'KEM_SECRET_KEY', `${name} decapsulation key failed the hash check`);
+      const copy = secretKey.slice();
+      return wrapKemSecretKey(name, NOBLE_HANDLES, copy, () => copy.slice());
+    },
     decapsulate(ciphertext, secretKey) {
       abytes(ciphertext, 'ciphertext', len.ciphertext);
-      abytes(secretKey, 'secretKey', len.secretKey);
+      let key: Uint8Array;
+      if (isKemSecretKeyHandle(secretKey)) {
+        const m = ownKemMaterial(secretKey, name, NOBLE_HANDLES);
+        key = (m.own as Uint8Array | undefined) ?? m.raw();
+      } else key = abytes(secretKey, 'secretKey', len.secretKey);
       try {
-        return impl.decapsulate(ciphertext, secretKey);
+        return impl.decapsulate(ciphertext, key);
       } catch {
         // FIPS 203 7.3 hash check on the decapsulation key.
         throw new AgentsecError('decode_failure', 'KEM_SECRET_KEY', `${name} decapsulation key failed the hash check`);

@@ -24,7 +24,7 @@ import {
 } from 'node:crypto';
 import { abytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { ownMaterial, isPrivateKeyHandle, privateKeyBytesForPersistence, wrapPrivateKey, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
+import { isKemSecretKeyHandle, ownKemMaterial, wrapKemSecretKey, ownMaterial, isPrivateKeyHandle, privateKeyBytesForPersistence, wrapPrivateKey, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
 import { createNobleProvider } from './noble.js';
 import { HASH_LENGTHS, KEM_LENGTHS, type Aead, type AeadName, type CryptoProvider, type HashName, type Kem, type KemName } from './provider.js';
 import { checkHkdfLength, checkNonNegativeInt, refuseLowOrder } from './validate.js';
@@ -130,6 +130,28 @@ function keyObjectOf(crv: Curve, privateKey: PrivateKeyInput): KeyObject {
     }
   }
   return privateKeyObject(crv, abytes(privateKey, 'privateKey', 32));
+}
+
+/** A bounded map from public bytes to what `make` builds from them (public data only; oldest evicted first). */
+class BoundedCache<T> {
+  private readonly map = new Map<string, T>();
+  constructor(
+    private readonly max: number,
+    private readonly make: (bytes: Uint8Array) => T,
+  ) {}
+  get(bytes: Uint8Array): T {
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64');
+    let v = this.map.get(id);
+    if (v === undefined) {
+      v = this.make(bytes);
+      if (this.map.size >= this.max) {
+        const oldest = this.map.keys().next().value;
+        if (oldest !== undefined) this.map.delete(oldest);
+      }
+      this.map.set(id, v);
+    }
+    return v;
+  }
 }
 
 /** Bounded cache of public KeyObjects keyed by curve and hex (public data only). */
@@ -256,6 +278,26 @@ function nodeKemApi(): NodeKemApi | undefined {
 function nodeKem(name: KemName, api: NodeKemApi, fallback: Kem, random: (n: number) => Uint8Array): Kem {
   const len = KEM_LENGTHS[name];
   const type = KEM_TYPE[name];
+  /** Encapsulation keys are public; a peer's recurs (its published PQ prekey), so its import is cached. */
+  const publicKeys = new BoundedCache<KeyObject>(256, (publicKey) => {
+    try {
+      return createPublicKey({ key: Buffer.from(publicKey), format: 'raw-public', asymmetricKeyType: type } as unknown as string);
+    } catch {
+      // FIPS 203 7.2 modulus check, done by OpenSSL on import.
+      throw new AgentsecError('decode_failure', 'KEM_PUBLIC_KEY', `${name} public key failed the modulus check`);
+    }
+  });
+  const importSecret = (secretKey: Uint8Array): KeyObject => {
+    const der = kemPkcs8(name, derTlv(0x04, secretKey));
+    try {
+      return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
+    } catch {
+      // FIPS 203 7.3 hash check on the decapsulation key, done by OpenSSL on import.
+      throw new AgentsecError('decode_failure', 'KEM_SECRET_KEY', `${name} decapsulation key failed the hash check`);
+    } finally {
+      der.fill(0);
+    }
+  };
   return {
     name,
     keygen(seed) {
@@ -276,29 +318,27 @@ function nodeKem(name: KemName, api: NodeKemApi, fallback: Kem, random: (n: numb
     encapsulate(publicKey, message) {
       if (message !== undefined) return fallback.encapsulate(publicKey, message);
       abytes(publicKey, 'publicKey', len.publicKey);
-      let key: KeyObject;
-      try {
-        key = createPublicKey({ key: Buffer.from(publicKey), format: 'raw-public', asymmetricKeyType: type } as unknown as string);
-      } catch {
-        // FIPS 203 7.2 modulus check, done by OpenSSL on import.
-        throw new AgentsecError('decode_failure', 'KEM_PUBLIC_KEY', `${name} public key failed the modulus check`);
-      }
-      const { sharedKey, ciphertext } = api.encapsulate(key);
+      const { sharedKey, ciphertext } = api.encapsulate(publicKeys.get(publicKey));
       return { ciphertext: u8(ciphertext), sharedSecret: u8(sharedKey) };
+    },
+    importSecretKey(secretKey) {
+      abytes(secretKey, 'secretKey', len.secretKey);
+      const key = importSecret(secretKey);
+      const copy = secretKey.slice();
+      return wrapKemSecretKey(name, NODE_HANDLES, key, () => copy.slice());
     },
     decapsulate(ciphertext, secretKey) {
       abytes(ciphertext, 'ciphertext', len.ciphertext);
-      abytes(secretKey, 'secretKey', len.secretKey);
-      const der = kemPkcs8(name, derTlv(0x04, secretKey));
       let key: KeyObject;
-      try {
-        key = createPrivateKey({ key: der, format: 'der', type: 'pkcs8' });
-      } catch {
-        // FIPS 203 7.3 hash check on the decapsulation key, done by OpenSSL on import.
-        throw new AgentsecError('decode_failure', 'KEM_SECRET_KEY', `${name} decapsulation key failed the hash check`);
-      } finally {
-        der.fill(0);
-      }
+      if (isKemSecretKeyHandle(secretKey)) {
+        const m = ownKemMaterial(secretKey, name, NODE_HANDLES);
+        if (m.own) key = m.own as KeyObject;
+        else {
+          const raw = m.raw();
+          key = importSecret(raw);
+          raw.fill(0);
+        }
+      } else key = importSecret(abytes(secretKey, 'secretKey', len.secretKey));
       return u8(api.decapsulate(key, ciphertext));
     },
   };

@@ -9,7 +9,7 @@
  * - X25519 with a low-order public key (shared secret all zero) throws
  *   AgentsecError('policy_reject', 'LOW_ORDER_POINT') in both providers (CRYPTO-003).
  */
-import type { PrivateKeyHandle, PrivateKeyInput } from './keys.js';
+import type { KemSecretKeyHandle, PrivateKeyHandle, PrivateKeyInput } from './keys.js';
 
 export type AeadName = 'AES-256-GCM' | 'ChaCha20-Poly1305';
 export type HashName = 'SHA-256' | 'SHA-512' | 'BLAKE2s' | 'BLAKE2b';
@@ -86,7 +86,10 @@ export interface Kem {
   keygen(seed?: Uint8Array): KemKeyPair;
   /** Deterministic from a 32-byte message when given (tests only), else random. */
   encapsulate(publicKey: Uint8Array, message?: Uint8Array): { ciphertext: Uint8Array; sharedSecret: Uint8Array };
-  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array): Uint8Array;
+  /** Takes the expanded decapsulation key as bytes (checked on every call) or as a handle. */
+  decapsulate(ciphertext: Uint8Array, secretKey: Uint8Array | KemSecretKeyHandle): Uint8Array;
+  /** Checks (FIPS 203 7.3) and wraps a decapsulation key once, for repeated decapsulations. */
+  importSecretKey(secretKey: Uint8Array): KemSecretKeyHandle;
 }
 
 export interface CryptoProvider {

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { LOW_ORDER_25519 } from '../../vectors/low-order-25519.js';
 import { fromHex, toHex } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
-import { getProvider, isPrivateKeyHandle, PROVIDER_NAMES, privateKeyBytesForPersistence } from '../crypto/index.js';
+import { getProvider, isPrivateKeyHandle, KEM_NAMES, nodeHasNativeMlKem, PROVIDER_NAMES, privateKeyBytesForPersistence } from '../crypto/index.js';
 
 const key32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const providers = PROVIDER_NAMES.map((n) => [n, getProvider(n)] as const);
@@ -92,4 +92,49 @@ describe('private keys as handles', () => {
       }
     }
   });
+});
+
+describe('ML-KEM decapsulation keys as handles, native where the runtime has it', () => {
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+
+  it('CRYPTO-019: the node provider runs ML-KEM on node:crypto exactly when Node >= 24.7 offers it', () => {
+    expect([process.versions.node, nodeHasNativeMlKem]).toEqual([process.versions.node, major > 24 || (major === 24 && minor >= 7)]);
+  });
+
+  for (const kem of KEM_NAMES) {
+    it(`CRYPTO-019: ${kem} decapsulation through a handle equals decapsulation through bytes, in and across both providers`, () => {
+      for (const [, maker] of providers) {
+        const kp = maker.kem(kem).keygen();
+        const h = maker.kem(kem).importSecretKey(kp.secretKey);
+        for (const [name, user] of providers) {
+          const { ciphertext, sharedSecret } = user.kem(kem).encapsulate(kp.publicKey);
+          expect([name, toHex(user.kem(kem).decapsulate(ciphertext, h))]).toEqual([name, toHex(sharedSecret)]);
+          expect([name, toHex(user.kem(kem).decapsulate(ciphertext, kp.secretKey))]).toEqual([name, toHex(sharedSecret)]);
+          // Implicit rejection stays the same through a handle.
+          const bad = ciphertext.slice();
+          bad[7]! ^= 1;
+          expect(toHex(user.kem(kem).decapsulate(bad, h))).toBe(toHex(getProvider('noble').kem(kem).decapsulate(bad, kp.secretKey)));
+        }
+        expect(JSON.stringify(h)).toBe(JSON.stringify({ kem }));
+        expect(inspect(h, { showHidden: true })).not.toContain(toHex(kp.secretKey.subarray(0, 16)));
+      }
+    });
+
+    it(`CRYPTO-019 CRYPTO-007: ${kem} importSecretKey refuses a key failing the hash check, and a handle of the other KEM, in both providers`, () => {
+      for (const [name, p] of providers) {
+        const sk = p.kem(kem).keygen().secretKey.slice();
+        sk[sk.length - 40]! ^= 1; // inside H(ek)
+        let e: unknown;
+        try {
+          p.kem(kem).importSecretKey(sk);
+        } catch (err) {
+          e = err;
+        }
+        expect([name, (e as AgentsecError).kind, (e as AgentsecError).reason]).toEqual([name, 'decode_failure', 'KEM_SECRET_KEY']);
+        const other = KEM_NAMES.find((k) => k !== kem)!;
+        const h = p.kem(other).importSecretKey(p.kem(other).keygen().secretKey);
+        expect(() => p.kem(kem).decapsulate(new Uint8Array(p.kem(kem).encapsulate(p.kem(kem).keygen().publicKey).ciphertext), h)).toThrow(/key handle/);
+      }
+    });
+  }
 });
