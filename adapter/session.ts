@@ -63,6 +63,12 @@ function limitsParam(p: Record<string, unknown>): { limits?: { maxSkip: number; 
   return { limits: { maxSkip, maxSkippedKeys } };
 }
 
+/** Optional `max_replay_digests` (X3DH-021): the reference honours 1..MAX_REMEMBERED_BASE_KEYS and refuses others (BAD_LIMIT). */
+function replayBoundParam(p: Record<string, unknown>): { maxReplayDigests?: number } {
+  const n = optIntParam(p, 'max_replay_digests');
+  return n === undefined ? {} : { maxReplayDigests: n };
+}
+
 function nameParam(p: Record<string, unknown>, name: string): string {
   const v = strParam(p, name);
   if (v.length === 0 || v.length > MAX_NAME) throw new AgentsecError('decode_failure', 'BAD_PARAM', `param "${name}" must be 1..${MAX_NAME} characters`);
@@ -86,7 +92,7 @@ export const sessionArea: Area = {
         if (typeof keys !== 'object' || Array.isArray(keys)) throw new AgentsecError('decode_failure', 'BAD_PARAM', 'param "keys" must be an object');
         return put(ctx, agentFromKeys(script.provider, kind as HandshakeKind, keys as Record<string, unknown>, areaState(ctx).watermarks), script);
       }
-      const agent = SessionAgent.create(script.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks, ...limitsParam(p) });
+      const agent = SessionAgent.create(script.provider, { kind: kind as HandshakeKind, ...(count !== undefined ? { oneTimePrekeys: count } : {}), watermarks: areaState(ctx).watermarks, ...limitsParam(p), ...replayBoundParam(p) });
       return put(ctx, agent, script);
     },
     'session.bundle': (p, ctx) => ({ bundle: toHex(agentParam(p, ctx).bundle()) }),
@@ -114,7 +120,7 @@ export const sessionArea: Area = {
     'session.import': (p, ctx) => {
       const s = areaState(ctx);
       const script = new ScriptedProvider(ctx.provider);
-      const agent = importAgent(script.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks, ...limitsParam(p) });
+      const agent = importAgent(script.provider, hexParam(p, 'state'), s.storageKey, { watermarks: s.watermarks, ...limitsParam(p), ...replayBoundParam(p) });
       return put(ctx, agent, script);
     },
   },

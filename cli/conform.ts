@@ -22,6 +22,7 @@ import { reportToGithub } from '../harness/report/github.js';
 import { parseShard } from '../harness/conform/shard.js';
 import { runJobs } from './conform-jobs.js';
 import { SUITES } from '../harness/suites/index.js';
+import { MAX_REPLAY_FLOOD, REPLAY_FLOOD_FULL, REPLAY_FLOOD_QUICK } from '../harness/suites/session.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
 import { checkFile, readFailed, reportFolder } from './conform-outputs.js';
 import { expectationsFromRun, renderExpectations } from '../harness/conform/write-expect.js';
@@ -31,7 +32,7 @@ import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, parseFlags, providerFlag, UsageErro
 const USAGE = `Usage: agentsec conform [--impl "<cmd>"] [--suite a,b] [--seed N] [--expect FILE] [--report DIR] [--quick]
                         [--only ID|GLOB ...] [--exclude ID|GLOB ...] [--rerun-failed results.json] [--no-report]
                         [--timeout MS] [--test-timeout MS] [--provider noble|node] [--strict] [--verbose] [--list]
-                        [--regressions DIR]
+                        [--regressions DIR] [--replay-flood N]
 
 Runs the conformance suites against the reference in process, or against an implementation under
 test speaking agentsec-adapter/1 over stdio (--impl, run with sh -c; "agentsec adapter" serves the
@@ -69,6 +70,8 @@ reference that way).
                      stderr (meant for a single test: --only ID)
   --regressions DIR  also run the fuzz counterexamples saved in DIR (agentsec fuzz --save-regression)
                      as the suite "regressions"
+  --replay-flood N   initial messages (without a one-time prekey) the session suite sends before it
+                     replays the first one, 1..${MAX_REPLAY_FLOOD} (default ${REPLAY_FLOOD_QUICK} with --quick, ${REPLAY_FLOOD_FULL} otherwise)
 
 Ctrl-C stops the run and writes the report of the tests that finished.
 Exit status: 0 all passed or failed as expected; 1 an unexpected failure, an unexpected pass or a
@@ -191,7 +194,7 @@ function loadRegressions(dir: string): Suite {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions', 'shard', 'jobs'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions', 'shard', 'jobs', 'replay-flood'],
     booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
     multi: ['only', 'exclude'],
   });
@@ -209,6 +212,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   const seed = intFlag(flags.seed, 'seed', 0, MAX_SEED) ?? previous?.seed ?? randomSeed();
   const callTimeoutMs = intFlag(flags.timeout, 'timeout', 1, 3_600_000);
   const testTimeoutMs = intFlag(flags['test-timeout'], 'test-timeout', 1, 86_400_000);
+  const replayFlood = intFlag(flags['replay-flood'], 'replay-flood', 1, MAX_REPLAY_FLOOD);
   const list = (f: unknown): string[] => ((f as string[] | undefined) ?? []).flatMap((s) => s.split(',')).map((s) => s.trim()).filter(Boolean);
   const only = previous ? previous.ids : list(flags.only);
   const exclude = list(flags.exclude);
@@ -239,7 +243,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   const writeExpect = flags['write-expect'] === undefined ? undefined : resolve(flags['write-expect'] as string);
   if (writeExpect !== undefined) checkFile(writeExpect, '--write-expect');
   const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
-  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : []), ...(regressionDir !== undefined ? [`--regressions ${shellQuote(regressionDir)}`] : [])];
+  const reproFlags = [...(providerName !== undefined ? [`--provider ${providerName}`] : []), ...(callTimeoutMs !== undefined ? [`--timeout ${callTimeoutMs}`] : []), ...(testTimeoutMs !== undefined ? [`--test-timeout ${testTimeoutMs}`] : []), ...(strict ? ['--strict'] : []), ...(regressionDir !== undefined ? [`--regressions ${shellQuote(regressionDir)}`] : []), ...(replayFlood !== undefined ? [`--replay-flood ${replayFlood}`] : [])];
   const ci = process.env.CI === 'true';
 
   io.out(`agentsec conform: seed ${seed} (replay this run with --seed ${seed})`);
@@ -272,6 +276,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       ...(testTimeoutMs !== undefined ? { testTimeoutMs } : {}),
       ci,
       ...(sharedVectorsDir() ? { sharedVectorsDir: sharedVectorsDir()! } : {}),
+      ...(replayFlood !== undefined ? { replayFlood } : {}),
       out: io.out,
       ...(io.tty ? { status: (l: string) => process.stdout.write(`\r\x1b[K${l}`) } : {}),
       reproFlags,

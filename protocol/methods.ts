@@ -146,6 +146,7 @@ export interface MethodParams {
     };
     max_skip?: number;
     max_skipped_keys?: number;
+    max_replay_digests?: number;
   };
   'session.bundle': {
     agent: ObjectId;
@@ -177,6 +178,7 @@ export interface MethodParams {
     state: Hex;
     max_skip?: number;
     max_skipped_keys?: number;
+    max_replay_digests?: number;
   };
   'session.initiate': {
     agent: ObjectId;

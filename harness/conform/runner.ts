@@ -44,6 +44,8 @@ export interface RunnerOptions {
   /** CI=true: a skip for a missing service is a failure unless CI-exempt. */
   ci?: boolean;
   sharedVectorsDir?: string;
+  /** --replay-flood N, handed to the suites (SuiteOptions.replayFlood). */
+  replayFlood?: number;
   /** Progress and failure lines (the terminal); nothing when absent. */
   out?: (line: string) => void;
   /** A live counter (on a terminal): called with a status line to overwrite in place. */
@@ -242,7 +244,7 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
   const expectations = opts.expectations ?? [];
   const matched = new Set<Expectation>();
   const globs = new GlobLedger();
-  const suiteOpts: SuiteOptions = { quick, ...(opts.sharedVectorsDir ? { sharedVectorsDir: opts.sharedVectorsDir } : {}) };
+  const suiteOpts: SuiteOptions = { quick, ...(opts.sharedVectorsDir ? { sharedVectorsDir: opts.sharedVectorsDir } : {}), ...(opts.replayFlood !== undefined ? { replayFlood: opts.replayFlood } : {}) };
   const results: TestResult[] = [];
   const selection = { only, exclude: [...(opts.exclude ?? [])] };
   const selected = compileSelection(selection);

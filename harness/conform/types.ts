@@ -100,6 +100,8 @@ export interface SuiteOptions {
   quick: boolean;
   /** The third-party vectors folder (vectors/third_party: noise/, wycheproof/). */
   sharedVectorsDir?: string;
+  /** Initial messages in the session suite's replay flood (--replay-flood; CONF-120); a default per quick/full when absent. */
+  replayFlood?: number;
 }
 
 /**

@@ -16,6 +16,10 @@ export const PROFILE = 'agentsec/1';
 export const PROFILE_MAX_SKIP = 1000;
 /** Bundle byte positions tried per kind in a --quick run (all positions otherwise). */
 export const QUICK_BUNDLE_POSITIONS = 48;
+/** Initial messages of the replay flood (CONF-120) with --quick and without; --replay-flood overrides, up to the cap. */
+export const REPLAY_FLOOD_QUICK = 32;
+export const REPLAY_FLOOD_FULL = 400;
+export const MAX_REPLAY_FLOOD = 100_000;
 
 type Kind = 'x3dh' | 'pqxdh';
 const KINDS: readonly Kind[] = ['x3dh', 'pqxdh'];
@@ -218,7 +222,7 @@ const anyKindExport = (caps: Capabilities): true | string => (anyKind(caps) !== 
 
 // ---- tests ----
 
-function kindTests(kind: Kind, opts: { quick: boolean }): TestCase[] {
+function kindTests(kind: Kind, opts: { quick: boolean; replayFlood?: number }): TestCase[] {
   const P = kind === 'pqxdh' ? ['PQXDH-002'] : [];
   return [
     {
@@ -284,6 +288,16 @@ function kindTests(kind: Kind, opts: { quick: boolean }): TestCase[] {
       },
     },
     {
+      id: `session/${kind}/initial-replay-after-flood`,
+      reqs: ['X3DH-009', 'X3DH-020', 'X3DH-021', 'CONF-120', ...(kind === 'pqxdh' ? ['PQXDH-005'] : [])],
+      applies: needsExport(kind),
+      // A deadline that only catches hangs: a handshake per flood message, however slow the machine.
+      timeoutMs: 120_000 + 2_000 * (opts.replayFlood ?? REPLAY_FLOOD_FULL),
+      async run(ctx) {
+        await replayAfterFlood(ctx, kind, opts.replayFlood ?? (opts.quick ? REPLAY_FLOOD_QUICK : REPLAY_FLOOD_FULL));
+      },
+    },
+    {
       id: `session/${kind}/one-time-prekey-once`,
       reqs: ['X3DH-008'],
       applies: needsExport(kind),
@@ -324,6 +338,67 @@ function kindTests(kind: Kind, opts: { quick: boolean }): TestCase[] {
       },
     },
   ];
+}
+
+/**
+ * CONF-120: an initial message without a one-time prekey, replayed after a flood of other such
+ * initial messages (X3DH-009, X3DH-020, X3DH-021). The flood alternates re-initiations by the
+ * replayed message's own sender (pushing its earlier sessions out of the responder's memory) and
+ * initiations under fresh peer names. Each flood message is accepted with its plaintext or refused
+ * at a bound with the state unchanged (`policy_reject` under agentsec/1); whatever the mechanism,
+ * the first message and accepted flood messages replayed afterwards are refused with the state
+ * unchanged, also after a restart. The responder is asked for a bound of half the flood
+ * (`max_replay_digests`), so an implementation with such a bound reaches it within the run.
+ */
+async function replayAfterFlood(ctx: TestContext, kind: Kind, flood: number): Promise<void> {
+  const net = new Net(ctx);
+  const profile = ctx.iut.hello.capabilities.session?.profile === PROFILE;
+  const bound = Math.max(1, Math.floor(flood / 2));
+  let bob: Side;
+  try {
+    const r = await ctx.iut.call('session.agent', { name: 'bob', kind, one_time_prekeys: 0, max_replay_digests: bound });
+    bob = new Side(ctx.iut, field('session.agent', r, 'agent'), 'bob', 'iut:bob');
+  } catch (e) {
+    if (!(e instanceof AdapterCallError) || e.kind !== 'policy_reject') throw e;
+    ctx.log(`max_replay_digests ${bound} refused (${e.kind}): the flood meets the implementation's own bound`);
+    bob = await net.agent(ctx.iut, 'bob', kind, 0);
+  }
+  const alice = await net.agent(ctx.iut, 'alice', kind, 0);
+  const mallory = await net.agent(ctx.iut, 'mallory', kind, 0);
+  const bundle = await net.bundle(bob);
+  const first = await net.initiate(alice, bob, bundle);
+  await net.deliver(first, 'the first initial message (no one-time prekey)');
+  const accepted: Sent[] = [];
+  let refused = 0;
+  for (let i = 0; i < flood; i++) {
+    // Anyone may initiate: one attacker identity under ever new names is enough to flood.
+    const from = i % 2 === 0 ? alice : new Side(ctx.iut, mallory.id, `flood-${i}`, `iut:flood-${i}`);
+    const m = await net.initiate(from, bob, bundle);
+    const checkState = refused < 4 || i % 16 === 0;
+    const before = checkState ? await net.export(bob) : '';
+    let got: string;
+    try {
+      got = await net.decryptRaw(bob, from, m.message);
+    } catch (e) {
+      if (!(e instanceof AdapterCallError)) throw e;
+      // @req X3DH-021: at the bound the flood is refused, never made room for by forgetting.
+      if (profile) check(e.kind === 'policy_reject', `flood message ${i}: refused with ${e.kind}, expected policy_reject (a full replay memory, X3DH-021)`);
+      if (checkState) check(before === (await net.export(bob)), `flood message ${i}: refused with ${e.kind}, but the responder's exported state changed`);
+      refused++;
+      continue;
+    }
+    check(got === m.plaintext, `flood message ${i} decrypted to different plaintext`);
+    accepted.push(m);
+  }
+  const what = `replayed after a flood of ${flood} initial messages (${accepted.length} accepted, ${refused} refused)`;
+  const kinds: ErrorKind[] = profile ? ['duplicate'] : [];
+  const replays: [Sent, string][] = [[first, 'the first initial message']];
+  if (accepted.length > 0) replays.push([accepted[0]!, 'the first accepted flood message'], [accepted[accepted.length - 1]!, 'the last accepted flood message']);
+  // @req X3DH-020: a replay is refused however many initial messages came in between.
+  for (const [m, name] of replays) await net.refusedUnchanged(bob, m.from, m.message, `${name}, ${what}`, kinds);
+  await net.restart(bob);
+  await net.refusedUnchanged(bob, alice, first.message, `the first initial message, ${what} and a restart`, kinds);
+  ctx.log(`replay flood ${kind}: ${flood} initial messages (bound asked: ${bound}), ${accepted.length} accepted, ${refused} refused; ${replays.length + 1} replays refused`);
 }
 
 /**
