@@ -13,7 +13,9 @@ import { startSwtpm, SWTPM_INSTALL, swtpmAvailable, type SwtpmInstance } from '.
 import { requireService } from '../../vectors/external.js';
 import { utf8 } from '../bytes.js';
 import { open, seal } from '../envelope/envelope.js';
-import { LocalKekRing, pkcs11Backend, SlotKekRing, tpmBackend, type KekSlotBackend } from '../envelope/index.js';
+import { AwsKmsKek, LocalKekRing, pkcs11Backend, SlotKekRing, tpmBackend, type KekSlotBackend } from '../envelope/index.js';
+import { CreateKeyCommand, KMSClient } from '@aws-sdk/client-kms';
+import { startKmsServer, type KmsServer } from '../../harness/services/kms/index.js';
 import type { KekProvider } from '../envelope/kek.js';
 
 const ctx = { t: 'crash' };
@@ -242,4 +244,72 @@ describe.skipIf(!hasTpm)('TPM KEK ring (swtpm) under faults', () => {
       return ring;
     },
   });
+});
+
+describe('AWS KMS KEK (loopback endpoint, real SDK) under faults', () => {
+  const creds = { accessKeyId: 'AKIDTEST', secretAccessKey: 'test-secret' };
+  let kms: KmsServer;
+  let client: KMSClient;
+  beforeAll(async () => {
+    kms = await startKmsServer({ mode: 'aws', onDemandRotationLimit: 100 });
+    client = new KMSClient({ endpoint: kms.endpoint, region: 'us-east-1', credentials: creds, maxAttempts: 1 });
+    cleanups.push(() => kms.close());
+  });
+  // A clock that stands still: the object asks KMS for new materials only when the test makes it (rotate), never because time passed.
+  const connect = (keyId: string, statePath: string) => AwsKmsKek.connect({ keyId, endpoint: kms.endpoint, region: 'us-east-1', credentials: creds, maxAttempts: 1, statePath, clock: () => 1_000 });
+  const fresh = async () => {
+    const keyId = (await client.send(new CreateKeyCommand({}))).KeyMetadata!.KeyId!;
+    const path = join(mkdtempSync(join(tmpdir(), 'agentsec-crash-')), 'aws-kek.json');
+    return { keyId, path, kek: await connect(keyId, path) };
+  };
+  const count = () => (FAULTS.aws = (FAULTS.aws ?? 0) + 1);
+  /** Rotation steps: the KMS rotation, reading the key's materials back, writing the state file. */
+  const ROTATE: { label: string; arm: (path: string) => () => void; rotatedInKms: boolean }[] = [
+    { label: 'KMS fails the rotation', arm: () => (kms.faults.set('RotateKeyOnDemand', { internal: 1 }), () => kms.faults.clear()), rotatedInKms: false },
+    { label: 'KMS rotated but reading the materials back fails', arm: () => (kms.faults.set('ListKeyRotations', { internal: 1 }), () => kms.faults.clear()), rotatedInKms: true },
+    { label: 'KMS rotated but the state file cannot be written', arm: (path) => breakDisk(path), rotatedInKms: true },
+  ];
+  for (const crash of [false, true]) {
+    for (const fault of ROTATE) {
+      it(`ENV-045 ENV-049: aws: rotate when ${fault.label} (${crash ? 'crash, then reopen' : 'error, object kept'})`, async () => {
+        const { keyId, path, kek } = await fresh();
+        const envs = await sealAll(kek);
+        const restore = fault.arm(path);
+        count();
+        await expect(kek.rotate()).rejects.toThrow();
+        restore();
+        // The object, or a reopen from the state file, still opens everything and agrees with KMS once it asks again.
+        const after = crash ? await connect(keyId, path) : kek;
+        await opensAll(after, envs);
+        const expected = crash && fault.rotatedInKms ? 2 : 1;
+        expect(await after.currentVersion()).toBe(expected);
+        // The next rotation works and survives a reopen with nothing lost.
+        const next = await after.rotate();
+        expect(next).toBe(fault.rotatedInKms ? 3 : 2);
+        const sealed2 = await sealAll(after);
+        const again = await connect(keyId, path);
+        expect(await again.currentVersion()).toBe(next);
+        await opensAll(again, [...envs, ...sealed2]);
+      }, 120_000);
+    }
+    it(`ENV-045 ENV-049: aws: retire when the state file cannot be written (${crash ? 'crash, then reopen' : 'error, object kept'})`, async () => {
+      const { keyId, path, kek } = await fresh();
+      const old = await sealAll(kek);
+      await kek.rotate();
+      const cur = await sealAll(kek);
+      const restore = breakDisk(path);
+      count();
+      await expect(kek.retire(1)).rejects.toThrow();
+      restore();
+      const after = crash ? await connect(keyId, path) : kek;
+      expect((await after.versions()).map((v) => [v.version, v.state])).toEqual([[1, 'previous'], [2, 'current']]);
+      await opensAll(after, [...old, ...cur]);
+      await after.retire(1);
+      // A retirement is on disk once retire returns: a crash right after it keeps it.
+      const again = await connect(keyId, path);
+      expect((await again.versions()).map((v) => [v.version, v.state])).toEqual([[1, 'retired'], [2, 'current']]);
+      await expect(open(again, old[0]!.env, ctx)).rejects.toMatchObject({ reason: 'KEK_VERSION_RETIRED' });
+      await opensAll(again, cur);
+    }, 120_000);
+  }
 });

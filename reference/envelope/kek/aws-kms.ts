@@ -12,7 +12,10 @@
  */
 import type * as SdkModule from '@aws-sdk/client-kms';
 import type { KMSClient, KMSClientConfig } from '@aws-sdk/client-kms';
+import { existsSync, readFileSync } from 'node:fs';
+import { writeFileAtomicSync } from '../../atomic-file.js';
 import { abytes } from '../../bytes.js';
+import { withFileLock } from '../../file-lock.js';
 import { AgentsecError } from '../../errors.js';
 import { traced } from '../../observability/tracing.js';
 import type { EncryptionContext } from '../format.js';
@@ -55,6 +58,45 @@ export interface AwsKmsKekOptions {
   readonly refreshMs?: number;
   /** Version bookkeeping saved by `exportState()`. */
   readonly state?: AwsKmsKekState;
+  /**
+   * A file holding the version bookkeeping (mode 0600, written atomically, under a lock shared by
+   * every process using it): retirements and grace periods survive restarts and crashes.
+   */
+  readonly statePath?: string;
+}
+
+const STATE_FORMAT = 'agentsec-aws-kek-state';
+
+function cloneState(st: AwsKmsKekState): AwsKmsKekState {
+  return { materials: [...st.materials], createdAt: [...st.createdAt], supersededAt: [...st.supersededAt], retired: [...st.retired] };
+}
+
+function readStateFile(path: string, kekId: string): AwsKmsKekState | undefined {
+  if (!existsSync(path)) return undefined;
+  const bad = (why: string): AgentsecError => new AgentsecError('decode_failure', 'BAD_KEK_STATE_FILE', `AWS KMS KEK state file: ${why}`);
+  let o: Record<string, unknown>;
+  try {
+    o = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+  } catch {
+    throw bad('not JSON');
+  }
+  if (o?.format !== STATE_FORMAT || o.version !== 1) throw bad('unknown format or version');
+  if (o.kekId !== kekId) throw wrongKekError(kekId, String(o.kekId));
+  const st = o.state as Partial<AwsKmsKekState> | undefined;
+  const n = st?.materials?.length ?? -1;
+  const ok =
+    Array.isArray(st?.materials) &&
+    st.materials.every((x) => typeof x === 'string') &&
+    Array.isArray(st.createdAt) &&
+    st.createdAt.length === n &&
+    st.createdAt.every((x) => typeof x === 'number') &&
+    Array.isArray(st.supersededAt) &&
+    st.supersededAt.length === n &&
+    st.supersededAt.every((x) => x === null || typeof x === 'number') &&
+    Array.isArray(st.retired) &&
+    st.retired.every((x) => Number.isSafeInteger(x) && x >= 1 && x < n);
+  if (!ok) throw bad('malformed version bookkeeping');
+  return cloneState(st as AwsKmsKekState);
 }
 
 type KmsErrorLike = { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
@@ -79,6 +121,16 @@ export function mapKmsError(op: string, e: unknown): AgentsecError {
   }
 }
 
+/** Grace starts when this provider first sees a newer material (never earlier than the real rotation). */
+function addMaterialTo(st: AwsKmsKekState, id: string, now: number): void {
+  if (st.materials.includes(id)) return;
+  const last = st.materials.length - 1;
+  if (last >= 0 && st.supersededAt[last] === null) st.supersededAt[last] = now;
+  st.materials.push(id);
+  st.createdAt.push(now);
+  st.supersededAt.push(null);
+}
+
 function notImplemented(e: unknown): boolean {
   const x = e as KmsErrorLike;
   return x?.$metadata?.httpStatusCode === 501 || x?.name === 'UnsupportedOperationException' || x?.name === 'UnknownOperationException' || x?.name === 'InternalFailure';
@@ -95,6 +147,7 @@ export class AwsKmsKek implements KekProvider {
   private readonly refreshMs: number;
   private lastSync = -Infinity;
   private listRotations = true;
+  private readonly statePath: string | undefined;
 
   private constructor(
     private readonly sdk: Sdk,
@@ -110,6 +163,7 @@ export class AwsKmsKek implements KekProvider {
     this.clock = o.clock ?? systemClock;
     this.timeoutMs = o.timeoutMs ?? 10_000;
     this.refreshMs = o.refreshMs ?? 60_000;
+    this.statePath = o.statePath;
   }
 
   /** Resolves the key (the envelope stores its ARN, stable when aliases move) and reads its versions. */
@@ -133,16 +187,44 @@ export class AwsKmsKek implements KekProvider {
       throw mapKmsError('DescribeKey', e);
     }
     if (!arn) throw new AgentsecError('internal', 'KMS_BAD_RESPONSE', 'KMS DescribeKey returned no key ARN');
-    const st: AwsKmsKekState = o.state
-      ? { materials: [...o.state.materials], createdAt: [...o.state.createdAt], supersededAt: [...o.state.supersededAt], retired: [...o.state.retired] }
-      : { materials: [], createdAt: [], supersededAt: [], retired: [] };
+    if (o.state && o.statePath) throw new AgentsecError('decode_failure', 'BAD_KEK_OPTIONS', 'give the AWS KMS KEK either its state or a state file, not both');
+    const st: AwsKmsKekState = o.state ? cloneState(o.state) : ((o.statePath ? readStateFile(o.statePath, arn) : undefined) ?? { materials: [], createdAt: [], supersededAt: [], retired: [] });
     const kek = new AwsKmsKek(sdk, arn, client, st, o);
     await kek.sync();
     return kek;
   }
 
   exportState(): AwsKmsKekState {
-    return { materials: [...this.st.materials], createdAt: [...this.st.createdAt], supersededAt: [...this.st.supersededAt], retired: [...this.st.retired] };
+    return cloneState(this.st);
+  }
+
+  /**
+   * Applies `change` to a copy of the bookkeeping and makes it current only once it is written: a
+   * failed write leaves the object as it was, a crash leaves the file as it was (ENV-049). With a
+   * state file the change runs under its lock on the file's latest contents, so several processes
+   * lose none of each other's retirements.
+   */
+  // @req ENV-049
+  private async commit<T>(change: (next: AwsKmsKekState) => T): Promise<T> {
+    const path = this.statePath;
+    const apply = (): T => {
+      const base = path ? (readStateFile(path, this.kekId) ?? this.st) : this.st;
+      const next = cloneState(base);
+      // Materials this object saw that the file does not have yet (or the other way round) are merged, oldest first.
+      for (let i = 0; i < this.st.materials.length; i++) {
+        const id = this.st.materials[i]!;
+        if (!next.materials.includes(id)) addMaterialTo(next, id, this.st.createdAt[i]!);
+      }
+      for (const r of this.st.retired) if (!next.retired.includes(r)) next.retired.push(r);
+      const out = change(next);
+      if (path) writeFileAtomicSync(path, JSON.stringify({ format: STATE_FORMAT, version: 1, kekId: this.kekId, state: next }) + '\n', { mode: 0o600 });
+      this.st.materials.splice(0, Infinity, ...next.materials);
+      this.st.createdAt.splice(0, Infinity, ...next.createdAt);
+      this.st.supersededAt.splice(0, Infinity, ...next.supersededAt);
+      this.st.retired.splice(0, Infinity, ...next.retired);
+      return out;
+    };
+    return path ? withFileLock(path, apply) : apply();
   }
 
   private call<T>(op: string, f: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -154,17 +236,6 @@ export class AwsKmsKek implements KekProvider {
         throw mapKmsError(op, e);
       }
     });
-  }
-
-  /** Grace starts when this provider first sees a newer material (never earlier than the real rotation). */
-  private addMaterial(id: string, at?: number): void {
-    if (this.st.materials.includes(id)) return;
-    const now = at ?? this.clock();
-    const last = this.st.materials.length - 1;
-    if (last >= 0 && this.st.supersededAt[last] === null) this.st.supersededAt[last] = now;
-    this.st.materials.push(id);
-    this.st.createdAt.push(now);
-    this.st.supersededAt.push(null);
   }
 
   /** Reads the key's material history from KMS. */
@@ -181,8 +252,8 @@ export class AwsKmsKek implements KekProvider {
           for (const r of page.Rotations ?? []) if (r.KeyMaterialId) ids.push({ id: r.KeyMaterialId });
           marker = page.Truncated ? page.NextMarker : undefined;
         } while (marker);
-        for (const { id, at } of ids) this.addMaterial(id, at);
         if (ids.length > 0) {
+          await this.addMaterials(ids.map((x) => x.id));
           this.lastSync = this.clock();
           return;
         }
@@ -193,9 +264,18 @@ export class AwsKmsKek implements KekProvider {
     }
     const d = await this.call('DescribeKey', (abortSignal) => this.client.send(new this.sdk.DescribeKeyCommand({ KeyId: this.kekId }), { abortSignal }));
     const cur = d.KeyMetadata?.CurrentKeyMaterialId;
-    if (cur) this.addMaterial(cur);
-    else if (this.st.materials.length === 0) this.addMaterial('initial');
+    if (cur) await this.addMaterials([cur]);
+    else if (this.st.materials.length === 0) await this.addMaterials(['initial']);
     this.lastSync = this.clock();
+  }
+
+  /** Records materials not seen before; nothing is written when there is nothing new. */
+  private async addMaterials(ids: string[]): Promise<void> {
+    if (ids.every((id) => this.st.materials.includes(id)) && !(this.statePath && !existsSync(this.statePath))) return;
+    const now = this.clock();
+    await this.commit((next) => {
+      for (const id of ids) addMaterialTo(next, id, now);
+    });
   }
 
   private version(): number {
@@ -266,7 +346,7 @@ export class AwsKmsKek implements KekProvider {
     const before = this.version();
     await this.sync();
     // An endpoint reporting no material ids: count this provider's own rotation.
-    if (this.version() === before) this.addMaterial(`rotation-${before + 1}`);
+    if (this.version() === before) await this.addMaterials([`rotation-${before + 1}`]);
     return this.version();
   }
 
@@ -293,7 +373,10 @@ export class AwsKmsKek implements KekProvider {
     if (version > this.version()) throw new AgentsecError('state_failure', 'UNKNOWN_KEK_VERSION', `KEK "${this.kekId}" has no version ${version}`);
     // @req ENV-025
     if (version === this.version()) throw new AgentsecError('policy_reject', 'RETIRE_CURRENT', `KEK "${this.kekId}" version ${version} is current and cannot be retired`);
-    if (!this.st.retired.includes(version)) this.st.retired.push(version);
+    if (this.st.retired.includes(version)) return;
+    await this.commit((next) => {
+      if (!next.retired.includes(version)) next.retired.push(version);
+    });
   }
 
   toJSON(): unknown {
