@@ -20,7 +20,7 @@ import { CounterexampleError } from '../harness/fuzz/counterexample.js';
 import { regressionSuite } from '../harness/fuzz/regressions.js';
 import { reportToGithub } from '../harness/report/github.js';
 import { parseShard } from '../harness/conform/shard.js';
-import { runJobs } from './conform-jobs.js';
+import { ipcWorker, JobsError, runJobs } from './conform-jobs.js';
 import { SUITES } from '../harness/suites/index.js';
 import { MAX_REPLAY_FLOOD, REPLAY_FLOOD_FULL, REPLAY_FLOOD_QUICK } from '../harness/suites/session.js';
 import { sharedVectorsDir, REPO_ROOT } from '../vectors/external.js';
@@ -56,7 +56,7 @@ reference that way).
   --shard i/n        run the i-th of n shares of each suite's selected tests (CI matrices; combine
                      the reports with agentsec report merge)
   --jobs N           run the tests in N parallel processes (each with its own implementation
-                     process), with the same results as one
+                     process, each taking the next test when free), with the same results as one
   --quick            smaller test sets (for development and CI smoke runs)
   --timeout MS       per-call timeout for the implementation (default 10000)
   --test-timeout MS  per-test timeout (default 120000)
@@ -194,7 +194,7 @@ function loadRegressions(dir: string): Suite {
 
 export async function conformMain(args: string[], io: ConformCliIo = stdio, registry: readonly Suite[] = SUITES): Promise<number> {
   const { flags, positionals } = parseFlags(args, {
-    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions', 'shard', 'jobs', 'replay-flood'],
+    strings: ['impl', 'suite', 'seed', 'expect', 'report', 'timeout', 'test-timeout', 'provider', 'rerun-failed', 'write-expect', 'regressions', 'shard', 'jobs', 'replay-flood', 'worker'],
     booleans: ['quick', 'list', 'strict', 'verbose', 'no-report'],
     multi: ['only', 'exclude'],
   });
@@ -240,6 +240,9 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   if (flags.shard !== undefined && !shard) throw new UsageError(`--shard must be i/n with 1 <= i <= n, got ${JSON.stringify(flags.shard)}`);
   const jobs = intFlag(flags.jobs, 'jobs', 1, 64) ?? 1;
   if (jobs > 1 && shard) throw new UsageError('--jobs and --shard cannot be combined (--jobs shards the run itself)');
+  // --worker k/N: one of the child processes of a --jobs N run, dealt its tests by the parent over IPC.
+  const workerOf = flags.worker === undefined ? undefined : parseShard(flags.worker as string);
+  if (flags.worker !== undefined && (!workerOf || !process.send || jobs > 1 || shard)) throw new UsageError('--worker is internal to --jobs (it needs the IPC channel of a --jobs parent)');
   const writeExpect = flags['write-expect'] === undefined ? undefined : resolve(flags['write-expect'] as string);
   if (writeExpect !== undefined) checkFile(writeExpect, '--write-expect');
   const reportDir = reportFolder({ ...(flags.report !== undefined ? { report: flags.report as string } : {}), noReport: flags['no-report'] === true, partial: only.length > 0 || exclude.length > 0 });
@@ -259,7 +262,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   process.on('SIGINT', onSigint);
   let result: RunResult;
   try {
-    result = jobs > 1 ? await runJobs({ args, jobs, seed, only, extra: [...(quick && flags.quick !== true ? ['--quick'] : []), ...(impl !== undefined && flags.impl === undefined ? ['--impl', impl] : [])], out: io.out }) : await runWithReference({
+    result = jobs > 1 ? await runJobs({ args, jobs, seed, only, extra: [...(quick && flags.quick !== true ? ['--quick'] : []), ...(impl !== undefined && flags.impl === undefined ? ['--impl', impl] : [])], out: io.out, signal: interrupt.signal }) : await runWithReference({
       suites: selected,
       ...(impl !== undefined ? { impl } : {}),
       ...(providerName !== undefined ? { provider: getProvider(providerName) } : {}),
@@ -267,6 +270,7 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
       only,
       exclude,
       ...(shard ? { shard } : {}),
+      ...(workerOf ? { worker: ipcWorker(workerOf.index) } : {}),
       signal: interrupt.signal,
       quick,
       expectations,
@@ -286,6 +290,10 @@ export async function conformMain(args: string[], io: ConformCliIo = stdio, regi
   } catch (e) {
     if (e instanceof ImplementationStartError) {
       io.err(`agentsec conform: ${e.message} (check the --impl command line; it must answer hello on stdout)`);
+      return EXIT_USAGE;
+    }
+    if (e instanceof JobsError) {
+      io.err(`agentsec conform: ${e.message}`);
       return EXIT_USAGE;
     }
     throw e;

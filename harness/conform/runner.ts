@@ -64,6 +64,18 @@ export interface RunnerOptions {
   reproFlags?: readonly string[];
   /** --strict: a warning (a `warn` outcome) is a failure. */
   strict?: boolean;
+  /** --jobs: this run is one of several processes dealt the same plan's tests one at a time (CONF-074). */
+  worker?: JobWorker;
+}
+
+/** One of the processes of a `--jobs N` run: it runs the plan positions it is dealt. */
+export interface JobWorker {
+  /** The plan (selected test ids in run order) and how many listing results precede it; called once, before any test. */
+  plan(ids: readonly string[], listed: number): void;
+  /** The next plan position to run; positions only grow, and one at or past the plan's end means done. */
+  next(): Promise<number>;
+  /** Listing results (an unavailable suite) are reported by the first worker only. */
+  first: boolean;
 }
 
 export interface TestResult {
@@ -331,6 +343,13 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     plan.splice(0, plan.length, ...inShard(plan, opts.shard));
     if (opts.shard.index !== 1) results.splice(0);
   }
+  if (opts.worker) {
+    if (!opts.worker.first) results.splice(0);
+    opts.worker.plan(
+      plan.map((p) => p.test.id),
+      results.length,
+    );
+  }
 
   // 2. Services, once per run, for the suites that have selected tests.
   const services: Services = {};
@@ -375,6 +394,9 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       else bySuite.set(p.suite, [p]);
     }
     let suiteIndex = 0;
+    // Under --jobs: the plan position of the next test and the last position dealt to this process.
+    let position = 0;
+    let dealt = -1;
     for (const [suite, planned] of bySuite) {
       if (opts.signal?.aborted) break;
       suiteIndex++;
@@ -384,6 +406,13 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
       let done = 0;
       for (const { test } of planned) {
         if (opts.signal?.aborted) break;
+        if (opts.worker) {
+          // @req CONF-074: each test runs in the one process it is dealt to, whichever is free first.
+          const at = position++;
+          while (dealt < at) dealt = await opts.worker.next();
+          if (dealt !== at) continue;
+          if (opts.signal?.aborted) break;
+        }
         done++;
         status?.(`[${suiteIndex}/${bySuite.size}] ${suite.name} ${done}/${planned.length}`);
         if (!status && Date.now() - lastBeat > 15_000) {

@@ -171,4 +171,51 @@ describe('Ctrl-C', () => {
     expect(r.tests.every((t) => t.outcome === 'pass' || t.outcome === 'n/a')).toBe(true);
     expect(existsSync(join(dir, 'r', 'index.html'))).toBe(true);
   });
+
+  it('CONF-108: a real SIGINT during --jobs 2 stops both implementation processes and writes the merged partial report', async () => {
+    const dir = tempDir();
+    const [hang, alive] = [join(dir, 'hanging'), join(dir, 'alive')];
+    mkdirSync(join(dir, 'r'));
+    for (const f of [hang, alive]) await new Promise<void>((res, rej) => spawn('mkfifo', [f]).on('exit', (c) => (c === 0 ? res() : rej(new Error(`mkfifo ${c}`)))));
+    // Each child's proxy hangs on its own 3rd noise.new (a test makes two), holding the alive fifo open until it dies.
+    const impl = `"${process.execPath}" "${HANGING}" "${hang}" 3 --alive "${alive}" "${process.execPath}" "${BIN}" adapter`;
+    const child = spawn(process.execPath, [BIN, 'conform', '--jobs', '2', '--impl', impl, '--suite', 'noise', '--only', 'noise/vectors/*', '--quick', '--seed', '9', '--timeout', '3600000', '--report', join(dir, 'r')], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
+    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
+    const exited = new Promise<number | null>((res) => child.on('exit', (code) => res(code)));
+    // Opened before any proxy hangs; it ends only when every proxy holding it is gone.
+    const allGone = new Promise<void>((res) => createReadStream(alive).on('data', () => {}).on('end', () => res()));
+    const lines: string[] = [];
+    while (lines.length < 2) {
+      const got = await new Promise<string>((res, rej) => {
+        void exited.then((c) => rej(new Error(`conform exited (${c}) before both proxies hung:\n${stdout}\n${stderr}`)));
+        let text = '';
+        const s = createReadStream(hang, { encoding: 'utf8' });
+        s.on('data', (d) => (text += String(d)));
+        s.on('end', () => res(text));
+      });
+      lines.push(...got.split('\n').filter(Boolean));
+    }
+    // Two implementation processes, both mid-test at once.
+    expect(lines).toHaveLength(2);
+    expect(new Set(lines.map((l) => /pid (\d+)/.exec(l)![1])).size).toBe(2);
+    child.kill('SIGINT');
+    const code = await exited;
+    expect(code, `stdout:\n${stdout}\nstderr:\n${stderr}`).toBe(130);
+    await allGone;
+    expect(stderr).toMatch(/interrupted; writing the report/);
+    const m = /INTERRUPTED: (\d+) of (\d+) selected tests finished/.exec(stdout)!;
+    const [finished, planned] = [Number(m[1]), Number(m[2])];
+    expect(planned).toBe(75);
+    expect(finished).toBeGreaterThan(0);
+    expect(finished).toBeLessThan(planned);
+    const r = JSON.parse(readFileSync(join(dir, 'r', 'results.json'), 'utf8')) as { run: { interrupted: boolean; planned: number; shards: number }; tests: Array<{ id: string; outcome: string }> };
+    expect(r.run).toMatchObject({ interrupted: true, planned: 75, shards: 2 });
+    expect(r.tests).toHaveLength(finished);
+    expect(new Set(r.tests.map((t) => t.id)).size).toBe(finished);
+    expect(r.tests.every((t) => t.outcome === 'pass' || t.outcome === 'n/a')).toBe(true);
+    expect(existsSync(join(dir, 'r', 'index.html'))).toBe(true);
+  });
 });
