@@ -1,10 +1,11 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { PACKAGE_ROOT } from '../reference/paths.js';
 import { computeCoverage, coveragePassed, renderHtml } from '../spec/tools/coverage.js';
 import { extractRequirements } from '../spec/tools/extract.js';
 import { adapterProtocolSchema } from '../spec/tools/adapter-protocol.js';
-import { renderProtocolTypes } from '../spec/tools/adapter-protocol-types.js';
+import { renderCapabilityTypes, renderProtocolTypes } from '../spec/tools/adapter-protocol-types.js';
+import { renderReasonsTable, withReasonsTable } from '../spec/tools/error-reasons.js';
 import { SpecFormatError } from '../spec/tools/requirements.js';
 import { MODELS, SEEDS, checkModel } from '../spec/tools/quint.js';
 import { loadMutants, MUTANT_BUDGET, runMutants } from '../spec/tools/mutants.js';
@@ -103,7 +104,7 @@ export const specExtractCommand: Command = {
 
 Parses every "- **AREA-NNN** LEVEL: text" item of spec/*.md and writes spec/requirements.json
 (id, level, section, text; sorted by id), spec/config.schema.json from the configuration's
-validator, and protocol/methods.ts from spec/adapter-protocol.schema.json. A duplicate or malformed ID is an error (exit 1).
+validator, and protocol/methods.ts and protocol/capabilities.ts from spec/adapter-protocol.schema.json. A duplicate or malformed ID is an error (exit 1).
 `,
   async run(args) {
     parseFlags(args, {});
@@ -117,6 +118,14 @@ validator, and protocol/methods.ts from spec/adapter-protocol.schema.json. A dup
       // The adapter contract's method types, rendered from its schema.
       writeFileSync(join(PROJECT_ROOT, 'protocol', 'methods.ts'), renderProtocolTypes(adapterProtocolSchema()));
       process.stdout.write('adapter method types -> protocol/methods.ts\n');
+      // @req CONF-122
+      writeFileSync(join(PROJECT_ROOT, 'protocol', 'capabilities.ts'), renderCapabilityTypes(adapterProtocolSchema()));
+      process.stdout.write('capability types -> protocol/capabilities.ts\n');
+      // @req CONV-022
+      const { REASONS, REASON_FAMILIES } = await import('../reference/reasons.js');
+      const conventions = join(PROJECT_ROOT, 'spec', 'conventions.md');
+      writeFileSync(conventions, withReasonsTable(readFileSync(conventions, 'utf8'), renderReasonsTable(REASONS, REASON_FAMILIES)));
+      process.stdout.write(`errors table (${Object.keys(REASONS).length} reasons) -> spec/conventions.md\n`);
       return EXIT_OK;
     } catch (e) {
       if (e instanceof SpecFormatError) {

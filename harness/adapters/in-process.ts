@@ -4,8 +4,8 @@
  * would see over agentsec-adapter/1 (that is what makes in-process and child-process runs agree).
  */
 import type { CryptoProvider } from '../../reference/crypto/index.js';
-import type { Adapter, HelloResult, Services } from '../conform/types.js';
-import { errorFromRpc, validateHello, validateResult } from '../conform/validate.js';
+import type { Adapter, CallOptions, HelloResult, Services } from '../conform/types.js';
+import { checkRequest, errorFromRpc, validateHello, validateResult } from '../conform/validate.js';
 import { ReferenceDispatcher } from '../../adapter/index.js';
 import type { Area } from '../../adapter/area.js';
 
@@ -25,7 +25,8 @@ class InProcessAdapter implements Adapter {
 
   private inFlight: string | undefined;
 
-  async call(method: string, params: Record<string, unknown>): Promise<unknown> {
+  async call(method: string, params: Record<string, unknown>, opts?: CallOptions): Promise<unknown> {
+    checkRequest(method, params, opts);
     // One request in flight, as over the wire (CONF-005): a suite that overlaps calls fails here too.
     if (this.inFlight) throw new Error(`harness bug: "${method}" sent while "${this.inFlight}" is in flight`);
     this.inFlight = method;
@@ -53,6 +54,7 @@ class InProcessAdapter implements Adapter {
 export async function startReferenceAdapter(opts: InProcessOptions = {}): Promise<Adapter> {
   const dispatcher = new ReferenceDispatcher({ ...(opts.provider ? { provider: opts.provider } : {}), ...(opts.areas ? { areas: opts.areas } : {}) });
   const params = JSON.parse(JSON.stringify({ protocol: 1, ...(opts.services && Object.keys(opts.services).length ? { services: opts.services } : {}) })) as Record<string, unknown>;
+  checkRequest('hello', params);
   const response = await dispatcher.respond('hello', params);
   if ('error' in response) throw errorFromRpc('hello', response.error);
   return new InProcessAdapter(validateHello(JSON.parse(JSON.stringify(response.result))), dispatcher);

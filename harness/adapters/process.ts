@@ -8,8 +8,8 @@
  * call fails fast, so the runner starts a fresh process for the next test.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { AdapterFault, type Adapter, type HelloResult, type Services } from '../conform/types.js';
-import { errorFromRpc, snippet, validateHello, validateResult } from '../conform/validate.js';
+import { AdapterFault, type Adapter, type CallOptions, type HelloResult, type Services } from '../conform/types.js';
+import { checkRequest, errorFromRpc, snippet, validateHello, validateResult } from '../conform/validate.js';
 
 export const DEFAULT_CALL_TIMEOUT_MS = 10_000;
 export const DEFAULT_MAX_LINE_BYTES = 16 * 1024 * 1024;
@@ -241,12 +241,17 @@ export class ProcessAdapter implements Adapter {
     }
   }
 
-  call(method: string, params: Record<string, unknown>): Promise<unknown> {
-    return this.send(method, params, this.callTimeoutMs);
+  call(method: string, params: Record<string, unknown>, opts?: CallOptions): Promise<unknown> {
+    return this.send(method, params, this.callTimeoutMs, opts);
   }
 
   /** Sends one request with its own timeout. */
-  send(method: string, params: Record<string, unknown>, timeoutMs: number): Promise<unknown> {
+  send(method: string, params: Record<string, unknown>, timeoutMs: number, opts?: CallOptions): Promise<unknown> {
+    try {
+      checkRequest(method, params, opts);
+    } catch (e) {
+      return Promise.reject(e as Error);
+    }
     if (this.fault) return Promise.reject(new AdapterFault(this.fault.fault, `adapter unusable after an earlier fault: ${this.fault.message}`));
     if (this.pending) return Promise.reject(new Error(`harness bug: "${method}" sent while "${this.pending.method}" is in flight`));
     const id = this.nextId++;

@@ -11,7 +11,7 @@ import { redactLine, redactText } from './redact.js';
 import { SeededRng, testSeed } from './rng.js';
 import { recording, TranscriptRecorder, type Transcript } from './transcript.js';
 import { inShard, type Shard } from './shard.js';
-import { AdapterCallError, AdapterFault, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
+import { AdapterCallError, AdapterFault, HarnessError, type Adapter, type Capabilities, type Outcome, type Services, type Suite, type SuiteOptions, type TestCase, type TestContext } from './types.js';
 import { AGENTSEC_VERSION } from '../../protocol/version.js';
 
 export const OUTCOMES: readonly Outcome[] = ['pass', 'warn', 'fail', 'xfail', 'xpass', 'skip', 'n/a'];
@@ -201,6 +201,8 @@ function classifyRaw(e: unknown): { outcome: Outcome; message: string; fault?: A
   if (e instanceof CheckFailure) return { outcome: 'fail', message: e.message };
   if (e instanceof TestSkipped) return { outcome: 'skip', message: e.message, ciExempt: e.ciExempt };
   if (e instanceof AdapterFault) return { outcome: 'fail', message: `adapter fault (${e.fault}): ${e.message}`, fault: e.fault };
+  // A request the harness itself got wrong: not a finding about the implementation (CONF-121).
+  if (e instanceof HarnessError) return { outcome: 'fail', message: e.message.startsWith('harness error') ? e.message : `harness error: ${e.message}` };
   if (e instanceof AdapterCallError) {
     return { outcome: 'fail', message: `"${e.method}" refused unexpectedly with ${e.kind}${e.reason ? `/${e.reason}` : ''}: ${e.message}` };
   }
@@ -266,7 +268,8 @@ export async function runConformance(opts: RunnerOptions): Promise<RunResult> {
     if (exp) {
       matched.add(exp);
       globs.ran(exp, r.outcome === 'fail');
-      if (exp.expect === 'fail' && r.outcome === 'fail') {
+      // A harness error is never what an expectations file excuses (CONF-121).
+      if (exp.expect === 'fail' && r.outcome === 'fail' && !r.message?.startsWith('harness error')) {
         r.outcome = 'xfail';
         r.expectation = exp.reason;
         // @req CONF-069: a glob covers the matching tests that fail; one that passes stays a pass.

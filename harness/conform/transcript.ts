@@ -96,10 +96,10 @@ export function recording(a: Adapter, rec: TranscriptRecorder): Adapter {
     get failure() {
       return a.failure;
     },
-    async call(method, params) {
+    async call(method, params, opts) {
       const entry: TranscriptEntry = { method, params: shortenValue(params) };
       try {
-        const r = await a.call(method, params);
+        const r = await a.call(method, params, opts);
         entry.result = shortenValue(r);
         return r;
       } catch (e) {

@@ -21,6 +21,30 @@ export class AdapterCallError extends Error {
   }
 }
 
+/**
+ * The harness broke the contract itself (a request whose params do not match
+ * spec/adapter-protocol.schema.json): a bug in the test, never a finding about the implementation.
+ * The request is not sent.
+ */
+export class HarnessError extends Error {
+  constructor(
+    readonly method: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HarnessError';
+  }
+}
+
+/** Options of one call. */
+export interface CallOptions {
+  /**
+   * Why this request deliberately breaks the contract (a negative test of the implementation's input
+   * checks): it is sent without checking its params against the schema. Must say why (non-empty).
+   */
+  readonly unchecked?: string;
+}
+
 /** The implementation misbehaved as a process: crashed, hung, wrote garbage or answered out of order. */
 export class AdapterFault extends Error {
   constructor(
@@ -34,8 +58,12 @@ export class AdapterFault extends Error {
 
 export interface Adapter {
   readonly hello: HelloResult;
-  /** Sends one request; resolves with `result`, rejects with AdapterCallError or AdapterFault. */
-  call(method: string, params: Record<string, unknown>): Promise<unknown>;
+  /**
+   * Sends one request; resolves with `result`, rejects with AdapterCallError or AdapterFault.
+   * Params are checked against the contract before sending: a mismatch rejects with HarnessError
+   * and nothing is sent, unless `opts.unchecked` says why the request is malformed on purpose.
+   */
+  call(method: string, params: Record<string, unknown>, opts?: CallOptions): Promise<unknown>;
   /** Stderr captured from an out-of-process adapter (empty in process); bounded. */
   stderr(): string;
   /** Stderr written since the previous drain (the runner attaches it to each test); bounded. */

@@ -6,7 +6,7 @@
  */
 import { isErrorKind } from '../../protocol/types.js';
 import { contractValidator } from '../../spec/tools/adapter-protocol.js';
-import { AdapterCallError, AdapterFault, type Capabilities, type HelloResult } from './types.js';
+import { AdapterCallError, AdapterFault, HarnessError, type CallOptions, type Capabilities, type HelloResult } from './types.js';
 
 const HEX = /^(?:[0-9a-f]{2})*$/;
 
@@ -160,4 +160,24 @@ export function errorFromRpc(method: string, e: unknown): AdapterCallError {
     return new AdapterCallError(method, kind, message, reason);
   }
   return new AdapterCallError(method, 'internal', `JSON-RPC error ${e.code}: ${message}`);
+}
+
+/**
+ * Checks a request before it is sent (CONF-121): its params, as they would travel (a JSON round
+ * trip drops `undefined`), against `$defs["<method>.params"]`. A mismatch is the harness's own bug:
+ * HarnessError, and nothing goes out. `opts.unchecked` (a non-empty reason) lets one deliberately
+ * malformed request of a negative test through.
+ */
+// @req CONF-121
+export function checkRequest(method: string, params: Record<string, unknown>, opts?: CallOptions): void {
+  if (opts?.unchecked !== undefined) {
+    if (typeof opts.unchecked !== 'string' || opts.unchecked.trim() === '') throw new HarnessError(method, `"${method}": an unchecked request must say why it breaks the contract`);
+    return;
+  }
+  const validator = contractValidator(`${method}.params`);
+  if (!validator) throw new HarnessError(method, `harness error: "${method}" is not a method of spec/adapter-protocol.schema.json (request not sent)`);
+  const problems = validator(JSON.parse(JSON.stringify(params ?? {})) as unknown);
+  if (problems.length > 0) {
+    throw new HarnessError(method, `harness error: the params of "${method}" do not match spec/adapter-protocol.schema.json (request not sent): ${problems.slice(0, 3).join('; ')}`);
+  }
 }

@@ -269,8 +269,8 @@ function tests(opts: SuiteOptions): TestCase[] {
     }),
 
     t('bad-params', ['CONV-004'], async ({ iut }) => {
-      await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }), 'seal with non-hex plaintext', ['decode_failure']);
-      await expectRefusal(iut.call('envelope.seal', { plaintext: '00', context: { k: 1 } }), 'seal with a non-string context value', ['decode_failure']);
+      await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }, { unchecked: 'a negative test: non-hex plaintext' }), 'seal with non-hex plaintext', ['decode_failure']);
+      await expectRefusal(iut.call('envelope.seal', { plaintext: '00', context: { k: 1 } }, { unchecked: 'a negative test: a non-string context value' }), 'seal with a non-string context value', ['decode_failure']);
       await expectRefusal(iut.call('envelope.open', { envelope: '', context: {} }), 'open of an empty envelope', ['decode_failure']);
     }),
   ];

@@ -130,9 +130,9 @@ describe('primitives suite', () => {
       expect(await kind(iut.call('prim.aead_seal', { alg: 'AES-256-GCM', key: '00', nonce: '00', plaintext: '', ad: '' }))).toBe('decode_failure');
       expect(await kind(iut.call('prim.aead_open', { alg: 'AES-256-GCM', key: '00'.repeat(32), nonce: '00'.repeat(12), ciphertext: '00'.repeat(16), ad: '' }))).toBe('auth_failure');
       expect(await kind(iut.call('prim.x25519', { private: '11'.repeat(32), public: '00'.repeat(32) }))).toBe('policy_reject');
-      expect(await kind(iut.call('prim.hkdf', { hash: 'SHA-256', ikm: '', salt: '', info: '', length: -1 }))).toBe('decode_failure');
+      expect(await kind(iut.call('prim.hkdf', { hash: 'SHA-256', ikm: '', salt: '', info: '', length: -1 }, { unchecked: 'a negative length on purpose' }))).toBe('decode_failure');
       expect(await kind(iut.call('prim.hkdf', { hash: 'MD5', ikm: '', salt: '', info: '', length: 1 }))).toBe('unsupported');
-      expect(await kind(iut.call('prim.mlkem_keygen', { alg: 'ML-KEM-768', seed: 'zz' }))).toBe('decode_failure');
+      expect(await kind(iut.call('prim.mlkem_keygen', { alg: 'ML-KEM-768', seed: 'zz' }, { unchecked: 'a non-hex seed on purpose' }))).toBe('decode_failure');
       const r = (await iut.call('prim.mlkem_keygen', { alg: 'ML-KEM-768', seed: '00'.repeat(64) })) as { public: string; secret: string };
       const e = (await iut.call('prim.mlkem_encaps', { alg: 'ML-KEM-768', public: r.public })) as { ciphertext: string; shared: string };
       const d = (await iut.call('prim.mlkem_decaps', { alg: 'ML-KEM-768', ciphertext: e.ciphertext, secret: r.secret })) as { shared: string };

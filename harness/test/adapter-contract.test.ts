@@ -16,7 +16,8 @@ import { AdapterFault } from '../conform/types.js';
 import { validateHello, validateResult } from '../conform/validate.js';
 import { callMethod } from '../conform/call.js';
 import { startProcessAdapter } from '../adapters/process.js';
-import { renderProtocolTypes } from '../../spec/tools/adapter-protocol-types.js';
+import { renderCapabilityTypes, renderProtocolTypes } from '../../spec/tools/adapter-protocol-types.js';
+import type { Capabilities } from '../../protocol/types.js';
 import { METHODS } from '../../protocol/methods.js';
 
 const SCHEMA = adapterProtocolSchema();
@@ -285,6 +286,19 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     } finally {
       await a.close();
     }
+  });
+
+  it('CONF-122: protocol/capabilities.ts is the render of $defs.capabilities and $defs.services, and follows a change of the schema', () => {
+    expect(readFileSync(new URL('../../protocol/capabilities.ts', import.meta.url), 'utf8')).toBe(renderCapabilityTypes(SCHEMA));
+    const changed = structuredClone(SCHEMA) as { $defs: { capabilities: { properties: { noise: { properties: Record<string, unknown> } } } } };
+    changed.$defs.capabilities.properties.noise.properties.curve_magic = { type: 'boolean', description: 'a field that does not exist' };
+    expect(renderCapabilityTypes(changed)).toMatch(/\/\*\* a field that does not exist \*\/\n {4}curve_magic\?: boolean;/);
+    // The types hold the schema's names: a misspelt field or a missing required one does not compile.
+    // @ts-expect-error -- `pattern` is not a field of capabilities.noise (it is `patterns`)
+    const misspelt: Capabilities = { noise: { pattern: ['XX'], dh: ['25519'], cipher: ['ChaChaPoly'], hash: ['SHA256'] } };
+    // @ts-expect-error -- identity_policy is 'pin' or 'surface'
+    const badEnum: Capabilities = { session: { kinds: ['x3dh'], identity_policy: 'trust' } };
+    expect([misspelt, badEnum]).toHaveLength(2);
   });
 
   it('CONF-106: docs/adapters.md (and so the README) names every capability family and field of the schema', () => {

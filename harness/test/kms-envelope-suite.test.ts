@@ -23,7 +23,7 @@ function context(iut: Adapter, id: string, log: string[] = []): TestContext {
 function altered(inner: Adapter, method: string, f: (params: Record<string, unknown>, call: (p: Record<string, unknown>) => Promise<unknown>) => Promise<unknown>): Adapter {
   return {
     hello: inner.hello,
-    call: (m, p) => (m === method ? f(p, (q) => inner.call(m, q)) : inner.call(m, p)),
+    call: (m, p, o) => (m === method ? f(p, (q) => inner.call(m, q, o)) : inner.call(m, p, o)),
     stderr: () => '',
     close: () => inner.close(),
   };

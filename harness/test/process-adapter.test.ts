@@ -90,10 +90,10 @@ describe('robustness against the implementation under test', () => {
 
   it('CONF-006: calls after a fault fail fast with the original fault', async () => {
     const a = await startProcessAdapter({ command: cmd('crash', 1) });
-    const err = await a.call('fixture.echo', { x: '00' }).catch((e: unknown) => e);
+    const err = await a.call('fixture.echo', { x: '00' }, { unchecked: 'a test method outside the contract' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AdapterFault);
     expect(a.healthy).toBe(false);
-    await expect(a.call('fixture.echo', { x: '00' })).rejects.toThrow(/unusable after an earlier fault/);
+    await expect(a.call('fixture.echo', { x: '00' }, { unchecked: 'a test method outside the contract' })).rejects.toThrow(/unusable after an earlier fault/);
     await a.close();
   });
 });
@@ -106,7 +106,7 @@ describe('agentsec adapter', () => {
       expect(child.hello).toEqual(inproc.hello);
       expect(child.hello.name).toBe('agentsec-reference');
       for (const a of [child, inproc]) {
-        const unknown = await a.call('no.such.method', {}).catch((e: unknown) => e);
+        const unknown = await a.call('no.such.method', {}, { unchecked: 'a test method outside the contract' }).catch((e: unknown) => e);
         expect(unknown).toMatchObject({ name: 'AdapterCallError', kind: 'unsupported' });
         const free = await a.call('free', { id: 'nothing-1' }).catch((e: unknown) => e);
         expect(free).toMatchObject({ name: 'AdapterCallError', kind: 'state_failure', reason: 'UNKNOWN_ID' });

@@ -54,8 +54,8 @@ function recordingIut(label: string, rec: Recorded, areas?: readonly Area[]): (s
       get healthy() {
         return a.healthy;
       },
-      async call(method, params) {
-        const r = await a.call(method, params);
+      async call(method, params, opts) {
+        const r = await a.call(method, params, opts);
         rec.results.push(JSON.stringify(r) ?? '');
         return r;
       },
@@ -200,9 +200,9 @@ describe('OBS-016: text from a leaky implementation in the reports', () => {
         stderr: () => `debug: session key ${key}`,
         drainStderr: () => `debug: session key ${key}`,
         close: () => a.close(),
-        call: async (method, params) => {
+        call: async (method, params, opts) => {
           if (method === 'noise.read') throw new Error(`decrypt failed under key ${key}`);
-          return a.call(method, params);
+          return a.call(method, params, opts);
         },
       };
     };

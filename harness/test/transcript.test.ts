@@ -32,19 +32,19 @@ function echoSuite(): Suite {
         id: 'echo/bytes/differ',
         reqs: ['CONF-061'],
         async run(ctx) {
-          await ctx.iut.call('fixture.echo', { x: 'ab' });
-          const r = (await ctx.iut.call('fixture.echo', { x })) as { x: string };
+          await ctx.iut.call('fixture.echo', { x: 'ab' }, { unchecked: 'a test method outside the contract' });
+          const r = (await ctx.iut.call('fixture.echo', { x }, { unchecked: 'a test method outside the contract' })) as { x: string };
           const want = Buffer.from(x, 'hex');
           want[20] = want[20]! ^ 0xff;
           checkBytes(Buffer.from(r.x, 'hex'), want, 'the echo differs');
         },
       },
-      { id: 'echo/plain/pass', reqs: ['CONF-060'], async run(ctx) { await ctx.iut.call('fixture.echo', { x: '01' }); } },
+      { id: 'echo/plain/pass', reqs: ['CONF-060'], async run(ctx) { await ctx.iut.call('fixture.echo', { x: '01' }, { unchecked: 'a test method outside the contract' }); } },
       {
         id: 'echo/refused/method',
         reqs: ['CONF-060'],
         async run(ctx) {
-          await ctx.iut.call('fixture.nosuch', { y: 1 });
+          await ctx.iut.call('fixture.nosuch', { y: 1 }, { unchecked: 'a test method outside the contract' });
         },
       },
     ],

@@ -81,7 +81,11 @@ function parseField(spec: FieldSpec, v: unknown, path: string, def: unknown): un
     case 'enum': {
       if (typeof v === 'string') {
         const refusal = spec.refuse?.[v];
-        if (refusal) throw configError(refusal.kind, 'CONFIG_POLICY', `${path} ${describeValue(v)} is refused: ${refusal.fix}`);
+        if (refusal) {
+          const message = `${path} ${describeValue(v)} is refused: ${refusal.fix}`;
+          // One reason per kind (CONV-021): a value refused by policy, or one the schema does not take.
+          throw refusal.kind === 'policy_reject' ? configError('policy_reject', 'CONFIG_POLICY', message) : configError('decode_failure', 'CONFIG_REFUSED_VALUE', message);
+        }
         if (spec.values.includes(v)) return v;
       }
       throw configError('decode_failure', 'CONFIG_VALUE', `${path} must be one of ${spec.values.map((x) => `'${x}'`).join(', ')}; got ${describeValue(v)}`);

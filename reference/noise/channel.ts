@@ -91,7 +91,7 @@ interface Restore {
 export let peekTransport: (ch: NoiseChannel) => TransportSnapshot;
 export let retireChannel: (ch: NoiseChannel) => void;
 
-const NON_FATAL = new Set(['NOT_YOUR_TURN', 'HANDSHAKE_COMPLETE', 'MESSAGE_TOO_LARGE', 'NOT_BYTES']);
+const NON_FATAL = new Set(['NOT_YOUR_TURN', 'HANDSHAKE_COMPLETE', 'MESSAGE_TOO_LARGE', 'RECEIVED_TOO_LARGE', 'NOT_BYTES']);
 
 export class NoiseChannel {
   readonly protocol: NoiseProtocol;

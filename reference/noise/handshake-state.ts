@@ -179,7 +179,7 @@ function checkTurn(f: NoiseFunctions, hs: HandshakeState, writing: boolean): rea
 /** DH of the 5.3 table, role-dependent for es and se. */
 function dhFor(f: NoiseFunctions, hs: HandshakeState, t: 'ee' | 'es' | 'se' | 'ss'): Uint8Array {
   const need = <T>(x: T | null, what: string): T => {
-    if (x === null) throw new AgentsecError('internal', 'MISSING_KEY', `${t} needs ${what}`);
+    if (x === null) throw new AgentsecError('internal', 'KEY_INVARIANT', `${t} needs ${what}`);
     return x;
   };
   // @req NOISE-021
@@ -236,7 +236,7 @@ export function writeMessage(f: NoiseFunctions, hs0: HandshakeState, payload: Ui
       }
       case 'ekem1': {
         // @req NOISE-042: ekem1 sends the KEM ciphertext like a static key, then MixKey(kem_output).
-        if (hs.re1 === null) throw new AgentsecError('internal', 'MISSING_KEY', 'ekem1 needs the peer\'s e1');
+        if (hs.re1 === null) throw new AgentsecError('internal', 'KEY_INVARIANT', 'ekem1 needs the peer\'s e1');
         const { ciphertext, sharedSecret } = f.kem!.encapsulate(hs.re1, hs.seams.kemEncapsulation);
         emit(ciphertext);
         ss = mixKey(f, ss, sharedSecret);
@@ -261,7 +261,7 @@ function finish<T extends object>(f: NoiseFunctions, hs: HandshakeState, extra: 
 export function readMessage(f: NoiseFunctions, hs0: HandshakeState, message: Uint8Array): StepResult & { payload: Uint8Array } {
   // @req NOISE-011: a reader refuses more than 65535 bytes before any processing.
   if (message.length > MAX_MESSAGE_LEN) {
-    throw new AgentsecError('decode_failure', 'MESSAGE_TOO_LARGE', `message of ${message.length} bytes (max ${MAX_MESSAGE_LEN})`);
+    throw new AgentsecError('decode_failure', 'RECEIVED_TOO_LARGE', `message of ${message.length} bytes (max ${MAX_MESSAGE_LEN})`);
   }
   const tokens = checkTurn(f, hs0, false);
   let hs = hs0;
@@ -314,7 +314,7 @@ export function readMessage(f: NoiseFunctions, hs0: HandshakeState, message: Uin
       case 'ekem1': {
         // @req NOISE-042
         const ct = receive(KEM_LENGTHS['ML-KEM-768'].ciphertext);
-        if (hs.e1 === null) throw new AgentsecError('internal', 'MISSING_KEY', 'ekem1 needs our e1');
+        if (hs.e1 === null) throw new AgentsecError('internal', 'KEY_INVARIANT', 'ekem1 needs our e1');
         ss = mixKey(f, ss, f.kem!.decapsulate(ct, hs.e1.secretKey));
         break;
       }

@@ -36,7 +36,7 @@ export interface TransportSnapshot {
 const TAG = { protocol: 0x01, initiator: 0x02, framing: 0x03, h: 0x04, rs: 0x05, send: 0x06, recv: 0x07, window: 0x08 } as const;
 
 const cipherBytes = (cs: CipherState): Uint8Array => {
-  if (cs.k === null) throw new AgentsecError('internal', 'NO_KEY', 'a transport CipherState always has a key');
+  if (cs.k === null) throw new AgentsecError('internal', 'KEY_INVARIANT', 'a transport CipherState always has a key');
   return concatBytes(cs.k, u64be(cs.n));
 };
 

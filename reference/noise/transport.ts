@@ -49,7 +49,7 @@ export function decrypt(f: NoiseFunctions, t: TransportState, message: Uint8Arra
   const cs = cipherFor(t, 'recv');
   // @req NOISE-011
   if (message.length > MAX_MESSAGE_LEN) {
-    return { state: t, error: new AgentsecError('decode_failure', 'MESSAGE_TOO_LARGE', `message of ${message.length} bytes (max ${MAX_MESSAGE_LEN})`) };
+    return { state: t, error: new AgentsecError('decode_failure', 'RECEIVED_TOO_LARGE', `message of ${message.length} bytes (max ${MAX_MESSAGE_LEN})`) };
   }
   const r = transportDecrypt(f, cs, message);
   const state = r.next === cs ? t : { ...t, recv: r.next };

@@ -18,7 +18,7 @@ const SHARED = '\u0000shared';
 
 export function createSampler(rate: number, random?: () => number): Sampler {
   if (typeof rate !== 'number' || !Number.isFinite(rate) || rate < 0 || rate > 1) {
-    throw new AgentsecError('decode_failure', 'CONFIG_RANGE', `observability.sampleHighFrequency must be a number from 0 to 1; got ${String(rate)}`);
+    throw new AgentsecError('decode_failure', 'SAMPLE_RATE', `observability.sampleHighFrequency must be a number from 0 to 1; got ${String(rate)}`);
   }
   const counters = new Map<string, number>();
   return {

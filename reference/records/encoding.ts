@@ -73,7 +73,7 @@ const KEY_LENGTH: Record<KeyType, number> = { X25519: 32, Ed25519: 32, 'ML-KEM-1
 
 // @req SESS-002
 export function encodeKey(type: KeyType, key: Uint8Array): Uint8Array {
-  if (key.length !== KEY_LENGTH[type]) throw new AgentsecError('internal', 'BAD_LENGTH', `${type} key expected ${KEY_LENGTH[type]} bytes, got ${key.length}`);
+  if (key.length !== KEY_LENGTH[type]) throw new AgentsecError('internal', 'KEY_LENGTH_INVARIANT', `${type} key expected ${KEY_LENGTH[type]} bytes, got ${key.length}`);
   return concatBytes(new Uint8Array([KEY_TYPE[type]]), key);
 }
 

@@ -149,7 +149,7 @@ describe('message sizes and payloads', () => {
     expect(errorOf(() => pair.r.readMessage(bytes(65536))).kind).toBe('decode_failure');
     const p2 = makePair('Noise_NN_25519_AESGCM_SHA256');
     handshake(p2);
-    expect(errorOf(() => p2.r.readMessage(bytes(65536)))).toEqual({ kind: 'decode_failure', reason: 'MESSAGE_TOO_LARGE' });
+    expect(errorOf(() => p2.r.readMessage(bytes(65536)))).toEqual({ kind: 'decode_failure', reason: 'RECEIVED_TOO_LARGE' });
     expect(p2.r.nonce('recv')).toBe(0n);
     expect(p2.r.readMessage(p2.i.writeMessage(utf8('ok')))).toEqual(utf8('ok'));
   });

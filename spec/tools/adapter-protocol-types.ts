@@ -10,28 +10,50 @@ type Json = Record<string, unknown>;
 
 const NAMED: Record<string, string> = { hex: 'Hex', u64: 'U64', object_id: 'ObjectId', error_kind: 'ErrorKind', capabilities: 'Capabilities', services: 'Services' };
 
-function typeOf(s: unknown, indent: string, defs: Record<string, unknown>): string {
+/** With `docs`, a property's `description` becomes its doc comment. */
+function typeOf(s: unknown, indent: string, defs: Record<string, unknown>, docs = false): string {
   if (s === true) return 'unknown';
   const x = s as Json;
   if (typeof x.$ref === 'string') {
     const name = x.$ref.replace('#/$defs/', '');
-    return NAMED[name] ?? typeOf(defs[name], indent, defs);
+    return NAMED[name] ?? typeOf(defs[name], indent, defs, docs);
   }
   if ('const' in x) return JSON.stringify(x.const);
   if (Array.isArray(x.enum)) return x.enum.map((v) => JSON.stringify(v)).join(' | ');
   if (x.type === 'string') return 'string';
   if (x.type === 'integer' || x.type === 'number') return 'number';
   if (x.type === 'boolean') return 'boolean';
-  if (x.type === 'array') return `${typeOf(x.items, indent, defs)}[]`;
+  if (x.type === 'array') return `${typeOf(x.items, indent, defs, docs)}[]`;
   if (x.type === 'object') {
     const props = (x.properties ?? {}) as Json;
     const required = new Set((x.required ?? []) as string[]);
     const keys = Object.keys(props);
-    if (keys.length === 0) return x.additionalProperties && typeof x.additionalProperties === 'object' ? `Record<string, ${typeOf(x.additionalProperties, indent, defs)}>` : 'Record<string, never>';
+    if (keys.length === 0) return x.additionalProperties && typeof x.additionalProperties === 'object' ? `Record<string, ${typeOf(x.additionalProperties, indent, defs, docs)}>` : 'Record<string, never>';
     const inner = `${indent}  `;
-    return `{\n${keys.map((k) => `${inner}${k}${required.has(k) ? '' : '?'}: ${typeOf(props[k], inner, defs)};`).join('\n')}\n${indent}}`;
+    const doc = (k: string): string => {
+      const d = (props[k] as Json).description;
+      return docs && typeof d === 'string' ? `${inner}/** ${d} */\n` : '';
+    };
+    return `{\n${keys.map((k) => `${doc(k)}${inner}${k}${required.has(k) ? '' : '?'}: ${typeOf(props[k], inner, defs, docs)};`).join('\n')}\n${indent}}`;
   }
   return 'unknown';
+}
+
+/**
+ * protocol/capabilities.ts: the `hello` vocabulary (`$defs.capabilities`) and the services the
+ * harness announces (`$defs.services`), with the schema's descriptions as doc comments (CONF-122).
+ */
+export function renderCapabilityTypes(schema: AdapterProtocolSchema): string {
+  const defs = schema.$defs as Record<string, Json>;
+  const one = (name: string): string => typeOf(defs[name], '', defs, true);
+  return `// Generated from spec/adapter-protocol.schema.json by \`agentsec spec extract\`; do not edit.
+
+/** What \`hello\` returns as \`capabilities\` (spec/adapter-protocol.md). */
+export interface Capabilities ${one('capabilities')}
+
+/** The services the harness runs for a test and announces in \`hello\`. */
+export interface Services ${one('services')}
+`;
 }
 
 export function renderProtocolTypes(schema: AdapterProtocolSchema): string {
