@@ -25,6 +25,8 @@ import {
   type NoiseChannel,
 } from '../reference/index.js';
 import { AgentsecError } from '../reference/errors.js';
+import { withFixedNoiseKeysForTestingOnly } from '../reference/noise/fixed-keys.js';
+import type { FixedNoiseKeys } from '../reference/noise/channel.js';
 import type { Area } from './area.js';
 import { boolParam, hexParam, optHexParam, strParam, u64Param } from './params.js';
 
@@ -90,14 +92,14 @@ export const noiseArea: Area = {
       const re = optHexParam(p, 're');
       const e1 = optHexParam(p, 'e1');
       const psks = psksParam(p);
-      let kemSeams = {};
+      let kemSeams: FixedNoiseKeys = {};
       if (e1) {
         const token = kemTokenOf(protocol, initiator);
-        if (token === 'e1') kemSeams = { fixedKemSeedForTestingOnly: e1 };
-        else if (token === 'ekem1') kemSeams = { fixedKemEncapsulationForTestingOnly: e1 };
+        if (token === 'e1') kemSeams = { kemSeed: e1 };
+        else if (token === 'ekem1') kemSeams = { kemEncapsulation: e1 };
         else throw new AgentsecError('decode_failure', 'UNEXPECTED_KEY', 'param "e1" is only for a party that sends e1 or ekem1 (hfs)');
       }
-      const ch = createNoiseChannel({
+      const options = {
         protocol,
         initiator,
         prologue,
@@ -106,9 +108,10 @@ export const noiseArea: Area = {
         ...(rs ? { remoteStaticKey: rs } : {}),
         ...(re ? { remoteEphemeralKey: re } : {}),
         ...(psks ? { psks } : {}),
-        ...(e ? { fixedEphemeralForTestingOnly: e } : {}),
-        ...kemSeams,
-      });
+      };
+      // The contract's `e` and `e1` parameters exist for known-answer vectors.
+      const fixed: FixedNoiseKeys = { ...(e ? { ephemeral: e } : {}), ...kemSeams };
+      const ch = createNoiseChannel(e || e1 ? withFixedNoiseKeysForTestingOnly(options, fixed) : options);
       return { id: objects.put(KIND, ch) };
     },
     'noise.write': (p, { objects }) => {

@@ -6,6 +6,7 @@
  */
 import { x25519 } from '@noble/curves/ed25519.js';
 import { createNoiseChannel, fromHex, toHex, type CryptoProvider, type NoiseChannel } from '../reference/index.js';
+import { withFixedNoiseKeysForTestingOnly } from '../reference/noise/fixed-keys.js';
 import { benchBytes, cacophonyVector } from './_fixtures.js';
 import { expectBytes, expectTrue, VerificationError, type BenchCase, type GroupInfo, type Suite, type Unavailable } from './case.js';
 import { loadNoiseHandshake, type NoiseHandshakeLib, type NoiseHsState } from './peers.js';
@@ -51,15 +52,19 @@ function cacophonyCheck(protocol: string, provider: CryptoProvider): string[] {
     const p = initiator ? 'init' : 'resp';
     const s = opt(v[`${p}_static`]);
     const rs = opt(v[`${p}_remote_static`]);
-    return createNoiseChannel({
-      protocol,
-      initiator,
-      provider,
-      prologue: fromHex(v[`${p}_prologue`]),
-      fixedEphemeralForTestingOnly: fromHex(v[`${p}_ephemeral`]),
-      ...(s ? { staticPrivateKey: s } : {}),
-      ...(rs ? { remoteStaticKey: rs } : {}),
-    });
+    return createNoiseChannel(
+      withFixedNoiseKeysForTestingOnly(
+        {
+          protocol,
+          initiator,
+          provider,
+          prologue: fromHex(v[`${p}_prologue`]),
+          ...(s ? { staticPrivateKey: s } : {}),
+          ...(rs ? { remoteStaticKey: rs } : {}),
+        },
+        { ephemeral: fromHex(v[`${p}_ephemeral`]) },
+      ),
+    );
   };
   const i = side(true);
   const r = side(false);

@@ -47,17 +47,25 @@ export interface NoiseChannelOptions {
   readonly psks?: readonly Uint8Array[];
   /** Default: the noble provider. */
   readonly provider?: CryptoProvider;
-  /**
-   * TEST SEAM: a fixed ephemeral private key. Reusing an ephemeral breaks Noise's security (14).
-   * In a fallback pattern's responder (Alice) it is the pre-message ephemeral; outside tests use
-   * NoiseChannel.fallback, which reuses the original channel's ephemeral.
-   */
-  readonly fixedEphemeralForTestingOnly?: Uint8Array;
-  /** TEST SEAM (hfs): a fixed 64-byte ML-KEM-768 keygen seed for the e1 token. */
-  readonly fixedKemSeedForTestingOnly?: Uint8Array;
-  /** TEST SEAM (hfs): a fixed 32-byte ML-KEM-768 encapsulation message for the ekem1 token. */
-  readonly fixedKemEncapsulationForTestingOnly?: Uint8Array;
 }
+
+/**
+ * Fixed key material for known-answer tests (cacophony vectors, the adapter contract's `e`/`e1`
+ * parameters). Reusing an ephemeral breaks Noise's security (14), so these are not options of the
+ * public API: only `withFixedNoiseKeysForTestingOnly` (agentsec/testing) attaches them, under a symbol.
+ * In a fallback pattern's responder (Alice) `ephemeral` is the pre-message ephemeral; outside tests
+ * use NoiseChannel.fallback, which reuses the original channel's ephemeral.
+ */
+export interface FixedNoiseKeys {
+  /** A fixed ephemeral private key. */
+  readonly ephemeral?: Uint8Array;
+  /** (hfs) a fixed 64-byte ML-KEM-768 keygen seed for the e1 token. */
+  readonly kemSeed?: Uint8Array;
+  /** (hfs) a fixed 32-byte ML-KEM-768 encapsulation message for the ekem1 token. */
+  readonly kemEncapsulation?: Uint8Array;
+}
+
+export const FIXED_KEYS: unique symbol = Symbol('agentsec.noise.fixedKeysForTestingOnly');
 
 /** What `NoiseChannel.fallback` takes: the fallback protocol and Alice's keys for it (she becomes its responder). */
 export interface NoiseFallbackOptions {
@@ -73,7 +81,7 @@ export interface NoiseFallbackOptions {
 
 /** Module-private: the pre-message ephemeral handed from the original channel to its fallback. */
 const PRE_EPHEMERAL = Symbol('preEphemeral');
-type ChannelInit = NoiseChannelOptions & { readonly [PRE_EPHEMERAL]?: KeyPair };
+type ChannelInit = NoiseChannelOptions & { readonly [PRE_EPHEMERAL]?: KeyPair; readonly [FIXED_KEYS]?: FixedNoiseKeys };
 
 /** `exported`: the transport state was handed over with exportTransport and this object is retired. */
 export type NoisePhase = 'handshake' | 'transport' | 'failed' | 'exported';
@@ -138,12 +146,11 @@ export class NoiseChannel {
     const rs = opts.remoteStaticKey === undefined ? undefined : abytes(opts.remoteStaticKey, 'remoteStaticKey', 32);
     const psks = (opts.psks ?? []).map((k, i) => abytes(k, `psks[${i}]`, 32));
     const re = opts.remoteEphemeralKey === undefined ? undefined : abytes(opts.remoteEphemeralKey, 'remoteEphemeralKey', 32);
+    const fixed = opts[FIXED_KEYS];
     const seams = {
-      ...(opts.fixedEphemeralForTestingOnly ? { ephemeral: abytes(opts.fixedEphemeralForTestingOnly, 'fixedEphemeralForTestingOnly', 32) } : {}),
-      ...(opts.fixedKemSeedForTestingOnly ? { kemSeed: abytes(opts.fixedKemSeedForTestingOnly, 'fixedKemSeedForTestingOnly', 64) } : {}),
-      ...(opts.fixedKemEncapsulationForTestingOnly
-        ? { kemEncapsulation: abytes(opts.fixedKemEncapsulationForTestingOnly, 'fixedKemEncapsulationForTestingOnly', 32) }
-        : {}),
+      ...(fixed?.ephemeral ? { ephemeral: abytes(fixed.ephemeral, 'fixed ephemeral', 32) } : {}),
+      ...(fixed?.kemSeed ? { kemSeed: abytes(fixed.kemSeed, 'fixed KEM seed', 64) } : {}),
+      ...(fixed?.kemEncapsulation ? { kemEncapsulation: abytes(fixed.kemEncapsulation, 'fixed KEM encapsulation', 32) } : {}),
     };
     // @req NOISE-084: the local pre-message ephemeral comes only from the original channel (or the test seam).
     let e: KeyPair | undefined;

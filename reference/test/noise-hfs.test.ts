@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { BASE_PATTERN_NAMES, buildPattern, createNoiseChannel, getProvider, ONE_WAY, parseProtocolName, PROVIDER_NAMES, utf8 } from '../index.js';
+import { withFixedNoiseKeysForTestingOnly } from '../noise/fixed-keys.js';
 import { bytes, errorOf, flip, handshake, makePair } from './noise-helpers.js';
 
 const HFS = 'Noise_XXhfs_25519+MLKEM768_ChaChaPoly_SHA256';
@@ -64,12 +65,12 @@ describe('hfs: KEM-based hybrid forward secrecy with ML-KEM-768', () => {
   });
 
   it('NOISE-031: KEM randomness is fresh unless fixed through the ForTestingOnly options', () => {
-    const one = () => createNoiseChannel({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: true, fixedEphemeralForTestingOnly: bytes(32, 1), fixedKemSeedForTestingOnly: bytes(64, 2) }).writeMessage();
+    const one = () => createNoiseChannel(withFixedNoiseKeysForTestingOnly({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: true }, { ephemeral: bytes(32, 1), kemSeed: bytes(64, 2) })).writeMessage();
     expect(one()).toEqual(one());
-    const fresh = () => createNoiseChannel({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: true, fixedEphemeralForTestingOnly: bytes(32, 1) }).writeMessage();
+    const fresh = () => createNoiseChannel(withFixedNoiseKeysForTestingOnly({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: true }, { ephemeral: bytes(32, 1) })).writeMessage();
     expect(fresh()).not.toEqual(fresh());
     const resp = () => {
-      const r = createNoiseChannel({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: false, fixedEphemeralForTestingOnly: bytes(32, 3), fixedKemEncapsulationForTestingOnly: bytes(32, 4) });
+      const r = createNoiseChannel(withFixedNoiseKeysForTestingOnly({ protocol: 'Noise_NNhfs_25519+MLKEM768_AESGCM_SHA256', initiator: false }, { ephemeral: bytes(32, 3), kemEncapsulation: bytes(32, 4) }));
       r.readMessage(one());
       return r.writeMessage();
     };

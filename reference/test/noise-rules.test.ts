@@ -12,6 +12,7 @@ import {
   PROVIDER_NAMES,
   utf8,
 } from '../index.js';
+import { withFixedNoiseKeysForTestingOnly } from '../noise/fixed-keys.js';
 import { encryptWithAd, initializeKey, rekey as csRekey, setNonce as csSetNonce } from '../noise/cipher-state.js';
 import { noiseFunctions } from '../noise/functions.js';
 import { initialize } from '../noise/handshake-state.js';
@@ -405,15 +406,18 @@ describe('PSK', () => {
 });
 
 describe('ephemeral keys', () => {
-  it('NOISE-031: ephemerals are fresh per handshake; a fixed one only through the ForTestingOnly option', () => {
+  it('NOISE-031: ephemerals are fresh per handshake; a fixed one only through agentsec/testing, never an option of the public API', () => {
     const a = makePair('Noise_NN_25519_ChaChaPoly_SHA256').i.writeMessage();
     const b = makePair('Noise_NN_25519_ChaChaPoly_SHA256').i.writeMessage();
     expect(a).not.toEqual(b);
     const e = bytes(32, 5);
-    const c = makePair('Noise_NN_25519_ChaChaPoly_SHA256', { i: { fixedEphemeralForTestingOnly: e } }).i.writeMessage();
-    const d = makePair('Noise_NN_25519_ChaChaPoly_SHA256', { i: { fixedEphemeralForTestingOnly: e } }).i.writeMessage();
-    expect(c).toEqual(d);
+    const fixed = () => createNoiseChannel(withFixedNoiseKeysForTestingOnly({ protocol: 'Noise_NN_25519_ChaChaPoly_SHA256', initiator: true }, { ephemeral: e })).writeMessage();
+    const c = fixed();
+    expect(fixed()).toEqual(c);
     expect(c).toEqual(noble.x25519.publicKey(e));
+    // A plain option of that name (what the API offered before) is no way to fix it.
+    const plain = { protocol: 'Noise_NN_25519_ChaChaPoly_SHA256', initiator: true, fixedEphemeralForTestingOnly: e, ephemeral: e };
+    expect(createNoiseChannel(plain).writeMessage()).not.toEqual(c);
     expect(Object.keys(createNoiseChannel({ protocol: 'Noise_NN_25519_ChaChaPoly_SHA256', initiator: true }).toJSON())).not.toContain('e');
   });
 });

@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startKmsServer } from '../../harness/services/kms/index.js';
 import { noiseFunctions } from '../noise/functions.js';
 import { initialize, readMessage as hsRead, writeMessage as hsWrite, type HandshakeState } from '../noise/handshake-state.js';
+import { withFixedNoiseKeysForTestingOnly } from '../noise/fixed-keys.js';
 import {
   AwsKmsKek,
   createIdentity,
@@ -178,23 +179,15 @@ async function noiseRuns(p: CryptoProvider): Promise<NoiseChannel[]> {
     const kemSeed = hfs ? secretBytes(`${protocol} fixed KEM seed`, p.randomBytes(64)) : undefined;
     const kemEnc = hfs ? secretBytes(`${protocol} fixed KEM encapsulation`, p.randomBytes(32)) : undefined;
     const rsKnown = protocol.includes('_IK_');
-    const i = createNoiseChannel({
-      protocol,
-      initiator: true,
-      provider: p,
-      staticPrivateKey: iS.privateKey,
-      ...(rsKnown ? { remoteStaticKey: rS.publicKey } : {}),
-      fixedEphemeralForTestingOnly: ie,
-      ...(kemSeed ? { fixedKemSeedForTestingOnly: kemSeed } : {}),
-    });
-    const r = createNoiseChannel({
-      protocol,
-      initiator: false,
-      provider: p,
-      staticPrivateKey: rS.privateKey,
-      fixedEphemeralForTestingOnly: re,
-      ...(kemEnc ? { fixedKemEncapsulationForTestingOnly: kemEnc } : {}),
-    });
+    const i = createNoiseChannel(
+      withFixedNoiseKeysForTestingOnly(
+        { protocol, initiator: true, provider: p, staticPrivateKey: iS.privateKey, ...(rsKnown ? { remoteStaticKey: rS.publicKey } : {}) },
+        { ephemeral: ie, ...(kemSeed ? { kemSeed } : {}) },
+      ),
+    );
+    const r = createNoiseChannel(
+      withFixedNoiseKeysForTestingOnly({ protocol, initiator: false, provider: p, staticPrivateKey: rS.privateKey }, { ephemeral: re, ...(kemEnc ? { kemEncapsulation: kemEnc } : {}) }),
+    );
     const payloads: Uint8Array[] = [];
     const messages: Uint8Array[] = [];
     wire.push(iS.publicKey, rS.publicKey);

@@ -1,5 +1,6 @@
 /** The reference in process as a vector party (NoiseChannel with the test seams for fixed ephemerals). */
 import { createNoiseChannel, fromHex, type CryptoProvider } from '../../reference/index.js';
+import { withFixedNoiseKeysForTestingOnly } from '../../reference/noise/fixed-keys.js';
 import type { NoiseVector } from './format.js';
 import type { NoiseParty, PartyFactory } from './run.js';
 
@@ -11,7 +12,12 @@ export function referenceParties(provider: CryptoProvider): PartyFactory {
       return x === undefined ? undefined : fromHex(x);
     };
     const psks = (initiator ? v.init_psks : v.resp_psks)?.map((h) => fromHex(h));
-    const ch = createNoiseChannel({
+    const fixed = {
+      ...(f('ephemeral') ? { ephemeral: f('ephemeral')! } : {}),
+      ...(f('e1_seed') ? { kemSeed: f('e1_seed')! } : {}),
+      ...(f('ekem1_randomness') ? { kemEncapsulation: f('ekem1_randomness')! } : {}),
+    };
+    const ch = createNoiseChannel(withFixedNoiseKeysForTestingOnly({
       protocol: v.protocol_name,
       initiator,
       prologue: f('prologue')!,
@@ -20,10 +26,7 @@ export function referenceParties(provider: CryptoProvider): PartyFactory {
       ...(f('remote_static') ? { remoteStaticKey: f('remote_static')! } : {}),
       ...(f('remote_ephemeral') ? { remoteEphemeralKey: f('remote_ephemeral')! } : {}),
       ...(psks ? { psks } : {}),
-      ...(f('ephemeral') ? { fixedEphemeralForTestingOnly: f('ephemeral')! } : {}),
-      ...(f('e1_seed') ? { fixedKemSeedForTestingOnly: f('e1_seed')! } : {}),
-      ...(f('ekem1_randomness') ? { fixedKemEncapsulationForTestingOnly: f('ekem1_randomness')! } : {}),
-    });
+    }, fixed));
     return {
       write: async (payload) => ch.writeMessage(payload),
       read: async (message) => ch.readMessage(message),
