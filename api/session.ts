@@ -9,4 +9,5 @@ export { DEFAULT_RATCHET_LIMITS, type RatchetLimits } from '../reference/session
 export { selectHandshake, type Selection, type SelectorInput, type HandshakeChoice } from '../reference/session/selector.js';
 export type { HandshakeKind } from '../reference/session/x3dh.js';
 export { FileRecordStore } from '../reference/session/store.js';
+export { AgentStore, type AgentStoreLoadOptions } from '../reference/session/agent-store.js';
 export { MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore } from '../reference/session/watermark.js';

@@ -44,7 +44,7 @@ export {
   SIGNED_PREKEY_GRACE_MS, MAX_PREVIOUS_SIGNED_PREKEYS, MAX_STORED_ONE_TIME_PREKEYS, type RatchetLimits,
   DEFAULT_RATCHET_LIMITS, sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE,
   type RecordType, selectHandshake, type Selection, type SelectorInput, type HandshakeChoice,
-  FileRecordStore, MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore,
+  FileRecordStore, AgentStore, MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore,
   X3DH_INFO, PQXDH_INFO, handshakeKdf, associatedData, type HandshakeKind, initAlice, initBob,
   ratchetEncrypt, ratchetDecrypt, skipSending, type RatchetState, type DecryptResult, kdfChain,
   messageKeys, kdfRoot, decodeMessage, encodeHeader, HEADER_LENGTH,

@@ -19,7 +19,7 @@ export const RECORD_VERSION = 1;
 /** The oldest version this release still reads. */
 export const MIN_RECORD_VERSION = 1;
 
-export const RECORD_TYPE = { agent: 0x01, noise: 0x02 } as const;
+export const RECORD_TYPE = { agent: 0x01, noise: 0x02, peer: 0x03 } as const;
 export type RecordType = keyof typeof RECORD_TYPE;
 
 const SALT_LABEL = utf8('agentsec/1 record salt');

@@ -230,11 +230,22 @@ export function encodeAgentBody(state: AgentState, identity: SessionIdentity): U
   const priv = identity.exportPrivate?.();
   const id = priv ? cat(b1(1), priv.signingPrivate, priv.agreementPrivate) : cat(b1(2), identity.signingPublic, identity.agreementPublic);
   const parts = [f(0x01, b1(KIND[state.kind])), f(0x02, b1(AEAD_BYTE[state.aead])), f(0x03, id), f(0x04, encodePrekeys(state.prekeys))];
-  for (const ps of state.peers) {
-    const inner = [f(0x01, utf8(ps.address)), f(0x02, encodeEntry(ps.current)), ...ps.previous.map((e) => f(0x03, encodeEntry(e)))];
-    parts.push(f(0x05, cat(...inner)));
-  }
+  for (const ps of state.peers) parts.push(f(0x05, encodePeer(ps)));
   return cat(...parts);
+}
+
+/** One peer's sessions: 0x01 address, 0x02 current, 0x03* previous (field 0x05 of the agent body; a peer record's body). */
+export function encodePeer(ps: PeerSessions): Uint8Array {
+  return cat(f(0x01, utf8(ps.address)), f(0x02, encodeEntry(ps.current)), ...ps.previous.map((e) => f(0x03, encodeEntry(e))));
+}
+
+export function decodePeer(v: Uint8Array, identity: SessionIdentity): PeerSessions {
+  const pr = reader(v, 'peer');
+  const address = new TextDecoder('utf-8', { fatal: true }).decode(pr.read(0x01, 'address'));
+  const current = decodeEntry(pr.read(0x02, 'current'), identity);
+  const previous = pr.all(0x03, 'previous').map((e) => decodeEntry(e, identity));
+  pr.end();
+  return { address, current, previous };
 }
 
 export function decodeAgentBody(p: CryptoProvider, body: Uint8Array, external?: SessionIdentity): { state: AgentState; identity: SessionIdentity } {
@@ -252,14 +263,7 @@ export function decodeAgentBody(p: CryptoProvider, body: Uint8Array, external?: 
     identity = external;
   } else throw new AgentsecError('decode_failure', 'BAD_FIELD', `record: unknown identity form ${idv[0]}`);
   const prekeys = decodePrekeys(r.read(0x04, 'prekeys'));
-  const peers: PeerSessions[] = r.all(0x05, 'peer').map((v) => {
-    const pr = reader(v, 'peer');
-    const address = new TextDecoder('utf-8', { fatal: true }).decode(pr.read(0x01, 'address'));
-    const current = decodeEntry(pr.read(0x02, 'current'), identity);
-    const previous = pr.all(0x03, 'previous').map((e) => decodeEntry(e, identity));
-    pr.end();
-    return { address, current, previous };
-  });
+  const peers: PeerSessions[] = r.all(0x05, 'peer').map((v) => decodePeer(v, identity));
   r.end();
   return { state: { kind, aead, prekeys, peers }, identity };
 }
@@ -276,13 +280,27 @@ export function importAgent(
   storageKey: Uint8Array,
   opts: { identity?: SessionIdentity; keyStoreIdentity?: AsyncSessionIdentity; watermarks?: WatermarkStore } & AgentRuntime = {},
 ): SessionAgent {
+  const decoded = openAgentRecord(p, record, storageKey, opts);
+  return agentFromDecoded(p, decoded, opts);
+}
+
+/** Opens and decodes an agent record (identity, prekeys and any peers it holds). */
+export function openAgentRecord(
+  p: CryptoProvider,
+  record: Uint8Array,
+  storageKey: Uint8Array,
+  opts: { identity?: SessionIdentity; keyStoreIdentity?: AsyncSessionIdentity } = {},
+): { state: AgentState; identity: SessionIdentity } {
   const body = openRecord(p, storageKey, 'agent', record);
-  let decoded: { state: AgentState; identity: SessionIdentity };
   try {
-    decoded = decodeAgentBody(p, body, opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : opts.identity);
+    return decodeAgentBody(p, body, opts.keyStoreIdentity ? new PreparedIdentity(opts.keyStoreIdentity) : opts.identity);
   } catch (e) {
     if (e instanceof AgentsecError) throw e;
     throw new AgentsecError('decode_failure', 'BAD_RECORD', 'agent record body is malformed');
   }
+}
+
+/** A SessionAgent over decoded state, with the deployment's runtime settings. */
+export function agentFromDecoded(p: CryptoProvider, decoded: { state: AgentState; identity: SessionIdentity }, opts: { watermarks?: WatermarkStore } & AgentRuntime = {}): SessionAgent {
   return new SessionAgent(p, decoded.identity, decoded.state, opts.watermarks, { ...(opts.limits ? { limits: opts.limits } : {}), ...(opts.clock ? { clock: opts.clock } : {}), ...(opts.maxReplayDigests !== undefined ? { maxReplayDigests: opts.maxReplayDigests } : {}) });
 }

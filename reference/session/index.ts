@@ -14,6 +14,7 @@ export {
 export { sealRecord, openRecord, RECORD_VERSION, MIN_RECORD_VERSION, RECORD_TYPE, type RecordType } from '../records/record.js';
 export { selectHandshake, type Selection, type SelectorInput, type HandshakeChoice } from './selector.js';
 export { FileRecordStore } from './store.js';
+export { AgentStore, AGENT_RECORD_NAME, type AgentStoreLoadOptions } from './agent-store.js';
 export { MemoryWatermarkStore, FileWatermarkStore, type Watermark, type WatermarkStore } from './watermark.js';
 export { X3DH_INFO, PQXDH_INFO, handshakeKdf, associatedData, type HandshakeKind } from './x3dh.js';
 export { initAlice, initBob, ratchetEncrypt, ratchetDecrypt, skipSending, type RatchetState, type DecryptResult } from './ratchet/session.js';

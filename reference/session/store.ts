@@ -2,7 +2,7 @@
  * A folder of records, each written by the atomic writer (spec/records.md REC-006): a crash leaves
  * either the old or the new record, never a torn one.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { writeFileAtomicSync } from '../atomic-file.js';
 import { AgentsecError } from '../errors.js';
@@ -18,6 +18,17 @@ export class FileRecordStore {
 
   save(name: string, record: Uint8Array): void {
     writeFileAtomicSync(this.path(name), record); // @req REC-006
+  }
+
+  /** The names of the records whose name starts with `prefix` (temp files of the atomic writer start with "."). */
+  names(prefix = ''): string[] {
+    return readdirSync(this.dir)
+      .filter((n) => n.startsWith(prefix) && !n.startsWith('.'))
+      .sort();
+  }
+
+  remove(name: string): void {
+    rmSync(this.path(name), { force: true });
   }
 
   load(name: string): Uint8Array | undefined {
