@@ -168,6 +168,7 @@ export const REASONS = {
   NO_SENDING_CHAIN: 'state_failure',
   NO_SESSION: 'state_failure',
   ONE_WAY: 'state_failure',
+  PEER_RECORD_NAME: 'state_failure',
   PKCS11_KEK_AMBIGUOUS: 'state_failure',
   PKCS11_KEK_EXISTS: 'state_failure',
   PKCS11_KEK_NOT_FOUND: 'state_failure',
