@@ -1,9 +1,9 @@
 /**
  * index.html: a self-contained page (inline CSS and one inline script, no external assets, no
  * network) with a table of contents by suite, a filter box, the run's summary by suite and by
- * requirement (IDs linked to their sentences), each failure with its copyable reproduction line,
- * exchange, diff and the adapter's stderr, and every test in per-suite sections (collapsed when all
- * passed). Every string from the run is escaped.
+ * requirement (IDs linked to their sentences), each failure (with its copyable reproduction line),
+ * warning and expected failure with its exchange, diff and the adapter's stderr, and every test in
+ * per-suite sections (collapsed when all passed). Every string from the run is escaped.
  */
 import { countOutcomes, OUTCOMES, type Counts, type RunResult, type TestResult } from '../conform/runner.js';
 import { requirementTexts } from './requirements.js';
@@ -90,11 +90,15 @@ function reproBlock(line: string): string {
   return `<div class="repro"><code>${body}</code><button class="copy" type="button" data-copy="${h(line)}">copy</button></div>`;
 }
 
+/** Outcomes whose tests get a block of their own (message, exchange, diff, stderr), CONF-060. */
+const DETAILED: ReadonlySet<string> = new Set(['fail', 'xpass', 'warn', 'xfail']);
+
 function failureBlock(t: TestResult): string {
   const parts = [
     `<h3 class="${cls(t.outcome)}" id="${h(anchor('test', t.id))}">${h(t.outcome.toUpperCase())} <code>${h(t.id)}</code></h3>`,
     `<p>${h(t.message ?? '')}</p>`,
     t.reqs.length ? `<p>Requirements: ${t.reqs.map(reqLink).join(' ')}</p>` : '',
+    t.expectation !== undefined && t.outcome === 'xfail' ? `<p>Expected to fail: ${h(t.expectation)}</p>` : '',
     t.reproduction ? `<p>Reproduce:</p>${reproBlock(t.reproduction)}` : '',
     detailHtml(t),
     t.stderr ? `<details open><summary>adapter stderr</summary><pre>${h(t.stderr)}</pre></details>` : '',
@@ -108,7 +112,7 @@ function suiteSection(name: string, tests: readonly TestResult[]): string {
   const c = countOutcomes(tests);
   const open = c.fail + c.xpass + c.warn > 0;
   const rows = tests.map((t) => {
-    const target = t.outcome === 'fail' || t.outcome === 'xpass' ? `<a href="#${h(anchor('test', t.id))}"><code>${h(t.id)}</code></a>` : `<code>${h(t.id)}</code>`;
+    const target = DETAILED.has(t.outcome) ? `<a href="#${h(anchor('test', t.id))}"><code>${h(t.id)}</code></a>` : `<code>${h(t.id)}</code>`;
     return `<tr class="t ${cls(t.outcome)}"><td>${target}</td><td class="${cls(t.outcome)}">${h(t.outcome)}</td><td class="n">${t.duration_ms}</td><td>${t.reqs.map(reqLink).join(' ')}</td><td>${h(t.message ?? '')}</td></tr>`;
   });
   return `<details class="suite" id="${h(anchor('suite', name))}"${open ? ' open' : ''}><summary>${h(name)}: ${c.total} tests, ${OUTCOMES.filter((o) => c[o] > 0).map((o) => `${c[o]} ${h(o)}`).join(', ')}</summary>
@@ -153,7 +157,7 @@ export function toHtml(r: RunResult, json: ResultsJson): string {
 <p class="verdict ${ok ? 'ok' : 'bad'}">${ok ? 'PASSED' : 'FAILED'}: ${s.total} tests, ${OUTCOMES.map((o) => `${s[o]} ${h(o)}`).join(', ')}, ${s.stale_expectations} stale expectation entr${s.stale_expectations === 1 ? 'y' : 'ies'}</p>
 <table>${meta.map(([k, v]) => `<tr><th>${h(k)}</th><td>${h(v)}</td></tr>`).join('')}</table>
 <nav id="toc"><strong>Contents</strong><ul>
-<li><a href="#by-suite">By suite</a></li><li><a href="#failures">Failures (${failures.length})</a></li>
+<li><a href="#by-suite">By suite</a></li><li><a href="#failures">Failures (${failures.length})</a></li>${warns.length ? `<li><a href="#warnings">Warnings (${warns.length})</a></li>` : ''}${xfails.length ? `<li><a href="#expected-failures">Expected failures (${xfails.length})</a></li>` : ''}
 <li><a href="#by-requirement">By requirement</a></li><li><a href="#all-tests">All tests (${r.tests.length})</a><ul>
 ${suiteNames.map((n) => `<li><a href="#${h(anchor('suite', n))}">${h(n)}</a> (${json.suites[n]?.total ?? 0})</li>`).join('\n')}
 </ul></li></ul></nav>
@@ -162,8 +166,8 @@ ${countsTable('suite', json.suites, (k) => `<a href="#${h(anchor('suite', k))}">
 <h2 id="failures">Failures (${failures.length})</h2>
 ${failures.length ? failures.map(failureBlock).join('\n') : '<p>None.</p>'}
 ${r.stale_expectations.length ? `<h2>Stale expectation entries (${r.stale_expectations.length})</h2><table><tr><th>pattern</th><th>expect</th><th>reason</th></tr>${r.stale_expectations.map((e) => `<tr><td><code>${h(e.pattern)}</code></td><td>${h(e.expect)}</td><td>${h(e.reason)}</td></tr>`).join('')}</table>` : ''}
-${warns.length ? `<h2>Warnings (${warns.length})</h2><table><tr><th>test</th><th>finding</th></tr>${warns.map((t) => `<tr><td><code>${h(t.id)}</code></td><td>${h(t.message ?? '')}</td></tr>`).join('')}</table>` : ''}
-${xfails.length ? `<h2>Expected failures (${xfails.length})</h2><table><tr><th>test</th><th>finding</th><th>expectation</th></tr>${xfails.map((t) => `<tr><td><code>${h(t.id)}</code></td><td>${h(t.message ?? '')}</td><td>${h(t.expectation ?? '')}</td></tr>`).join('')}</table>` : ''}
+${warns.length ? `<h2 id="warnings">Warnings (${warns.length})</h2>\n${warns.map(failureBlock).join('\n')}` : ''}
+${xfails.length ? `<h2 id="expected-failures">Expected failures (${xfails.length})</h2>\n${xfails.map(failureBlock).join('\n')}` : ''}
 <h2 id="by-requirement">By requirement</h2>
 ${Object.keys(json.requirements).length ? requirementTable(json.requirements) : '<p>No requirement was cited.</p>'}
 <h2 id="all-tests">All tests (${r.tests.length})</h2>

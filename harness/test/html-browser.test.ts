@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { checkBytes } from '../conform/assert.js';
+import { parseExpectations } from '../conform/expectations.js';
 import { runWithReference } from '../../cli/compose.js';
 import type { Suite } from '../conform/types.js';
 import { writeReports } from '../report/index.js';
@@ -56,6 +57,22 @@ function diffSuite(): Suite {
           checkBytes(Buffer.from(r.x, 'hex'), want, 'the echoed key differs');
         },
       },
+      {
+        id: 'bytes/echo/warns',
+        reqs: ['CONF-060'],
+        async run(ctx) {
+          await ctx.iut.call('fixture.echo', { x: 'abcd' });
+          ctx.warn('the echo of abcd was accepted as it is');
+        },
+      },
+      {
+        id: 'bytes/echo/expected',
+        reqs: ['CONF-060'],
+        async run(ctx) {
+          await ctx.iut.call('fixture.echo', { x: 'beef' });
+          checkBytes(Buffer.from('beef', 'hex'), Buffer.from('bee0', 'hex'), 'the known mismatch');
+        },
+      },
     ],
   };
 }
@@ -63,7 +80,7 @@ function diffSuite(): Suite {
 describe.skipIf(!available())('HTML report in headless Chromium', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'agentsec-html-'));
   const impl = `"${process.execPath}" "${FIXTURE}" ok`;
-  const run = await runWithReference({ suites: [diffSuite(), fixtureSuite({ echoes: 4, withFailures: true })], impl, seed: 5 });
+  const run = await runWithReference({ suites: [diffSuite(), fixtureSuite({ echoes: 4, withFailures: true })], impl, seed: 5, expectations: parseExpectations(JSON.stringify({ 'bytes/echo/expected': { expect: 'fail', reason: 'known mismatch' } })) });
   const { html } = writeReports(dir, run);
   const url = pathToFileURL(html).href;
 
@@ -84,7 +101,7 @@ describe.skipIf(!available())('HTML report in headless Chromium', async () => {
     const hrefs = [...new Set([...dom.matchAll(/href="#([^"]*)"/g)].map((m) => decodeURIComponent(m[1]!.replace(/&amp;/g, '&'))))];
     expect(hrefs.length).toBeGreaterThan(10);
     expect(hrefs.filter((h) => !ids.has(h))).toEqual([]);
-    for (const a of ['suite-bytes', 'suite-fixture', 'test-bytes/echo/differs', 'req-CONF-061', 'failures', 'all-tests']) expect(hrefs).toContain(a);
+    for (const a of ['suite-bytes', 'suite-fixture', 'test-bytes/echo/differs', 'test-bytes/echo/warns', 'test-bytes/echo/expected', 'warnings', 'expected-failures', 'req-CONF-061', 'failures', 'all-tests']) expect(hrefs).toContain(a);
     // Sections: the one with a failure open, and passing rows hidden by nothing yet.
     expect(dom).toMatch(/<details class="suite" id="suite-bytes" open="">/);
     expect(dom).not.toMatch(/<tr class="t [^"]*" hidden/);
@@ -114,5 +131,25 @@ describe.skipIf(!available())('HTML report in headless Chromium', async () => {
     expect(page).toContain('bytes: first difference at byte 21 (expected 32 bytes, got 32)');
     expect(page).toContain('-&gt; fixture.echo {&quot;x&quot;:&quot;001122334455...(32 bytes)...ccddeeff&quot;}');
     expect(page).toContain('<span class="nw">--only bytes/echo/differs</span>');
+  });
+
+  it('CONF-060 CONF-061: a warning test and an expected failure show their exchange (and diff) like a failing test', async () => {
+    expect(run.tests.find((t) => t.id === 'bytes/echo/warns')?.outcome).toBe('warn');
+    expect(run.tests.find((t) => t.id === 'bytes/echo/expected')?.outcome).toBe('xfail');
+    const r = await chromium(['--dump-dom', `${url}#test-bytes/echo/warns`]);
+    expect(consoleLines(r.stderr)).toEqual([]);
+    const block = (id: string): string => {
+      const m = new RegExp(`<div class="failure"><h3 class="[a-z]+" id="test-${id}">[\\s\\S]*?</div>`).exec(r.stdout);
+      expect(m, `no block for ${id}`).not.toBeNull();
+      return m![0];
+    };
+    const warns = block('bytes/echo/warns');
+    expect(warns).toContain('WARN <code>bytes/echo/warns</code>');
+    expect(warns).toContain('the echo of abcd was accepted as it is');
+    expect(warns).toMatch(/<details open="" class="transcript"><summary>exchange with the implementation \(1 call\)<\/summary><pre>-&gt; fixture.echo \{"x":"abcd"\}/);
+    const xfail = block('bytes/echo/expected');
+    expect(xfail).toContain('Expected to fail: known mismatch');
+    expect(xfail).toContain('first difference at byte 1 (expected 2 bytes, got 2)');
+    expect(xfail).toMatch(/-&gt; fixture.echo \{"x":"beef"\}/);
   });
 });
