@@ -34,3 +34,5 @@ export {
 export { SlotKekRing, type KekSlotBackend, type SlotRingOptions } from './kek/slot-ring.js';
 export { openPkcs11KekRing, pkcs11Backend, type Pkcs11KekRingOptions } from './kek/pkcs11.js';
 export { openTpmKekRing, tpmBackend, type TpmKekRingOptions } from './kek/tpm.js';
+export { AzureKeyVaultKek, mapAzureError, AZURE_VERSION_TAG, type AzureKeyVaultKekOptions, type AzureWrapAlgorithm, type AzureTokenCredential } from './kek/azure-key-vault.js';
+export { GcpKmsKek, mapGcpError, type GcpKmsKekOptions } from './kek/gcp-kms.js';
