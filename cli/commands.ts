@@ -21,6 +21,6 @@ export const commands: CommandEntry[] = [
   { name: 'spec check', summary: 'typecheck, test and simulate the Quint models', load: async () => (await import('./spec.js')).specCheckCommand },
   { name: 'spec extract', summary: 'write spec/requirements.json from spec/*.md', load: async () => (await import('./spec.js')).specExtractCommand },
   { name: 'spec coverage', summary: 'check every MUST is tested or excepted', load: async () => (await import('./spec.js')).specCoverageCommand },
-  { name: 'kms serve', summary: 'run the AWS-KMS-compatible endpoint on 127.0.0.1', load: async () => (await import('./kms.js')).kmsServeCommand },
+  { name: 'kms serve', summary: 'run the AWS KMS (or Azure Key Vault, GCP Cloud KMS) compatible endpoint on 127.0.0.1', load: async () => (await import('./kms.js')).kmsServeCommand },
   { name: 'directory serve', summary: 'run a prekey directory on 127.0.0.1', load: async () => (await import('./directory.js')).directoryServeCommand },
 ];

@@ -25,7 +25,7 @@ export interface KekVersionInfo {
 }
 
 export interface KekProvider {
-  readonly kind: 'local' | 'aws' | 'pkcs11' | 'tpm' | string;
+  readonly kind: 'local' | 'aws' | 'azure' | 'gcp' | 'pkcs11' | 'tpm' | string;
   /** The id stored in envelopes; a provider refuses envelopes carrying another id. */
   readonly kekId: string;
   /**

@@ -232,3 +232,11 @@ it('ENV-062: a missing optional SDK is a typed error naming the package', async 
 // Type-level check that both providers are KekProviders.
 const _providers: ((k: AzureKeyVaultKek | GcpKmsKek) => KekProvider)[] = [(k) => k];
 void _providers;
+
+it('ENV-065 KMS-064: the client and the endpoint compute CRC32C alike (check value 0xE3069283)', async () => {
+  const { crc32c: endpointCrc } = await import('../../harness/services/kms/crc32c.js');
+  expect(crc32c(utf8('123456789'))).toBe(0xe3069283);
+  expect(endpointCrc(utf8('123456789'))).toBe(0xe3069283);
+  const data = new Uint8Array(1000).map((_, i) => (i * 131 + 7) & 0xff);
+  for (let i = 0; i <= data.length; i += 37) expect(endpointCrc(data.subarray(0, i))).toBe(crc32c(data.subarray(0, i)));
+});

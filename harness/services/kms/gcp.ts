@@ -13,7 +13,7 @@
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { crc32c } from '../../../reference/envelope/kek/crc32c.js';
+import { crc32c } from './crc32c.js';
 import type { ScrubbingLogger } from '../../../reference/index.js';
 import { Faults } from './faults.js';
 

@@ -26,8 +26,13 @@ export const AZURE_VERSION_TAG = 'agentsec-kek-version';
 export type AzureWrapAlgorithm = 'RSA-OAEP-256' | 'A256KW';
 
 type Sdk = typeof SdkModule;
-/** @azure/core-auth's TokenCredential, as the SDK's constructors take it. */
-export type AzureTokenCredential = ConstructorParameters<typeof SdkModule.KeyClient>[1];
+/**
+ * The shape of @azure/core-auth's TokenCredential (DefaultAzureCredential and every @azure/identity
+ * credential have it), declared here so the public types do not need the optional SDK installed.
+ */
+export interface AzureTokenCredential {
+  getToken(scopes: string | string[], options?: object): Promise<{ token: string; expiresOnTimestamp: number } | null>;
+}
 type TokenCredential = AzureTokenCredential;
 let sdkLoading: Promise<Sdk> | undefined;
 function loadSdk(): Promise<Sdk> {
