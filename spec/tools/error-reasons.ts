@@ -82,6 +82,8 @@ export const COMPUTED_SITES: Readonly<Record<string, string>> = {
   'reference/device/tpm/rc.ts: KINDS[d.name] ?? \'internal\', d.name': 'the TPM_RC_<name> family',
   'reference/device/pkcs11/token.ts: kind, name === \'CKR_ATTRIBUTE_SENSITIVE\' || name === \'CKR_KEY_UNEXTRACTABLE\' || name === \'CKR_KEY_NOT_WRAPPABLE\' ? \'KEY_NOT_EXTRACTABLE\' : `PKCS11_${name.slice(4)}`': 'the PKCS11_<name> family and KEY_NOT_EXTRACTABLE',
   'reference/envelope/kek/aws-kms.ts: \'state_failure\', `KMS_${name}`': 'the KMS_<exception> family',
+  'reference/envelope/kek/azure-key-vault.ts: \'state_failure\', `KMS_${code}`': 'the KMS_<Key Vault error code> family',
+  'reference/envelope/kek/gcp-kms.ts: \'state_failure\', `KMS_${name}`': 'the KMS_<Cloud KMS status> family',
   'services/directory/client.ts: isErrorKind(e.kind) ? e.kind : \'internal\', typeof e.reason === \'string\' ? e.reason : `HTTP_${res.status}`': "the directory's own error (its reason and kind) or the HTTP_<status> family",
 };
 

@@ -155,7 +155,7 @@ export class AzureKeyVaultKek implements KekProvider {
       for await (const p of this.client.listPropertiesOfKeyVersions(this.keyName, { abortSignal })) out.push(p);
       return out;
     });
-    if (props.length === 0) throw new AgentsecError('state_failure', 'KMS_KeyNotFound', `Key Vault key "${this.keyName}" has no versions`);
+    if (props.length === 0) throw new AgentsecError('state_failure', 'KMS_NO_VERSIONS', `Key Vault key "${this.keyName}" has no versions`);
     const seen = new Map<string, VersionRec>();
     const untagged: SdkModule.KeyProperties[] = [];
     let max = 0;
