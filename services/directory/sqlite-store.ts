@@ -210,6 +210,34 @@ export async function openSqliteStore(path: string | undefined, opts: { driver?:
     }
   };
 
+  const takeOne = (agent: string): TakeResult | undefined => {
+    // @req DIR-003: one statement deletes and returns the bundle under SQLite's write lock.
+    const row = q.take.get(agent);
+    if (row) return { bundle: new Uint8Array(row.bundle), oneTime: true, remaining: Number(q.count.get(agent)!.n) };
+    const a = q.agent.get(agent);
+    return a?.reusable ? { bundle: new Uint8Array(a.reusable), oneTime: false, remaining: 0 } : undefined;
+  };
+  /**
+   * Group commit: the fetches that arrive while one commit is on its way to the disk share the next
+   * transaction, so a burst of concurrent fetches costs one synchronous commit instead of one each.
+   * Each fetch is answered only after the transaction holding it committed.
+   */
+  // @req DIR-026
+  let takes: { agent: string; resolve: (r: TakeResult | undefined) => void; reject: (e: unknown) => void }[] = [];
+  const flushTakes = (): void => {
+    const group = takes;
+    takes = [];
+    let results: (TakeResult | undefined)[];
+    try {
+      results = tx(() => group.map((t) => takeOne(t.agent)));
+    } catch (e) {
+      const err = e instanceof AgentsecError ? e : new AgentsecError('internal', 'STORE_UNAVAILABLE', `SQLite store: ${(e as { code?: string }).code ?? 'error'}`);
+      for (const t of group) t.reject(err);
+      return;
+    }
+    group.forEach((t, i) => t.resolve(results[i]));
+  };
+
   return {
     description: `${path ? `sqlite:${path}` : 'sqlite (in memory)'} via ${driver}`,
     identity: (agent) =>
@@ -235,12 +263,9 @@ export async function openSqliteStore(path: string | undefined, opts: { driver?:
           }),
       ),
     take: (agent) =>
-      guard((): TakeResult | undefined => {
-        // @req DIR-003: one statement deletes and returns the bundle under SQLite's write lock.
-        const row = q.take.get(agent);
-        if (row) return { bundle: new Uint8Array(row.bundle), oneTime: true, remaining: Number(q.count.get(agent)!.n) };
-        const a = q.agent.get(agent);
-        return a?.reusable ? { bundle: new Uint8Array(a.reusable), oneTime: false, remaining: 0 } : undefined;
+      new Promise<TakeResult | undefined>((resolve, reject) => {
+        takes.push({ agent, resolve, reject });
+        if (takes.length === 1) setImmediate(flushTakes);
       }),
     info: (agent) =>
       guard((): AgentInfo | undefined => {
@@ -265,6 +290,8 @@ export async function openSqliteStore(path: string | undefined, opts: { driver?:
       ),
     ack: (recipient, seqs) => guard(() => tx(() => seqs.reduce((n, s) => n + Number(q.ack.run(recipient, s).changes), 0))),
     async close() {
+      // Fetches already accepted are answered from the store before it closes.
+      if (takes.length > 0) flushTakes();
       opened.close();
     },
   };

@@ -1,5 +1,5 @@
 /**
- * Opening a SQLite store while another process holds the file's write lock in rollback-journal mode
+ * The SQLite store's own behaviour. Opening a SQLite store while another process holds the file's write lock in rollback-journal mode
  * (what a second directory process sees while the first creates the file): SQLite refuses the switch
  * to WAL at once, without its busy timeout, and the open must wait for the lock instead of calling
  * the file corrupt.
@@ -11,7 +11,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
+import { getProvider, SessionAgent, toHex } from '../../../reference/index.js';
+import { DEFAULT_LIMITS } from '../limits.js';
+import { verifyBatch } from '../publication.js';
 import { openSqliteStore, sqliteDrivers, type SqliteDriver } from '../sqlite-store.js';
+
+const p = getProvider('node');
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -53,6 +58,27 @@ describe.each(sqliteDrivers())('SQLite store on %s', (driver) => {
     await holder.release();
     const store = await opening;
     expect(await store.info('nobody')).toBeUndefined();
+    await store.close();
+  });
+});
+
+describe.each(sqliteDrivers())('SQLite store on %s: fetches in one burst', (driver) => {
+  it('DIR-003 DIR-026: concurrent takes share commits yet each gets its own bundle, durably, and the reusable one after the last', async () => {
+    const path = join(mkdtempSync(join(tmpdir(), 'agentsec-dir-')), 'dir.sqlite');
+    const store = await openSqliteStore(path, { driver });
+    const bob = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
+    const batch = await verifyBatch(p, { bundles: bob.bundleBatch(20).map(toHex) }, DEFAULT_LIMITS);
+    await store.publish('bob', batch, DEFAULT_LIMITS);
+    // 24 takes issued in one tick: 20 one-time bundles, each once, then the reusable one.
+    const got = await Promise.all(Array.from({ length: 24 }, () => store.take('bob')));
+    const oneTime = got.filter((r) => r?.oneTime).map((r) => toHex(r!.bundle));
+    expect(new Set(oneTime).size).toBe(20);
+    expect(new Set(oneTime)).toEqual(new Set(batch.singleUse.map((b) => toHex(b.bytes))));
+    expect(got.filter((r) => r && !r.oneTime)).toHaveLength(4);
+    // Answered only after commit: another connection to the file sees every one of them gone.
+    const other = await openSqliteStore(path, { driver });
+    expect((await other.info('bob'))!.singleUseRemaining).toBe(0);
+    await other.close();
     await store.close();
   });
 });
