@@ -10,7 +10,7 @@ import { MAX_SKIP, MAX_SKIPPED_KEYS } from '../session/limits.js';
 import { configError, deepFreeze, parseObject, type ObjectSpec } from './schema.js';
 
 export type KeyStorage = 'software' | 'tpm' | 'pkcs11';
-export type KmsProvider = 'local' | 'aws' | 'pkcs11' | 'tpm';
+export type KmsProvider = 'local' | 'aws' | 'azure' | 'gcp' | 'pkcs11' | 'tpm';
 
 export interface Pkcs11Settings {
   /** Path of the PKCS#11 module (e.g. /usr/lib/softhsm/libsofthsm2.so). */
@@ -56,6 +56,10 @@ export interface SecurityConfig {
     readonly kms: {
       readonly local?: { readonly ringFile: string };
       readonly aws?: { readonly region: string; readonly keyId: string; readonly endpoint?: string };
+      /** Azure Key Vault: credentials come from @azure/identity, never from this file. */
+      readonly azure?: { readonly vaultUrl: string; readonly keyName: string; readonly algorithm?: 'RSA-OAEP-256' | 'A256KW'; readonly caFile?: string };
+      /** GCP Cloud KMS: credentials come from Application Default Credentials, never from this file. */
+      readonly gcp?: { readonly keyName: string; readonly apiEndpoint?: string; readonly port?: number; readonly protocol?: 'https' | 'http' };
       readonly pkcs11?: Pkcs11Settings;
       readonly tpm?: TpmSettings;
     };
@@ -79,6 +83,8 @@ const decode = (fix: string): { kind: ErrorKind; fix: string } => ({ kind: 'deco
 const PATH = { type: 'string', pattern: /^[^\0]{1,4096}$/, what: 'a non-empty path' } as const;
 const LABEL = { type: 'string', pattern: /^[^\0]{1,32}$/, what: 'a label of 1 to 32 characters' } as const;
 const ENV_NAME = { type: 'string', pattern: /^[A-Z_][A-Z0-9_]{0,127}$/, what: 'the name of an environment variable (A-Z, 0-9, _)' } as const;
+const AZURE_CREDENTIALS = 'credentials never go in this file; use @azure/identity (DefaultAzureCredential)';
+const GCP_CREDENTIALS = 'credentials never go in this file; use Application Default Credentials';
 const NO_SECRETS = { pin: 'never put a PIN in the configuration; name the environment variable holding it in pinEnv', userPin: 'name the environment variable holding the PIN in pinEnv' };
 
 const PKCS11: ObjectSpec = {
@@ -151,8 +157,12 @@ export const SECURITY_CONFIG_SCHEMA: ObjectSpec = {
         dekSize: { type: 'int', min: 256, max: 256, must: '256 (a 256-bit DEK)' },
         kmsProvider: {
           type: 'enum',
-          values: ['local', 'aws', 'pkcs11', 'tpm'],
-          refuse: { 'aws-kms': decode("write 'aws' (and its settings in storage.kms.aws)"), azure: decode('Azure Key Vault is not supported; use aws, pkcs11, tpm or local'), gcp: decode('GCP Cloud KMS is not supported; use aws, pkcs11, tpm or local') },
+          values: ['local', 'aws', 'azure', 'gcp', 'pkcs11', 'tpm'],
+          refuse: {
+            'aws-kms': decode("write 'aws' (and its settings in storage.kms.aws)"),
+            'azure-key-vault': decode("write 'azure' (and its settings in storage.kms.azure)"),
+            'gcp-kms': decode("write 'gcp' (and its settings in storage.kms.gcp)"),
+          },
         },
         kms: {
           type: 'object',
@@ -167,6 +177,30 @@ export const SECURITY_CONFIG_SCHEMA: ObjectSpec = {
                 endpoint: { type: 'string', pattern: /^(https:\/\/[^\s]+|http:\/\/(127\.0\.0\.1|\[::1\]|localhost)(:\d{1,5})?(\/[^\s]*)?)$/, what: 'an https:// URL, or http:// on loopback (127.0.0.1, [::1], localhost) for an emulator', optional: true },
               },
               keyHints: { secretAccessKey: 'credentials never go in this file; use the AWS SDK credential chain', accessKeyId: 'credentials never go in this file; use the AWS SDK credential chain' },
+            },
+            azure: {
+              type: 'object',
+              optional: true,
+              fields: {
+                // @req CONFIG-030
+                vaultUrl: { type: 'string', pattern: /^https:\/\/[^\s/]+\/?$/, what: 'the https:// URL of the vault (https://NAME.vault.azure.net), with no path' },
+                keyName: { type: 'string', pattern: /^[0-9a-zA-Z-]{1,127}$/, what: 'a Key Vault key name (1 to 127 letters, digits or dashes)' },
+                algorithm: { type: 'enum', values: ['RSA-OAEP-256', 'A256KW'], optional: true },
+                caFile: { ...PATH, optional: true },
+              },
+              keyHints: { clientSecret: AZURE_CREDENTIALS, clientId: AZURE_CREDENTIALS, tenantId: AZURE_CREDENTIALS, token: AZURE_CREDENTIALS, accessToken: AZURE_CREDENTIALS },
+            },
+            gcp: {
+              type: 'object',
+              optional: true,
+              fields: {
+                // @req CONFIG-031
+                keyName: { type: 'string', pattern: /^projects\/[^/\s]+\/locations\/[^/\s]+\/keyRings\/[a-zA-Z0-9_-]{1,63}\/cryptoKeys\/[a-zA-Z0-9_-]{1,63}$/, what: 'a crypto key name projects/P/locations/L/keyRings/R/cryptoKeys/K' },
+                apiEndpoint: { type: 'string', pattern: /^[A-Za-z0-9.-]{1,253}$|^\[::1\]$/, what: 'a host name (cloudkms.googleapis.com, a private endpoint, or 127.0.0.1 for an emulator)', optional: true },
+                port: { type: 'int', min: 1, max: 65535, what: 'a TCP port', optional: true },
+                protocol: { type: 'enum', values: ['https', 'http'], optional: true },
+              },
+              keyHints: { credentials: GCP_CREDENTIALS, privateKey: GCP_CREDENTIALS, private_key: GCP_CREDENTIALS, accessToken: GCP_CREDENTIALS, keyFile: GCP_CREDENTIALS },
             },
             pkcs11: PKCS11,
             tpm: TPM,
@@ -228,8 +262,13 @@ function checkCrossFieldRules(c: SecurityConfig): void {
   if (c.identity.keyStorage === 'pkcs11' && !c.identity.pkcs11) throw configError('decode_failure', 'CONFIG_MISSING', "identity.pkcs11 is required when identity.keyStorage is 'pkcs11' (set module, tokenLabel, pinEnv)");
   // @req CONFIG-011: the selected KMS provider's settings are present.
   const p = c.storage.kmsProvider;
-  const fields: Record<KmsProvider, string> = { local: 'ringFile', aws: 'region, keyId', pkcs11: 'module, tokenLabel, pinEnv, keyLabel', tpm: 'device' };
+  const fields: Record<KmsProvider, string> = { local: 'ringFile', aws: 'region, keyId', azure: 'vaultUrl, keyName', gcp: 'keyName', pkcs11: 'module, tokenLabel, pinEnv, keyLabel', tpm: 'device' };
   if (!c.storage.kms[p]) throw configError('decode_failure', 'CONFIG_MISSING', `storage.kms.${p} is required when storage.kmsProvider is '${p}' (set ${fields[p]})`);
+  // @req CONFIG-031: plain http only to an emulator on loopback.
+  const g = c.storage.kms.gcp;
+  if (g?.protocol === 'http' && !['127.0.0.1', '[::1]', '::1', 'localhost'].includes(g.apiEndpoint ?? '')) {
+    throw configError('decode_failure', 'CONFIG_VALUE', "storage.kms.gcp.protocol 'http' is allowed only with a loopback apiEndpoint (127.0.0.1, [::1], localhost); use https");
+  }
   if (p === 'pkcs11' && !c.storage.kms.pkcs11?.keyLabel) throw configError('decode_failure', 'CONFIG_MISSING', 'storage.kms.pkcs11.keyLabel is required (the label of the KEK object on the token)');
   // @req CONFIG-012: room for a maximal skip in the old chain plus one in the new chain.
   if (c.session.maxSkippedKeys < 2 * c.session.maxSkip) {

@@ -136,7 +136,31 @@ describe('SecurityConfig refusals name the field and the fix', () => {
     expect(refusal(section('storage', { kmsProvider: 'pkcs11', kms: { pkcs11: { module: '/m.so', tokenLabel: 't', pinEnv: 'PIN' } } }))[1]).toMatch(/^storage\.kms\.pkcs11\.keyLabel is required/);
     expect(parseSecurityConfig(section('storage', { kmsProvider: 'pkcs11', kms: { pkcs11: { module: '/m.so', tokenLabel: 't', pinEnv: 'PIN', keyLabel: 'kek' } } })).storage.kmsProvider).toBe('pkcs11');
     expect(refusal(section('storage', { kmsProvider: 'tpm' }))[1]).toMatch(/^storage\.kms\.tpm is required .*set device/);
-    expect(refusal(section('storage', { kmsProvider: 'gcp' }))[1]).toMatch(/not supported/);
+    expect(refusal(section('storage', { kmsProvider: 'gcp' }))[1]).toMatch(/^storage\.kms\.gcp is required when storage\.kmsProvider is 'gcp' \(set keyName\)/);
+    expect(refusal(section('storage', { kmsProvider: 'azure' }))[1]).toMatch(/^storage\.kms\.azure is required when storage\.kmsProvider is 'azure' \(set vaultUrl, keyName\)/);
+  });
+
+  it('CONFIG-030: Azure Key Vault settings: an https vault URL, a key name, an algorithm; no credentials', () => {
+    const azure = { vaultUrl: 'https://agents.vault.azure.net', keyName: 'agentsec-kek' };
+    const c = parseSecurityConfig(section('storage', { kmsProvider: 'azure', kms: { azure: { ...azure, algorithm: 'A256KW', caFile: '/etc/agentsec/vault-ca.pem' } } }));
+    expect(c.storage.kmsProvider).toBe('azure');
+    expect(c.storage.kms.azure).toEqual({ ...azure, algorithm: 'A256KW', caFile: '/etc/agentsec/vault-ca.pem' });
+    expect(refusal(section('storage', { kmsProvider: 'azure', kms: { azure: { ...azure, vaultUrl: 'http://agents.vault.azure.net' } } }))[1]).toMatch(/^storage\.kms\.azure\.vaultUrl must be the https:\/\/ URL of the vault/);
+    expect(refusal(section('storage', { kmsProvider: 'azure', kms: { azure: { ...azure, keyName: 'bad name' } } }))[1]).toMatch(/^storage\.kms\.azure\.keyName must be a Key Vault key name/);
+    expect(refusal(section('storage', { kmsProvider: 'azure', kms: { azure: { ...azure, algorithm: 'RSA1_5' } } }))[1]).toMatch(/^storage\.kms\.azure\.algorithm must be one of 'RSA-OAEP-256', 'A256KW'/);
+    expect(refusal(section('storage', { kmsProvider: 'azure', kms: { azure: { ...azure, clientSecret: 'x' } } }))[1]).toMatch(/credentials never go in this file; use @azure\/identity/);
+    expect(refusal(section('storage', { kmsProvider: 'azure-key-vault' }))[1]).toMatch(/^storage\.kmsProvider 'azure-key-vault' is refused: write 'azure'/);
+  });
+
+  it('CONFIG-031: GCP Cloud KMS settings: a crypto key name, an optional endpoint; plain http only on loopback; no credentials', () => {
+    const keyName = 'projects/p1/locations/global/keyRings/agents/cryptoKeys/kek';
+    expect(parseSecurityConfig(section('storage', { kmsProvider: 'gcp', kms: { gcp: { keyName } } })).storage.kms.gcp).toEqual({ keyName });
+    const local = { keyName, apiEndpoint: '127.0.0.1', port: 8085, protocol: 'http' };
+    expect(parseSecurityConfig(section('storage', { kmsProvider: 'gcp', kms: { gcp: local } })).storage.kms.gcp).toEqual(local);
+    expect(refusal(section('storage', { kmsProvider: 'gcp', kms: { gcp: { ...local, apiEndpoint: 'kms.example.com' } } }))).toEqual(['decode_failure', "storage.kms.gcp.protocol 'http' is allowed only with a loopback apiEndpoint (127.0.0.1, [::1], localhost); use https"]);
+    expect(refusal(section('storage', { kmsProvider: 'gcp', kms: { gcp: { keyName: 'projects/p1/keyRings/r/cryptoKeys/k' } } }))[1]).toMatch(/^storage\.kms\.gcp\.keyName must be a crypto key name/);
+    expect(refusal(section('storage', { kmsProvider: 'gcp', kms: { gcp: { keyName, port: 70000 } } }))[1]).toMatch(/^storage\.kms\.gcp\.port must be/);
+    expect(refusal(section('storage', { kmsProvider: 'gcp', kms: { gcp: { keyName, privateKey: 'x' } } }))[1]).toMatch(/credentials never go in this file; use Application Default Credentials/);
   });
 
   it('CONFIG-012: session limits: maxSkip 1..100000, maxSkippedKeys at least twice maxSkip', () => {
