@@ -21,10 +21,20 @@ function typeName(v: unknown): string {
   return typeof v;
 }
 
+/**
+ * A plain Uint8Array of `len` bytes the caller overwrites completely. Large ones skip the zero fill
+ * (Buffer.allocUnsafeSlow: own memory, never Node's shared pool), which costs as much as the copy.
+ */
+export function uninitializedBytes(len: number): Uint8Array {
+  if (len < 65536) return new Uint8Array(len);
+  const b = Buffer.allocUnsafeSlow(len);
+  return new Uint8Array(b.buffer, b.byteOffset, len);
+}
+
 export function concatBytes(...parts: Uint8Array[]): Uint8Array {
   let len = 0;
   for (const p of parts) len += p.length;
-  const out = new Uint8Array(len);
+  const out = uninitializedBytes(len);
   let off = 0;
   for (const p of parts) {
     out.set(p, off);

@@ -20,9 +20,10 @@ import {
   sign as nodeSign,
   verify as nodeVerify,
   randomBytes as nodeRandomBytes,
+  randomFillSync,
   type KeyObject,
 } from 'node:crypto';
-import { abytes } from '../bytes.js';
+import { abytes, uninitializedBytes } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
 import { isKemSecretKeyHandle, ownKemMaterial, wrapKemSecretKey, ownMaterial, isPrivateKeyHandle, privateKeyBytesForPersistence, wrapPrivateKey, type PrivateKeyHandle, type PrivateKeyInput } from './keys.js';
 import { createNobleProvider } from './noble.js';
@@ -193,7 +194,7 @@ function nodeAead(name: AeadName): Aead {
       const body = c.update(plaintext);
       const fin = c.final();
       const tag = c.getAuthTag();
-      const out = new Uint8Array(body.length + fin.length + 16);
+      const out = uninitializedBytes(body.length + fin.length + 16);
       out.set(body, 0);
       out.set(fin, body.length);
       out.set(tag, body.length + fin.length);
@@ -212,6 +213,9 @@ function nodeAead(name: AeadName): Aead {
         d.setAAD(ad, { plaintextLength: bodyLen });
         const body = d.update(ciphertext.subarray(0, bodyLen));
         const fin = d.final();
+        // Released only now, after final() verified the tag. A body with its own memory (large
+        // outputs; small ones share Node's pool) is handed out as is, without a copy.
+        if (fin.length === 0 && body.byteOffset === 0 && body.buffer.byteLength === body.length) return new Uint8Array(body.buffer, 0, body.length);
         const out = new Uint8Array(body.length + fin.length);
         out.set(body, 0);
         out.set(fin, body.length);
@@ -364,8 +368,29 @@ const NATIVE_KEM = probeNativeKem();
 /** Whether ML-KEM runs on node:crypto in this process (else it is served by noble). */
 export const nodeHasNativeMlKem: boolean = NATIVE_KEM !== undefined;
 
+/**
+ * The default randomness: small draws (keys, nonces, salts) are copied out of a pool filled by
+ * randomFillSync, one OS-level call per 4 KiB instead of one per draw; each byte is handed out
+ * once and wiped from the pool as it is taken.
+ */
+function pooledRandom(): (n: number) => Uint8Array {
+  const pool = new Uint8Array(4096);
+  let used = pool.length;
+  return (n) => {
+    if (n > 256) return u8(nodeRandomBytes(n));
+    if (used + n > pool.length) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    const out = pool.slice(used, used + n);
+    pool.fill(0, used, used + n);
+    used += n;
+    return out;
+  };
+}
+
 /** Builds the node provider; `random` is the randomness source (a test seam swaps it, see deterministic.ts). */
-export function createNodeProvider(random: (n: number) => Uint8Array = (n) => u8(nodeRandomBytes(n)), name = 'node'): CryptoProvider {
+export function createNodeProvider(random: (n: number) => Uint8Array = pooledRandom(), name = 'node'): CryptoProvider {
   const noble = createNobleProvider(random, `${name}/noble`);
   const publicKeys = new PublicKeyCache(1024);
   const aeads = new Map<AeadName, Aead>();
@@ -469,7 +494,9 @@ export function createNodeProvider(random: (n: number) => Uint8Array = (n) => u8
       abytes(ikm, 'ikm');
       abytes(salt, 'salt');
       abytes(info, 'info');
-      if (info.length > 1024) return hkdfViaHmac(alg, hashLen, ikm, salt, info, length);
+      // hkdfSync has a large fixed cost (about 4 HMACs here): short outputs, the protocols' case, go
+      // through HMAC; hkdfSync also refuses info longer than 1024 bytes.
+      if (info.length > 1024 || length <= 4 * hashLen) return hkdfViaHmac(alg, hashLen, ikm, salt, info, length);
       return u8(hkdfSync(alg, ikm, salt, info, length));
     },
     randomBytes(n) {

@@ -16,6 +16,7 @@ import {
   SUITE_AES256GCM_HKDF_SHA256,
   canonicalContext,
   decodeEnvelope,
+  decodeEnvelopeView,
   encodeEnvelope,
   payloadAad,
   type EncryptionContext,
@@ -129,7 +130,8 @@ export function open(kek: KekProvider, envelope: Uint8Array, context: Encryption
 
 async function openUntraced(kek: KekProvider, envelope: Uint8Array, context: EncryptionContext, opts?: EnvelopeOptions): Promise<Uint8Array> {
   const c = crypto(opts);
-  const e = decodeEnvelope(envelope);
+  // Read-only use: views, not copies (a 1 MiB payload is not copied before it is opened).
+  const e = decodeEnvelopeView(envelope);
   // @req ENV-014
   if (e.kekId !== kek.kekId) throw wrongKekError(kek.kekId, e.kekId);
   const canon = canonicalContext(context);

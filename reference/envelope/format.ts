@@ -81,8 +81,10 @@ function compareBytes(a: Uint8Array, b: Uint8Array): number {
  * left out so a rewrap leaves the payload bytes untouched; they are authenticated by the KEK
  * provider's wrap instead (ENV-007), and a wrong data key fails the commitment.
  */
+const PAYLOAD_AAD_LABEL = utf8('agentsec/envelope/v1 payload');
+
 export function payloadAad(e: Pick<Envelope, 'version' | 'suite' | 'contextDigest' | 'salt' | 'commitment' | 'nonce'>, canonicalCtx: Uint8Array): Uint8Array {
-  return concatBytes(utf8('agentsec/envelope/v1 payload'), new Uint8Array([e.version, e.suite]), e.contextDigest, e.salt, e.commitment, e.nonce, canonicalCtx);
+  return concatBytes(PAYLOAD_AAD_LABEL, new Uint8Array([e.version, e.suite]), e.contextDigest, e.salt, e.commitment, e.nonce, canonicalCtx);
 }
 
 export function encodeEnvelope(e: Envelope): Uint8Array {
@@ -105,7 +107,8 @@ export function encodeEnvelope(e: Envelope): Uint8Array {
 }
 
 /** Parses the record; every field is bounds-checked, so truncation is a decode_failure, never a crash. */
-export function decodeEnvelope(bytes: Uint8Array): Envelope {
+/** Like decodeEnvelope, but the byte fields are views into `bytes` (for a caller that only reads them). */
+export function decodeEnvelopeView(bytes: Uint8Array): Envelope {
   if (!(bytes instanceof Uint8Array)) throw decodeErr('NOT_BYTES', '"envelope" expected bytes');
   if (bytes.length < 1) throw decodeErr('ENV_TRUNCATED', 'envelope is empty');
   const version = bytes[0]!;
@@ -143,16 +146,10 @@ export function decodeEnvelope(bytes: Uint8Array): Envelope {
   const nonce = take(NONCE_LENGTH, 'nonce');
   const payload = bytes.subarray(off);
   if (payload.length < TAG_LENGTH) throw decodeErr('ENV_TRUNCATED', `envelope payload shorter than the ${TAG_LENGTH}-byte tag`);
-  return {
-    version,
-    suite,
-    kekId,
-    contextDigest: contextDigest.slice(),
-    kekVersion,
-    wrapped: wrapped.slice(),
-    salt: salt.slice(),
-    commitment: commitment.slice(),
-    nonce: nonce.slice(),
-    payload: payload.slice(),
-  };
+  return { version, suite, kekId, contextDigest, kekVersion, wrapped, salt, commitment, nonce, payload };
+}
+
+export function decodeEnvelope(bytes: Uint8Array): Envelope {
+  const e = decodeEnvelopeView(bytes);
+  return { ...e, contextDigest: e.contextDigest.slice(), wrapped: e.wrapped.slice(), salt: e.salt.slice(), commitment: e.commitment.slice(), nonce: e.nonce.slice(), payload: e.payload.slice() };
 }
