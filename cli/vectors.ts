@@ -5,7 +5,7 @@
  * files (cacophony format or the project's extension) against the reference in process, or against
  * an implementation through agentsec-adapter/1 (--impl).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { getProvider, type ProviderName } from '../reference/index.js';
 import { REPO_ROOT, sharedVectorsDir } from '../vectors/external.js';
@@ -21,6 +21,7 @@ import { SESSION_VECTOR_SCHEMA } from '../vectors/session/schema.js';
 import { startProcessAdapter } from '../harness/adapters/process.js';
 import { startReferenceAdapter } from '../harness/adapters/in-process.js';
 import { verifySessionFile, vectorFormat } from './vectors-session.js';
+import { verifyEnvelopeFile } from './vectors-envelope.js';
 import type { Adapter } from '../harness/conform/types.js';
 import { claims } from '../harness/suites/noise.js';
 import { EXIT_FAILURES, EXIT_OK, parseFlags, UsageError, type Command } from './command.js';
@@ -121,7 +122,9 @@ export const vectorsVerifyCommand: Command = {
 Runs Noise vector files (cacophony format, or this project's extension of it) and checks every
 message byte for byte and the handshake hashes. Session known-answer files (agentsec-x3dh.json,
 format agentsec-session-vectors/1) run the session suite's known-answer tests (needs
-session.fixed_randomness through --impl). Envelope files are not run here yet. Default PATHs: vectors/noise/${VECTOR_FILE} and,
+session.fixed_randomness through --impl). Envelope known-answer files (agentsec-envelope.json, format
+agentsec-envelope-vectors/1) are opened, refused and sealed again with each vector's KEK and
+randomness by the reference in process (through --impl they count as unsupported). Default PATHs: vectors/noise/${VECTOR_FILE} and,
 when present, vectors/third_party/noise/cacophony.txt.
   --impl "<cmd>"   an implementation speaking agentsec-adapter/1 (needs fixed_ephemeral);
                    default: the reference in process
@@ -159,9 +162,15 @@ Exit 0 when nothing failed, 1 otherwise, 2 on bad usage.`,
     try {
       for (const path of paths) {
         const format = vectorFormat(path);
-        if (format === ENVELOPE_FORMAT) throw new UsageError(`${path}: envelope vectors are checked by the reference's own tests (vectors/envelope); vectors verify does not run them yet`);
         let c;
-        if (format === SESSION_FORMAT) {
+        if (format === ENVELOPE_FORMAT) {
+          if (adapter) {
+            // The contract has no method yet that loads a given KEK and seal randomness into an adapter.
+            const n = (JSON.parse(readFileSync(path, 'utf8')) as { tests: unknown[] }).tests.length;
+            c = { pass: 0, fail: 0, unsupported: n, failures: [] };
+            process.stdout.write(`${path}: envelope known answers need a KEK and seal randomness of the vector's, which no adapter method loads yet: checked against the reference only (run without --impl)\n`);
+          } else c = await verifyEnvelopeFile(path, getProvider(provider as ProviderName));
+        } else if (format === SESSION_FORMAT) {
           const iut = adapter ?? (sessionIut ??= await startReferenceAdapter({ provider: getProvider(provider as ProviderName) }));
           c = await verifySessionFile(path, iut);
         } else c = await verifyFile(path, parties, applies);
