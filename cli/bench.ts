@@ -1,12 +1,13 @@
 import { writeFileSync } from 'node:fs';
 import { formatEnvironment, formatGroup, formatMarkdown, formatSummary } from '../bench/report.js';
+import { formatSvg } from '../bench/svg.js';
 import { DEFAULT_OPTIONS, loadSuites, runBench, selectCases } from '../bench/run.js';
 import { SUITES } from '../bench/suites.js';
 import { environment } from '../bench/environment.js';
 import { DEFAULT_DIRECTORY_BENCH, formatDirectoryBench, runDirectoryBench } from '../bench/directory.js';
 import { EXIT_FAILURES, EXIT_OK, EXIT_USAGE, UsageError, parseFlags, type Command } from './command.js';
 
-const USAGE = `Usage: agentsec bench [--filter RE] [--json FILE] [--markdown FILE] [--time MS] [--rounds N] [--clock wall|cpu] [--list]
+const USAGE = `Usage: agentsec bench [--filter RE] [--json FILE] [--markdown FILE] [--svg FILE] [--time MS] [--rounds N] [--clock wall|cpu] [--list]
        agentsec bench --directory [--stored N] [--json FILE]
 
 Benchmarks the hot paths (crypto primitives per provider, Noise, Double Ratchet, X3DH/PQXDH,
@@ -17,6 +18,7 @@ Every case is checked for correctness before it is timed; a failed check exits 1
   --filter RE        run only cases whose "group/name" matches the regular expression RE
   --json FILE        also write the machine-readable result (schema: bench/README.md)
   --markdown FILE    also write the tables as Markdown (as in bench/README.md)
+  --svg FILE         also draw each group's ratios to its fastest case as a bar chart (SVG)
   --time MS          time budget per case in milliseconds (default ${DEFAULT_OPTIONS.timeMs}; a full run takes ~2 minutes)
   --rounds N         split each case's time into N interleaved rounds (default ${DEFAULT_OPTIONS.rounds}; 1 when --time < 300)
   --clock wall|cpu   what a sample measures: elapsed time (default) or this process's CPU time
@@ -32,7 +34,7 @@ export const benchCommand: Command = {
   summary: 'benchmark hot paths against peers',
   usage: USAGE,
   async run(args) {
-    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'time', 'rounds', 'clock', 'stored'], booleans: ['list', 'directory'] });
+    const { flags, positionals } = parseFlags(args, { strings: ['filter', 'json', 'markdown', 'svg', 'time', 'rounds', 'clock', 'stored'], booleans: ['list', 'directory'] });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}" (see --help)`);
     if (flags.directory === true) {
       const stored = flags.stored === undefined ? DEFAULT_DIRECTORY_BENCH.stored : Number(flags.stored);
@@ -75,6 +77,7 @@ export const benchCommand: Command = {
     }
     const jsonFile = typeof flags.json === 'string' ? flags.json : undefined;
     const markdownFile = typeof flags.markdown === 'string' ? flags.markdown : undefined;
+    const svgFile = typeof flags.svg === 'string' ? flags.svg : undefined;
     process.stdout.write(`${formatEnvironment(environment())}\n\n`);
     const report = await runBench(suite, {
       ...DEFAULT_OPTIONS,
@@ -92,6 +95,7 @@ export const benchCommand: Command = {
     for (const [flag, file, text] of [
       ['--json', jsonFile, () => `${JSON.stringify(report, null, 2)}\n`],
       ['--markdown', markdownFile, () => formatMarkdown(report)],
+      ['--svg', svgFile, () => formatSvg(report)],
     ] as const) {
       if (!file) continue;
       try {

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { REPO_ROOT } from '../../vectors/external.js';
 import { VerificationError, type BenchCase, type Suite } from '../case.js';
 import { formatGroup, formatMarkdown } from '../report.js';
+import { formatSvg } from '../svg.js';
 import { REPORT_SCHEMA, runBench, selectCases, type BenchReport } from '../run.js';
 
 const run = promisify(execFile);
@@ -36,7 +37,8 @@ function expectPositive(x: unknown): void {
 describe('agentsec bench (CLI)', () => {
   it('runs one filtered group, verifies every case before timing, and writes the documented JSON', async () => {
     const file = join(dir, 'aead.json');
-    const r = await cli(['--filter', '^aead-seal-open-64B/', '--time', '10', '--json', file]);
+    const svgFile = join(dir, 'run.svg');
+    const r = await cli(['--filter', '^aead-seal-open-64B/', '--time', '10', '--json', file, '--svg', svgFile]);
     expect(r.stderr).not.toMatch(/FAILED/);
     expect(r.code).toBe(0);
     const report = JSON.parse(readFileSync(file, 'utf8')) as BenchReport;
@@ -50,6 +52,8 @@ describe('agentsec bench (CLI)', () => {
     expect(report.groups.map((g) => g.id)).toEqual(['aead-seal-open-64B']);
     const g = report.groups[0]!;
     expect(g.bytes).toBe(64);
+    // --svg: one bar per case of the group, drawn from the same run.
+    expect(readFileSync(svgFile, 'utf8').match(/data-case="aead-seal-open-64B\//g)).toHaveLength(g.cases.length);
     // Both providers and the direct peers are in the same group, so ratios compare within one run.
     const names = g.cases.map((c) => c.name);
     expect(names).toEqual(expect.arrayContaining(['provider:noble AES-256-GCM', 'provider:noble ChaCha20-Poly1305', 'node:crypto aes-256-gcm', '@noble/ciphers chacha20poly1305']));
@@ -163,5 +167,24 @@ describe('bench runner', () => {
     expect(report.groups.map((g) => g.id)).toEqual(['g']);
     expect(report.groups[0]!.cases[0]!.ratioToBest).toBe(1);
     expect(formatMarkdown(report)).toContain('| a |');
+  });
+
+  it('--svg draws one bar per timed case, as long as its ratio to the group\'s best, and lists failed cases without a bar', async () => {
+    const bad: BenchCase = { ...good('c'), verify: () => { throw new VerificationError('wrong <answer>'); } };
+    const report = await runBench({ cases: [good('a'), good('b'), bad], groups: [], unavailable: [] }, opts);
+    const svg = formatSvg(report);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    const bars = [...svg.matchAll(/<rect x="(\d+)" y="\d+" width="(\d+)" height="\d+" fill="[^"]+" data-case="([^"]+)" data-ratio="([\d.]+)"\/>/g)];
+    expect(bars.map((m) => m[3])).toEqual(['g/a', 'g/b']);
+    const cases = report.groups[0]!.cases;
+    for (const m of bars) {
+      const c = cases.find((x) => x.id === m[3])!;
+      expect(Number(m[4])).toBeCloseTo(c.ratioToBest!, 3);
+      expect(Number(m[2])).toBe(Math.max(1, Math.round(c.ratioToBest! * 360)));
+    }
+    expect(Math.max(...bars.map((m) => Number(m[2])))).toBe(360);
+    expect(svg).toContain('>c</text>');
+    expect(svg).toContain('FAILED');
+    expect(svg).not.toContain('<answer>');
   });
 });
