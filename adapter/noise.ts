@@ -21,6 +21,7 @@ import {
   KEM_ALG_NAMES,
   NOISE_HASH_NAMES,
   parseProtocolName,
+  REPLAY_WINDOW,
   toHex,
   type NoiseChannel,
 } from '../reference/index.js';
@@ -28,6 +29,7 @@ import { AgentsecError } from '../reference/errors.js';
 import { withFixedNoiseKeysForTestingOnly } from '../reference/noise/fixed-keys.js';
 import type { FixedNoiseKeys } from '../reference/noise/channel.js';
 import type { Area } from './area.js';
+import { explicitNonceMethods } from './noise-explicit.js';
 import { boolParam, hexParam, optHexParam, strParam, u64Param } from './params.js';
 
 const KIND = 'noise';
@@ -79,6 +81,7 @@ export const noiseArea: Area = {
       fixed_ephemeral: true,
       rekey: true,
       set_nonce: true,
+      explicit_nonce: { window: REPLAY_WINDOW },
     },
   }),
   methods: {
@@ -145,5 +148,6 @@ export const noiseArea: Area = {
       ch.setNonce(direction, u64Param(p, 'n'));
       return {};
     },
+    ...explicitNonceMethods,
   },
 };

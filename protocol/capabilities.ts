@@ -17,6 +17,10 @@ export interface Capabilities {
     rekey?: boolean;
     /** `noise.set_nonce` is served (the nonce-limit tests need it). */
     set_nonce?: boolean;
+    /** The `noise.explicit_*` methods are served (explicit-nonce transport), with the width of the receiver's replay window in nonces. */
+    explicit_nonce?: {
+      window: number;
+    };
   };
   /** Asynchronous sessions (`session.*`). */
   session?: {

@@ -42,6 +42,23 @@ export interface MethodParams {
     message: Hex;
     signature: Hex;
   };
+  'noise.explicit_receive': {
+    id: ObjectId;
+    frame: Hex;
+  };
+  'noise.explicit_restore': {
+    record: Hex;
+  };
+  'noise.explicit_send': {
+    id: ObjectId;
+    payload: Hex;
+  };
+  'noise.explicit_start': {
+    id: ObjectId;
+  };
+  'noise.explicit_stored': {
+    id: ObjectId;
+  };
   'noise.new': {
     protocol: string;
     initiator: boolean;
@@ -232,6 +249,21 @@ export interface MethodResults {
   'identity.verify': {
     valid: boolean;
   };
+  'noise.explicit_receive': {
+    payload: Hex;
+  };
+  'noise.explicit_restore': {
+    id: ObjectId;
+  };
+  'noise.explicit_send': {
+    frame: Hex;
+  };
+  'noise.explicit_start': {
+    id: ObjectId;
+  };
+  'noise.explicit_stored': {
+    record: Hex;
+  };
   'noise.new': {
     id: ObjectId;
   };
@@ -310,7 +342,7 @@ export interface MethodResults {
 
 export type Method = keyof MethodParams;
 
-export const METHODS: readonly Method[] = ['envelope.open', 'envelope.rewrap', 'envelope.seal', 'free', 'hello', 'identity.create', 'identity.public', 'identity.sign', 'identity.verify', 'noise.new', 'noise.read', 'noise.rekey', 'noise.set_nonce', 'noise.state', 'noise.write', 'prim.aead_open', 'prim.aead_seal', 'prim.ed25519_verify', 'prim.hkdf', 'prim.hmac', 'prim.mlkem_decaps', 'prim.mlkem_encaps', 'prim.mlkem_keygen', 'prim.x25519', 'session.agent', 'session.bundle', 'session.decrypt', 'session.encrypt', 'session.export', 'session.import', 'session.initiate', 'session.state'];
+export const METHODS: readonly Method[] = ['envelope.open', 'envelope.rewrap', 'envelope.seal', 'free', 'hello', 'identity.create', 'identity.public', 'identity.sign', 'identity.verify', 'noise.explicit_receive', 'noise.explicit_restore', 'noise.explicit_send', 'noise.explicit_start', 'noise.explicit_stored', 'noise.new', 'noise.read', 'noise.rekey', 'noise.set_nonce', 'noise.state', 'noise.write', 'prim.aead_open', 'prim.aead_seal', 'prim.ed25519_verify', 'prim.hkdf', 'prim.hmac', 'prim.mlkem_decaps', 'prim.mlkem_encaps', 'prim.mlkem_keygen', 'prim.x25519', 'session.agent', 'session.bundle', 'session.decrypt', 'session.encrypt', 'session.export', 'session.import', 'session.initiate', 'session.state'];
 
 /** The error object of a refusal. */
 export interface ProtocolError {

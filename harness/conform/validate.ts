@@ -55,6 +55,8 @@ function validateCapabilities(c: unknown): Capabilities {
     for (const f of ['fixed_ephemeral', 'rekey', 'set_nonce'] as const) {
       if (n[f] !== undefined && typeof n[f] !== 'boolean') bad(`hello: capabilities.noise.${f} must be a boolean`);
     }
+    const en = n.explicit_nonce;
+    if (en !== undefined && !(isObject(en) && Number.isSafeInteger(en.window) && (en.window as number) >= 1)) bad('hello: capabilities.noise.explicit_nonce must be {window: integer >= 1}');
     out.noise = n as unknown as NonNullable<Capabilities['noise']>;
   }
   if (c.session !== undefined) {

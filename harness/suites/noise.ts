@@ -19,6 +19,8 @@ import { loadVectorFile, type NoiseVector } from '../../vectors/noise/format.js'
 import { adapterParties, runVector } from '../../vectors/noise/run.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import { AdapterCallError, type Adapter, type Capabilities, type Suite, type TestCase, type TestContext } from '../conform/types.js';
+// A cycle on purpose: the explicit-nonce tests use this file's handshake helpers at run time only.
+import { explicitNonceTests } from './noise-explicit.js';
 
 export const PROJECT_VECTORS = join(REPO_ROOT, 'vectors/noise/agentsec-noise.json');
 const MAX_NONCE = 18446744073709551615n;
@@ -155,7 +157,7 @@ async function forEachProtocol(ctx: TestContext, needs: NegativeNeeds, body: (pr
 }
 
 /** Interactive patterns for transport-phase tests, in preference order. */
-const TRANSPORT_PATTERNS = ['NN', 'XX', 'NK', 'NX', 'XN', 'XK', 'KK', 'KN', 'KX', 'IK', 'IN', 'IX', 'NK1', 'X1K1', 'I1X1'];
+export const TRANSPORT_PATTERNS = ['NN', 'XX', 'NK', 'NX', 'XN', 'XK', 'KK', 'KN', 'KX', 'IK', 'IN', 'IX', 'NK1', 'X1K1', 'I1X1'];
 
 /** One party of a live handshake, on either adapter. */
 class Party {
@@ -193,7 +195,7 @@ interface Setup {
 }
 
 /** Creates both parties with fresh random keys from the test's rng, as the pattern needs them. */
-async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: number; oneWay: boolean }> {
+export async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: number; oneWay: boolean }> {
   const pat = patternShape(s.protocol);
   const pub = (sk: Uint8Array): Uint8Array => x25519.getPublicKey(sk);
   const iS = s.rng.bytes(32);
@@ -224,7 +226,7 @@ async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: number; 
 const eq = (a: Uint8Array, b: Uint8Array): boolean => Buffer.compare(Buffer.from(a), Buffer.from(b)) === 0;
 
 /** Runs handshake messages [from, to) (writer by index parity), checking each payload arrives. */
-async function exchange(i: Party, r: Party, from: number, to: number, payload: (n: number) => Uint8Array): Promise<void> {
+export async function exchange(i: Party, r: Party, from: number, to: number, payload: (n: number) => Uint8Array): Promise<void> {
   for (let n = from; n < to; n++) {
     const [w, rd] = n % 2 === 0 ? [i, r] : [r, i];
     const pl = payload(n);
@@ -657,7 +659,7 @@ export const noiseSuite: Suite = {
         if (!opts.quick || k % 4 === 0) tests.push(vectorTest(`noise/vectors/agentsec/${v.description ?? k}`, v, ['NOISE-051']));
       });
     }
-    tests.push(...interopTests(opts.quick), ...negativeTests());
+    tests.push(...interopTests(opts.quick), ...negativeTests(), ...explicitNonceTests());
     return tests;
   },
 };

@@ -12,6 +12,7 @@ import type { Adapter, Services } from '../../conform/types.js';
 import { ENVELOPE_MUTANTS } from './envelope.js';
 import type { Mutant } from './mutant.js';
 import { NOISE_MUTANTS } from './noise.js';
+import { NOISE_EXPLICIT_MUTANTS } from './noise-explicit.js';
 import { RATCHET_MUTANTS } from './ratchet.js';
 import { RECORD_MUTANTS } from './records.js';
 import { X3DH_MUTANTS } from './x3dh.js';
@@ -19,7 +20,7 @@ import { X3DH_MUTANTS } from './x3dh.js';
 export type { Mutant, MutantArea } from './mutant.js';
 export { mutantDispatcher } from './mutant.js';
 
-export const MUTANTS: readonly Mutant[] = [...NOISE_MUTANTS, ...RATCHET_MUTANTS, ...X3DH_MUTANTS, ...ENVELOPE_MUTANTS, ...RECORD_MUTANTS];
+export const MUTANTS: readonly Mutant[] = [...NOISE_MUTANTS, ...NOISE_EXPLICIT_MUTANTS, ...RATCHET_MUTANTS, ...X3DH_MUTANTS, ...ENVELOPE_MUTANTS, ...RECORD_MUTANTS];
 
 export function mutant(name: string): Mutant {
   const m = MUTANTS.find((x) => x.name === name);
