@@ -125,6 +125,14 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     const refused = await c.raw('noise.read', { id: r, message: tampered });
     expect(refused.error).toMatchObject({ code: -32000, data: { kind: 'auth_failure' } });
     expect(await c.call('noise.read', { id: r, message: m })).toEqual({ payload: 'c0ffee' });
+    // Explicit-nonce transport: the completed channels handed over, a frame, a crash and a restart.
+    const ei = (await c.call('noise.explicit_start', { id: i })).id;
+    const er = (await c.call('noise.explicit_start', { id: r })).id;
+    const frame = (await c.call('noise.explicit_send', { id: ei, payload: '0a' })).frame as string;
+    expect(frame.slice(0, 16)).toBe('0000000000000006');
+    expect(await c.call('noise.explicit_receive', { id: er, frame })).toEqual({ payload: '0a' });
+    const restarted = (await c.call('noise.explicit_restore', { record: (await c.call('noise.explicit_stored', { id: ei })).record })).id;
+    expect(await c.call('noise.explicit_receive', { id: er, frame: (await c.call('noise.explicit_send', { id: restarted, payload: '0b' })).frame })).toEqual({ payload: '0b' });
     expect(await c.call('free', { id: i })).toEqual({});
     const unknown = await c.raw('free', { id: i });
     expect(unknown.error).toMatchObject({ code: -32000, data: { kind: 'state_failure' } });
@@ -324,6 +332,6 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     const served = ['hello', 'free', ...REFERENCE_AREAS.flatMap((a) => Object.keys(a.methods))].sort();
     expect(schemaMethods()).toEqual(served);
     for (const m of served) expect(SCHEMA.$defs).toHaveProperty([`${m}.result`]);
-    expect(served.length).toBe(32);
+    expect(served.length).toBe(37);
   });
 });
