@@ -248,6 +248,9 @@ function hkdfViaHmac(alg: string, hashLen: number, ikm: Uint8Array, salt: Uint8A
   return out;
 }
 
+/** OpenSSL 3.0's KDF fetch is slow; from 3.5 on hkdfSync beats HMAC-based HKDF (bench/README.md). */
+const HKDF_VIA_HMAC = /^3\.[0-4]\./.test(process.versions.openssl ?? '');
+
 // ---- ML-KEM ----------------------------------------------------------------------------------
 
 /** OIDs of ML-KEM-768 / -1024 (NIST CSOR 2.16.840.1.101.3.4.4.{2,3}), DER-encoded. */
@@ -494,9 +497,9 @@ export function createNodeProvider(random: (n: number) => Uint8Array = pooledRan
       abytes(ikm, 'ikm');
       abytes(salt, 'salt');
       abytes(info, 'info');
-      // hkdfSync has a large fixed cost (about 4 HMACs here): short outputs, the protocols' case, go
-      // through HMAC; hkdfSync also refuses info longer than 1024 bytes.
-      if (info.length > 1024 || length <= 4 * hashLen) return hkdfViaHmac(alg, hashLen, ikm, salt, info, length);
+      // hkdfSync refuses info longer than 1024 bytes. On OpenSSL 3.0 (Node 20) it also has a large
+      // fixed cost (about 4 HMACs; bench group hkdf-sha256-64B), so short outputs go through HMAC there.
+      if (info.length > 1024 || (HKDF_VIA_HMAC && length <= 4 * hashLen)) return hkdfViaHmac(alg, hashLen, ikm, salt, info, length);
       return u8(hkdfSync(alg, ikm, salt, info, length));
     },
     randomBytes(n) {
