@@ -37,10 +37,22 @@ const REQ_OF: Record<string, string> = {
   'envelope_lifecycle.openNeedsSealedContext': 'MODEL-034',
   'envelope_lifecycle.rewrapPreservesPayload': 'MODEL-035',
   'envelope_lifecycle.retiredAfterGrace': 'MODEL-036',
+  'x3dh_prekeys.opkConsumedOnce': 'MODEL-070',
+  'x3dh_prekeys.pqConsumedOnce': 'MODEL-070',
+  'x3dh_prekeys.usedKeysDeleted': 'MODEL-071',
+  'x3dh_prekeys.noReplayAccepted': 'MODEL-072',
+  'x3dh_prekeys.acceptedWithinGrace': 'MODEL-073',
+  'x3dh_prekeys.digestsBounded': 'MODEL-074',
+  'x3dh_prekeys.refusalChangesNothing': 'MODEL-075',
+  'x3dh_prekeys.handedOutOnce': 'MODEL-076',
+  'x3dh_prekeys.genuineAccepted': 'MODEL-077',
 };
 
+/** The models are checked in parallel Quint processes: a deadline that only catches a hang on a loaded 2-core machine. */
+const QUINT_DEADLINE = 600_000;
+
 /** The quick subset of the model mutation check run here (the whole catalogue: spec check --mutants). */
-const QUICK_MUTANTS = ['noise-failed-read-continues', 'dr-restart-loses-skipped', 'env-retired-rewraps'];
+const QUICK_MUTANTS = ['noise-failed-read-continues', 'dr-restart-loses-skipped', 'env-retired-rewraps', 'pk-tampered-consumes'];
 
 describe('Quint models (a cheap spec check: full tests, a twentieth of the simulation; the typecheck runs inside quint test)', () => {
   // One run for the three models, in parallel; each `it` reads its model's report.
@@ -56,6 +68,7 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
     ['noise_handshake', 'MODEL-001 MODEL-010 MODEL-011 MODEL-012 MODEL-013 MODEL-014 MODEL-015 MODEL-016 MODEL-017 MODEL-018 MODEL-019 MODEL-060'],
     ['double_ratchet', 'MODEL-001 MODEL-020 MODEL-021 MODEL-022 MODEL-023 MODEL-024 MODEL-025 MODEL-026 MODEL-027'],
     ['envelope_lifecycle', 'MODEL-001 MODEL-030 MODEL-031 MODEL-032 MODEL-033 MODEL-034 MODEL-035 MODEL-036'],
+    ['x3dh_prekeys', 'MODEL-001 MODEL-070 MODEL-071 MODEL-072 MODEL-073 MODEL-074 MODEL-075 MODEL-076 MODEL-077'],
   ] as const) {
     it(`${ids}: ${name} typechecks, its tests pass, its invariants hold in simulation`, async () => {
       const r = await report(name);
@@ -65,7 +78,7 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
       expect(r.simulations).toHaveLength(1);
       expect(r.simulations[0]!.out).toMatch(/No violation found/);
       expect(r.ok).toBe(true);
-    });
+    }, QUINT_DEADLINE);
   }
 
   it('MODEL-002: a violated invariant fails the check and shows the trace', async () => {
@@ -103,7 +116,7 @@ describe('Quint models (a cheap spec check: full tests, a twentieth of the simul
     // A tenth of the budget: these are caught within the first few samples.
     const results = await runMutants(MODELS_DIR, list, 2, 0.1);
     for (const r of results) expect(r.caught, `${r.id}: ${r.sim.out.slice(-400)}`).toBe(true);
-  });
+  }, QUINT_DEADLINE);
 });
 
 describe('trace corpus coverage', () => {

@@ -36,6 +36,12 @@ export const MODELS: readonly ModelSpec[] = [
     samples: 1000,
     steps: 20,
   },
+  {
+    name: 'x3dh_prekeys',
+    invariants: ['opkConsumedOnce', 'pqConsumedOnce', 'usedKeysDeleted', 'noReplayAccepted', 'acceptedWithinGrace', 'digestsBounded', 'refusalChangesNothing', 'handedOutOnce', 'genuineAccepted'],
+    samples: 1000,
+    steps: 20,
+  },
 ];
 
 /** Seeds of `spec check`: every model is simulated once per seed (3 x 1000 samples). */

@@ -4,7 +4,7 @@
  * A pair is witnessed when some step of some committed trace satisfies it; the corpus generator picks
  * traces to witness every pair, and `spec check` fails when one has no witness.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** ITF values as plain data: ints as numbers, maps as Map, sets and tuples as arrays. */
@@ -112,11 +112,39 @@ const ENVELOPE: Pair[] = [
   { name: 'retire/policy_reject: the current version', req: 'MODEL-030', holds: (b, a) => is('retire', 'policy_reject')(a) },
 ];
 
+// ---- x3dh_prekeys ----
+const pmsg = (s: S) => r(l(s.sent)[last(s).msg as number]);
+const pk = (s: S) => r(s.pk);
+const pkDeliver = (outcome: string) => is('deliver', outcome);
+
+const PREKEYS: Pair[] = [
+  { name: 'publish/ok: with a one-time prekey', req: 'MODEL-076', holds: (b, a) => is('publish', 'ok')(a) && (r(l(a.bundles)[last(a).msg as number]).opk as number) >= 0 },
+  { name: 'publish/ok: none left', req: 'MODEL-076', holds: (b, a) => is('publish', 'ok')(a) && (r(l(a.bundles)[last(a).msg as number]).opk as number) < 0 },
+  { name: 'publish-reusable/ok', req: 'MODEL-076', holds: (b, a) => is('publish-reusable', 'ok')(a) },
+  { name: 'deliver/ok: with a one-time prekey', req: 'MODEL-077', holds: (b, a) => pkDeliver('ok')(a) && (pmsg(a).opk as number) >= 0 },
+  { name: 'deliver/ok: without one (replay digest kept)', req: 'MODEL-077', holds: (b, a) => pkDeliver('ok')(a) && (pmsg(a).opk as number) < 0 },
+  { name: 'deliver/ok: under a replaced signed prekey in its grace period', req: 'MODEL-073', holds: (b, a) => pkDeliver('ok')(a) && pmsg(a).spk !== pk(b).spk },
+  { name: 'deliver/ok: through a relay', req: 'MODEL-077', holds: (b, a) => pkDeliver('ok')(a) && last(a).relay === true },
+  { name: 'deliver/duplicate: its session exists', req: 'MODEL-072', holds: (b, a) => pkDeliver('duplicate')(a) && last(a).relay === false && l(b.sessions).includes(last(a).msg as Plain) },
+  { name: 'deliver/duplicate: one-time prekey used', req: 'MODEL-070', holds: (b, a) => pkDeliver('duplicate')(a) && (pmsg(a).opk as number) >= 0 && !l(pk(b).opks).includes(pmsg(a).opk as Plain) && !(last(a).relay === false && l(b.sessions).includes(last(a).msg as Plain)) },
+  { name: 'deliver/duplicate: replay digest (through a relay)', req: 'MODEL-072', holds: (b, a) => pkDeliver('duplicate')(a) && (pmsg(a).opk as number) < 0 && last(a).relay === true },
+  { name: 'deliver/state_failure: signed prekey past its grace period', req: 'MODEL-073', holds: (b, a) => pkDeliver('state_failure')(a) },
+  { name: 'deliver/policy_reject: replay digests full', req: 'MODEL-074', holds: (b, a) => pkDeliver('policy_reject')(a) },
+  { name: 'deliver/auth_failure: tampered', req: 'MODEL-075', holds: (b, a) => pkDeliver('auth_failure')(a) },
+  { name: 'rotate/ok', req: 'MODEL-073', holds: (b, a) => is('rotate', 'ok')(a) },
+  { name: 'prune/ok: drops a replaced signed prekey', req: 'MODEL-073', holds: (b, a) => is('prune', 'ok')(a) && l(pk(a).retired).length < l(pk(b).retired).length },
+  { name: 'replenish/ok', req: 'MODEL-076', holds: (b, a) => is('replenish', 'ok')(a) },
+];
+
 export const REQUIRED_PAIRS: Readonly<Record<string, readonly Pair[]>> = {
   noise_handshake: NOISE,
   double_ratchet: RATCHET,
   envelope_lifecycle: ENVELOPE,
+  x3dh_prekeys: PREKEYS,
 };
+
+/** Models whose traces live in a subfolder of the corpus (replayed against the reference API only). */
+export const CORPUS_SUBDIR: Readonly<Record<string, string>> = { x3dh_prekeys: 'api' };
 
 /** The pairs one trace (raw ITF text) witnesses. */
 export function pairsOf(model: string, text: string): Set<string> {
@@ -141,12 +169,13 @@ export interface CoverageRow {
 
 /** Coverage of the committed corpus: one row per required pair. */
 export function corpusCoverage(traceDir: string): CoverageRow[] {
-  const files = readdirSync(traceDir).filter((f) => f.endsWith('.itf.json')).sort();
   const rows: CoverageRow[] = [];
   for (const [model, pairs] of Object.entries(REQUIRED_PAIRS)) {
+    const dir = join(traceDir, CORPUS_SUBDIR[model] ?? '');
+    const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.itf.json')).sort() : [];
     const seen = new Map<string, string[]>();
     for (const f of files.filter((x) => x.startsWith(`${model}-`))) {
-      for (const name of pairsOf(model, readFileSync(join(traceDir, f), 'utf8'))) seen.set(name, [...(seen.get(name) ?? []), f]);
+      for (const name of pairsOf(model, readFileSync(join(dir, f), 'utf8'))) seen.set(name, [...(seen.get(name) ?? []), f]);
     }
     for (const p of pairs) rows.push({ model, pair: p.name, req: p.req, traces: seen.get(p.name) ?? [] });
   }

@@ -27,6 +27,11 @@ export interface CorpusSpec {
   steps: number;
   sources: CorpusSource[];
   reqs: string[];
+  /**
+   * A subfolder for models whose actions agentsec-adapter/1 does not carry (prekey administration,
+   * a clock): their traces are replayed against the reference API only, not by the trace suite.
+   */
+  dir?: string;
 }
 
 export const CORPUS: readonly CorpusSpec[] = [
@@ -46,6 +51,14 @@ export const CORPUS: readonly CorpusSpec[] = [
     // stepForced: an operator who retires against the procedure (retiring the current version is refused).
     sources: [{ step: 'step', seed: 303, pool: 60 }, { step: 'stepForced', seed: 304, pool: 20 }],
     reqs: ['MODEL-042', 'MODEL-053'],
+  },
+  {
+    model: 'x3dh_prekeys',
+    traces: 10,
+    steps: 25,
+    sources: [{ step: 'stepMbt', seed: 404, pool: 80 }],
+    reqs: ['MODEL-078', 'MODEL-053'],
+    dir: 'api',
   },
 ];
 
@@ -121,11 +134,13 @@ export async function generateCorpus(outDir: string, only?: string): Promise<str
       }
     }
     const chosen = pickCovering(pool, c.traces);
-    for (const old of readdirSync(outDir).filter((f) => f.startsWith(`${c.model}-`) && f.endsWith('.itf.json'))) rmSync(join(outDir, old));
+    const dir = join(outDir, c.dir ?? '');
+    mkdirSync(dir, { recursive: true });
+    for (const old of readdirSync(dir).filter((f) => f.startsWith(`${c.model}-`) && f.endsWith('.itf.json'))) rmSync(join(dir, old));
     chosen.forEach((k, i) => {
       const name = `${c.model}-${String(i).padStart(2, '0')}.itf.json`;
-      writeFileSync(join(outDir, name), normalise(k.raw, c, k.src, k.idx));
-      written.push(name);
+      writeFileSync(join(dir, name), normalise(k.raw, c, k.src, k.idx));
+      written.push(c.dir ? `${c.dir}/${name}` : name);
     });
   }
   return written;
