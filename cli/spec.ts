@@ -10,6 +10,10 @@ import { SpecFormatError } from '../spec/tools/requirements.js';
 import { MODELS, SEEDS, checkModel } from '../spec/tools/quint.js';
 import { loadMutants, MUTANT_BUDGET, runMutants } from '../spec/tools/mutants.js';
 import { corpusCoverage, renderCoverage } from '../spec/tools/trace-coverage.js';
+import { explore, type BfsResult } from '../spec/tools/bfs.js';
+import { ENVELOPE } from '../spec/tools/envelope-bfs.js';
+import { RATCHET } from '../spec/tools/ratchet-bfs.js';
+import { bfs as noiseBfs } from '../spec/tools/noise-bfs.js';
 import { EXIT_FAILURES, EXIT_OK, UsageError, parseFlags, type Command } from './command.js';
 
 /** The project root, where spec/ and the sources are. */
@@ -33,10 +37,30 @@ async function checkMutants(dir: string, only: string[]): Promise<number> {
   return missed.length === 0 ? EXIT_OK : EXIT_FAILURES;
 }
 
+/** The transcribed models and the depth `npm test` searches them to (seconds on a loaded machine). */
+export const BFS_MODELS: readonly { name: string; depth: number; run: (depth: number) => BfsResult }[] = [
+  { name: 'noise_handshake', depth: 9, run: noiseBfs },
+  { name: 'double_ratchet', depth: 7, run: (d) => explore(RATCHET, d) },
+  { name: 'envelope_lifecycle', depth: 6, run: (d) => explore(ENVELOPE, d) },
+];
+
+/** `spec check --bfs`: the bounded exhaustive search of every transcribed model (MODEL-054). */
+function checkBfs(only: string[], depth: number | undefined): number {
+  let bad = 0;
+  for (const m of BFS_MODELS.filter((x) => only.length === 0 || only.includes(x.name))) {
+    const t0 = Date.now();
+    const r = m.run(depth ?? m.depth);
+    process.stdout.write(`${m.name}: depth ${r.depth}, ${r.states} distinct states, ${r.transitions} transitions (new per depth ${r.perDepth.join(',')}), ${r.violations.length === 0 ? 'no violation' : 'VIOLATIONS'} in ${secs(Date.now() - t0)}\n`);
+    for (const v of r.violations) process.stdout.write(`  ${v}\n`);
+    if (r.violations.length > 0) bad++;
+  }
+  return bad === 0 ? EXIT_OK : EXIT_FAILURES;
+}
+
 export const specCheckCommand: Command = {
   name: 'spec check',
   summary: 'typecheck, test and simulate the Quint models',
-  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...] [--mutants]
+  usage: `Usage: agentsec spec check [--seed N] [--quick] [--model NAME ...] [--mutants | --bfs [--depth N]]
 
 For each Quint model in spec/models/: typecheck it, run its \`run\` tests (quint test), then simulate
 it with fixed seeds (${SEEDS.join(', ')}) checking every invariant in every state (quint run
@@ -50,9 +74,13 @@ requirements name are witnessed by the trace corpus (vectors/traces/), and fails
   --mutants      the model mutation check instead: every planted bug of spec/models/mutants/*.json
                  must be caught by its invariant within its budget (default ${MUTANT_BUDGET.samples} samples
                  x ${MUTANT_BUDGET.steps} steps, seed ${MUTANT_BUDGET.seed}); prints the table
+  --bfs          the bounded exhaustive search instead: breadth-first over the TypeScript
+                 transcriptions (${BFS_MODELS.map((m) => `${m.name} to depth ${m.depth}`).join(', ')}), every
+                 invariant in every state; prints the states explored
+  --depth N      search to depth N instead (deeper runs take minutes)
 `,
   async run(args) {
-    const { flags } = parseFlags(args, { strings: ['seed'], booleans: ['quick', 'mutants'], multi: ['model'] });
+    const { flags } = parseFlags(args, { strings: ['seed', 'depth'], booleans: ['quick', 'mutants', 'bfs'], multi: ['model'] });
     const seed = flags.seed === undefined ? undefined : Number(flags.seed);
     if (seed !== undefined && (!Number.isSafeInteger(seed) || seed < 0)) throw new UsageError('--seed must be a non-negative integer');
     const only = (flags.model as string[] | undefined) ?? [];
@@ -61,6 +89,11 @@ requirements name are witnessed by the trace corpus (vectors/traces/), and fails
     const models = MODELS.filter((m) => only.length === 0 || only.includes(m.name));
     const dir = join(PROJECT_ROOT, 'spec', 'models');
     if (flags.mutants === true) return checkMutants(dir, only);
+    if (flags.bfs === true) {
+      const depth = flags.depth === undefined ? undefined : Number(flags.depth);
+      if (depth !== undefined && (!Number.isSafeInteger(depth) || depth < 1 || depth > 20)) throw new UsageError('--depth must be an integer 1..20');
+      return checkBfs(only, depth);
+    }
     const t0 = Date.now();
     const reports = await Promise.all(models.map((m) => checkModel(dir, m, { ...(seed !== undefined ? { seeds: [seed] } : {}), scale: flags.quick === true ? 0.1 : 1 })));
     let failed = 0;

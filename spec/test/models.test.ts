@@ -6,6 +6,9 @@ import { describe, expect, it } from 'vitest';
 import { applyMutant, loadMutants, runMutants } from '../tools/mutants.js';
 import { corpusCoverage, pairsOf, plain } from '../tools/trace-coverage.js';
 import { bfs, initial, successors, type Msg, type NState, type Party } from '../tools/noise-bfs.js';
+import { explore } from '../tools/bfs.js';
+import * as envelopeBfs from '../tools/envelope-bfs.js';
+import * as ratchetBfs from '../tools/ratchet-bfs.js';
 import { checkModel, MODELS, SEEDS, type ModelReport } from '../tools/quint.js';
 
 const MODELS_DIR = resolve(fileURLToPath(new URL('.', import.meta.url)), '..', 'models');
@@ -180,4 +183,121 @@ describe('bounded exhaustive search (noise_handshake transcription)', () => {
     expect(r.states).toBeGreaterThan(1000);
   });
 
+});
+
+describe('bounded exhaustive search (envelope_lifecycle transcription)', () => {
+  const TRACES = resolve(MODELS_DIR, '..', '..', 'vectors', 'traces');
+  /** An ITF state of envelope_lifecycle.qnt as the transcription's state. */
+  const toState = (raw: unknown): envelopeBfs.EState => {
+    const p = plain(raw) as Record<string, unknown>;
+    const entries = <V>(m: unknown) => [...(m as Map<number, V>).entries()].sort((a, b) => a[0] - b[0]);
+    return {
+      current: p.current as number,
+      versions: entries<envelopeBfs.Version>(p.versions),
+      now: p.now as number,
+      envs: p.envs as envelopeBfs.Env[],
+      live: entries<number>(p.live),
+      last: p.last as envelopeBfs.Step,
+      sealed: entries<number>(p.sealed),
+    };
+  };
+  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+
+  it('MODEL-054: the transcription agrees with the Quint model on every step of every committed envelope trace', () => {
+    const files = readdirSync(TRACES).filter((f) => f.startsWith('envelope_lifecycle-'));
+    expect(files.length).toBeGreaterThan(0);
+    let steps = 0;
+    for (const f of files) {
+      const states = (JSON.parse(readFileSync(join(TRACES, f), 'utf8')) as { states: unknown[] }).states.map(toState);
+      expect(envelopeBfs.initial().some((s) => canon(s) === canon(states[0]!)), f).toBe(true);
+      for (let i = 1; i < states.length; i++) {
+        // Traces of stepForced include the operator's retire against the procedure.
+        expect(envelopeBfs.successors(states[i - 1]!, true).some((n) => canon(n) === canon(states[i]!)), `${f} step ${i}`).toBe(true);
+        steps++;
+      }
+    }
+    expect(steps).toBeGreaterThan(200);
+  });
+
+  it('MODEL-054: breadth-first search to depth 6 finds no invariant violation and counts the states', () => {
+    const r = explore(envelopeBfs.ENVELOPE, 6);
+    process.stdout.write(`[bfs] envelope_lifecycle depth ${r.depth}: ${r.states} distinct states, ${r.transitions} transitions, new per depth ${r.perDepth.join(',')}\n`);
+    expect(r.violations).toEqual([]);
+    expect(r.states).toBeGreaterThan(4000);
+  });
+
+  it('MODEL-054: the search has teeth: a transcription whose rewrap does not replace the stored envelope is caught', () => {
+    const buggy = {
+      ...envelopeBfs.ENVELOPE,
+      successors: (s: envelopeBfs.EState) =>
+        envelopeBfs.successors(s).map((n) =>
+          n.last.kind === 'rewrap' && n.last.outcome === 'ok' && n.last.result !== n.last.env ? { ...n, live: n.live.map(([p, id]): [number, number] => [p, id === n.last.result ? n.last.env : id]) } : n,
+        ),
+    };
+    expect(explore(buggy, 6).violations.some((v) => v.startsWith('rewrapPreservesPayload'))).toBe(true);
+  });
+});
+
+describe('bounded exhaustive search (double_ratchet transcription)', () => {
+  const TRACES = resolve(MODELS_DIR, '..', '..', 'vectors', 'traces');
+  type Name = 'A' | 'B';
+  const sortKeys = (v: unknown) => (v as [number, number][]).slice().sort((x, y) => x[0] - y[0] || x[1] - y[1]);
+  const agentOf = (a: unknown): ratchetBfs.Agent => {
+    const x = a as ratchetBfs.Agent;
+    return { ...x, skipped: sortKeys(x.skipped), evicted: sortKeys(x.evicted) };
+  };
+  const byName = <V>(m: unknown, f: (v: unknown) => V): Record<Name, V> => ({ A: f((m as Map<string, unknown>).get('A')), B: f((m as Map<string, unknown>).get('B')) });
+  /** An ITF state of double_ratchet.qnt as the transcription's state (`prev` is not in the traces). */
+  const toState = (raw: unknown): ratchetBfs.RState => {
+    const p = plain(raw) as Record<string, unknown>;
+    const agents = byName(p.agents, agentOf);
+    return {
+      agents,
+      sent: p.sent as ratchetBfs.Msg[],
+      accepted: byName(p.accepted, (v) => v as number[]),
+      nextKey: p.nextKey as number,
+      last: p.last as ratchetBfs.Step,
+      marks: byName(p.marks, (v) => v as ratchetBfs.Mark),
+      exports: byName(p.exports, (v) => (v as unknown[]).map(agentOf)),
+      rolledBack: byName(p.rolledBack, (v) => v as boolean),
+      prev: agents,
+    };
+  };
+  const canon = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x && typeof x === 'object' && !Array.isArray(x) ? Object.fromEntries(Object.entries(x).sort(([p], [q]) => (p < q ? -1 : 1))) : x));
+  const same = (a: ratchetBfs.RState, b: ratchetBfs.RState) => canon({ ...a, prev: null }) === canon({ ...b, prev: null });
+
+  it('MODEL-054: the transcription agrees with the Quint model on every step of every committed ratchet trace', () => {
+    const files = readdirSync(TRACES).filter((f) => f.startsWith('double_ratchet-'));
+    expect(files.length).toBeGreaterThan(0);
+    let steps = 0;
+    for (const f of files) {
+      const states = (JSON.parse(readFileSync(join(TRACES, f), 'utf8')) as { states: unknown[] }).states.map(toState);
+      expect(ratchetBfs.initial().some((s) => same(s, states[0]!)), f).toBe(true);
+      for (let i = 1; i < states.length; i++) {
+        expect(ratchetBfs.successors(states[i - 1]!).some((n) => same(n, states[i]!)), `${f} step ${i}`).toBe(true);
+        steps++;
+      }
+    }
+    expect(steps).toBeGreaterThan(300);
+  });
+
+  it('MODEL-054: breadth-first search to depth 7 finds no invariant violation and counts the states', () => {
+    const r = explore(ratchetBfs.RATCHET, 7);
+    process.stdout.write(`[bfs] double_ratchet depth ${r.depth}: ${r.states} distinct states, ${r.transitions} transitions, new per depth ${r.perDepth.join(',')}\n`);
+    expect(r.violations).toEqual([]);
+    expect(r.states).toBeGreaterThan(2000);
+  });
+
+  it('MODEL-054: the search has teeth: a transcription that accepts a replayed message is caught', () => {
+    const buggy = {
+      ...ratchetBfs.RATCHET,
+      successors: (s: ratchetBfs.RState) =>
+        ratchetBfs.successors(s).map((n) =>
+          n.last.kind === 'deliver' && n.last.outcome === 'duplicate' && !n.last.tampered
+            ? { ...n, accepted: { ...n.accepted, [n.last.agent]: [...n.accepted[n.last.agent as Name], n.last.msg] }, last: { ...n.last, outcome: 'ok' } }
+            : n,
+        ),
+    };
+    expect(explore(buggy, 7).violations.some((v) => v.startsWith('noDoubleAccept'))).toBe(true);
+  });
 });
