@@ -4,12 +4,12 @@ import { DEFAULT_LIMITS, type DirectoryLimits } from '../services/directory/limi
 import { loadRegistration } from '../services/directory/registration.js';
 import { startDirectory } from '../services/directory/server.js';
 import { parseFlags, UsageError, type Command } from './command.js';
-import { openServerLog } from './server-log.js';
+import { openServerTelemetry } from './server-otlp.js';
 
 export const directoryServeCommand: Command = {
   name: 'directory serve',
   summary: 'run a prekey directory and mailbox on 127.0.0.1',
-  usage: `Usage: agentsec directory serve [--port N] [--store sqlite:PATH|postgres:URL] [--registration open|token:FILE|allow-list:FILE] [--limits FILE] [--log FILE|-] [--config FILE]
+  usage: `Usage: agentsec directory serve [--port N] [--store sqlite:PATH|postgres:URL] [--registration open|token:FILE|allow-list:FILE] [--limits FILE] [--log FILE|-] [--config FILE] [--otlp URL]
 
 Serves a prekey directory and mailbox (spec/directory.md) over HTTP on 127.0.0.1 until SIGINT/SIGTERM
 (in-flight requests get up to 10 s to finish).
@@ -21,10 +21,12 @@ Serves a prekey directory and mailbox (spec/directory.md) over HTTP on 127.0.0.1
   --limits FILE   JSON object overriding named limits (spec/directory.md "Limits"), e.g. {"clientPerSecond": 500}
   --log FILE|-    one JSON line per request (scrubbed per the config) appended to FILE, or to stderr with -
   --config FILE   SecurityConfig JSON driving the log scrubbing and sampling (default: the secure defaults)
+  --otlp URL      export one span per request (and the library's spans), scrubbed and sampled per the
+                  config, to an OTLP/HTTP receiver on loopback (http://127.0.0.1:4318/v1/traces)
 Routes: PUT /v1/agents/{name}/bundles, POST /v1/agents/{name}/bundle, GET /v1/agents/{name},
 PUT /v1/agents/{name}/messages/{id}, GET /v1/agents/{name}/messages, POST /v1/agents/{name}/messages/ack`,
   async run(args) {
-    const { flags } = parseFlags(args, { strings: ['port', 'store', 'registration', 'limits', 'log', 'config'] });
+    const { flags } = parseFlags(args, { strings: ['port', 'store', 'registration', 'limits', 'log', 'config', 'otlp'] });
     const port = flags.port === undefined ? 0 : Number(flags.port);
     if (!Number.isInteger(port) || port < 0 || port > 65535) throw new UsageError('--port must be an integer 0..65535');
     let registration;
@@ -34,7 +36,7 @@ PUT /v1/agents/{name}/messages/{id}, GET /v1/agents/{name}/messages, POST /v1/ag
       throw new UsageError((e as Error).message);
     }
     const limits = flags.limits === undefined ? {} : readLimits(flags.limits as string);
-    const log = openServerLog(flags.log, flags.config);
+    const log = await openServerTelemetry(flags.log, flags.config, flags.otlp);
     const store = await openStore(flags.store as string | undefined);
     const dir = await startDirectory({ store, port, registration, limits, ...(log.logger ? { logger: log.logger } : {}) });
     process.stdout.write(`agentsec directory listening on ${dir.url} (store ${store.description}, registration ${registration.mode})\n`);
@@ -44,7 +46,7 @@ PUT /v1/agents/{name}/messages/{id}, GET /v1/agents/{name}/messages, POST /v1/ag
     });
     // @req DIR-024
     await dir.close();
-    log.close();
+    await log.close();
     return 0;
   },
 };

@@ -1,12 +1,12 @@
 import { writeFileSync } from 'node:fs';
 import { startAzureVault, startGcpKms, startKmsServer } from '../harness/services/kms/index.js';
 import { EXIT_OK, EXIT_USAGE, parseFlags, UsageError, type Command } from './command.js';
-import { openServerLog, SERVER_LOG_USAGE } from './server-log.js';
+import { openServerTelemetry, SERVER_TELEMETRY_USAGE } from './server-otlp.js';
 
 const USAGE = `Usage: agentsec kms serve [--flavour aws] [--port N] [--mode aws|localstack] [--state FILE] [--region R]
-                        [--rotation-limit N] [--log FILE|-] [--config FILE]
-       agentsec kms serve --flavour azure [--port N] [--ca-out FILE] [--token T] [--log FILE|-] [--config FILE]
-       agentsec kms serve --flavour gcp [--port N] [--token T] [--log FILE|-] [--config FILE]
+                        [--rotation-limit N] [--log FILE|-] [--config FILE] [--otlp URL]
+       agentsec kms serve --flavour azure [--port N] [--ca-out FILE] [--token T] [--log FILE|-] [--config FILE] [--otlp URL]
+       agentsec kms serve --flavour gcp [--port N] [--token T] [--log FILE|-] [--config FILE] [--otlp URL]
 
 Runs the AWS-KMS-wire-compatible endpoint (AWS JSON 1.1, X-Amz-Target: TrentService.<Op>) on
 127.0.0.1 until SIGINT or SIGTERM, and prints its endpoint. Point any AWS SDK at it with dummy
@@ -23,7 +23,7 @@ credentials and the printed endpoint.
   --state FILE        load state from FILE and save it there (atomically, mode 0600) after each change
   --region R          region in key ARNs (default us-east-1)
   --rotation-limit N  on-demand rotations allowed per key (default 10)
-${SERVER_LOG_USAGE}
+${SERVER_TELEMETRY_USAGE}
 `;
 
 function intFlag(v: string | boolean | string[] | undefined, name: string, min: number, max: number): number | undefined {
@@ -37,7 +37,7 @@ export const kmsServeCommand: Command = {
   summary: 'run the AWS KMS (or Azure Key Vault, GCP Cloud KMS) compatible endpoint on 127.0.0.1',
   usage: USAGE,
   async run(args) {
-    const { flags, positionals } = parseFlags(args, { strings: ['flavour', 'port', 'mode', 'state', 'region', 'rotation-limit', 'log', 'config', 'ca-out', 'token'] });
+    const { flags, positionals } = parseFlags(args, { strings: ['flavour', 'port', 'mode', 'state', 'region', 'rotation-limit', 'log', 'config', 'ca-out', 'token', 'otlp'] });
     if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`);
     const port = intFlag(flags.port, 'port', 0, 65535) ?? 0;
     const flavour = (flags.flavour as string | undefined) ?? 'aws';
@@ -49,7 +49,7 @@ export const kmsServeCommand: Command = {
     const region = (flags.region as string | undefined) ?? 'us-east-1';
     if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new UsageError(`--region must look like us-east-1, got "${region}"`);
     const limit = intFlag(flags['rotation-limit'], 'rotation-limit', 0, 1000);
-    const log = openServerLog(flags.log, flags.config);
+    const log = await openServerTelemetry(flags.log, flags.config, flags.otlp);
     let server;
     try {
       server = await startKmsServer({
@@ -61,7 +61,7 @@ export const kmsServeCommand: Command = {
         ...(log.logger ? { logger: log.logger } : {}),
       });
     } catch (e) {
-      log.close();
+      await log.close();
       process.stderr.write(`agentsec kms serve: cannot start: ${(e as Error).message}\n`);
       return EXIT_USAGE;
     }
@@ -76,7 +76,7 @@ export const kmsServeCommand: Command = {
       process.on('SIGTERM', stop);
     });
     await server.close();
-    log.close();
+    await log.close();
     return EXIT_OK;
   },
 };
@@ -87,7 +87,7 @@ async function serveCloud(flavour: 'azure' | 'gcp', port: number, flags: Record<
   if (flavour === 'gcp' && flags['ca-out'] !== undefined) throw new UsageError('--ca-out applies to --flavour azure only');
   const token = flags.token;
   if (token !== undefined && (typeof token !== 'string' || token.length === 0)) throw new UsageError('--token must be a non-empty string');
-  const log = openServerLog(flags.log, flags.config);
+  const log = await openServerTelemetry(flags.log, flags.config, flags.otlp);
   const common = { port, ...(typeof token === 'string' ? { token } : {}), ...(log.logger ? { logger: log.logger } : {}) };
   let close: () => Promise<void>;
   try {
@@ -103,13 +103,13 @@ async function serveCloud(flavour: 'azure' | 'gcp', port: number, flags: Record<
       process.stdout.write(`agentsec kms listening on ${g.endpoint} (flavour gcp)\n`);
     }
   } catch (e) {
-    log.close();
+    await log.close();
     process.stderr.write(`agentsec kms serve: cannot start: ${(e as Error).message}\n`);
     return EXIT_USAGE;
   }
   await waitForSignal();
   await close();
-  log.close();
+  await log.close();
   return EXIT_OK;
 }
 
