@@ -167,6 +167,16 @@ describe('GCP Cloud KMS KEK through @google-cloud/kms (REST fallback) against th
     expect(ok.name).toBe(`${name}/cryptoKeyVersions/1`);
   });
 
+  it('ENV-065: data keys and wrapped keys that are views into larger buffers are sent as exactly their bytes', async () => {
+    const { kek } = await newKek();
+    const pool = new Uint8Array(96).map((_, i) => i);
+    const dek = pool.subarray(32, 64);
+    const w = await kek.wrap(dek, ctx);
+    const framed = new Uint8Array(w.wrapped.length + 20);
+    framed.set(w.wrapped, 10);
+    expect(await kek.unwrap({ ...w, wrapped: framed.subarray(10, 10 + w.wrapped.length) }, ctx)).toEqual(pool.slice(32, 64));
+  });
+
   it('ENV-064 KMS-062 KMS-063: rotation is a new primary version; retirement disables it in KMS; destroyed versions do not decrypt', async () => {
     const { kek, name } = await newKek();
     const stale = await seal(kek, utf8('stale'), ctx);

@@ -226,7 +226,7 @@ export class AzureKeyVaultKek implements KekProvider {
     const rec = await this.usable(key);
     let out: Uint8Array;
     try {
-      out = (await this.call('unwrapKey', (abortSignal) => this.cryptoFor(rec).unwrapKey(this.algorithm, key.wrapped, { abortSignal }))).result;
+      out = (await this.call('unwrapKey', (abortSignal) => this.cryptoFor(rec).unwrapKey(this.algorithm, new Uint8Array(key.wrapped), { abortSignal }))).result;
     } catch (e) {
       const x = e as AgentsecError;
       if (x.reason === 'KMS_Forbidden' && /KeyDisabled/.test(x.message)) {

@@ -105,6 +105,11 @@ const int64 = (v: unknown): number | undefined => {
   const inner = v && typeof v === 'object' && 'value' in v ? (v as { value: unknown }).value : v;
   return inner === undefined || inner === null ? undefined : Number(String(inner));
 };
+/**
+ * A copy in its own buffer: the SDK's byte fields are encoded from the whole underlying buffer, so a
+ * view into a larger one (an envelope being read, a pooled random draw) would send the wrong bytes.
+ */
+const own = (b: Uint8Array): Uint8Array => new Uint8Array(b);
 const integrityError = (op: string): AgentsecError => new AgentsecError('internal', 'KMS_INTEGRITY', `Cloud KMS ${op} response failed its CRC32C integrity check`);
 
 interface VersionRec {
@@ -194,13 +199,19 @@ export class GcpKmsKek implements KekProvider {
     abytes(dek, 'dek', 32);
     const v = await this.currentVersion();
     // @req ENV-007 ENV-061
-    const aad = kekBindingAad(this.kekId, v, context);
-    const [out] = await this.call('Encrypt', (timeout) =>
-      this.client.encrypt(
-        { name: this.versionName(v), plaintext: dek, additionalAuthenticatedData: aad, plaintextCrc32c: { value: crc32c(dek) }, additionalAuthenticatedDataCrc32c: { value: crc32c(aad) } },
-        { timeout },
-      ),
-    );
+    const aad = own(kekBindingAad(this.kekId, v, context));
+    const plaintext = own(dek);
+    let out: SdkModule.protos.google.cloud.kms.v1.IEncryptResponse;
+    try {
+      [out] = await this.call('Encrypt', (timeout) =>
+        this.client.encrypt(
+          { name: this.versionName(v), plaintext, additionalAuthenticatedData: aad, plaintextCrc32c: { value: crc32c(plaintext) }, additionalAuthenticatedDataCrc32c: { value: crc32c(aad) } },
+          { timeout },
+        ),
+      );
+    } finally {
+      wipe(plaintext);
+    }
     const ct = out.ciphertext ? new Uint8Array(out.ciphertext as Uint8Array) : undefined;
     // @req ENV-065: the service confirms it checked both request checksums, and the ciphertext's own matches.
     if (!ct || !out.verifiedPlaintextCrc32c || !out.verifiedAdditionalAuthenticatedDataCrc32c || int64(out.ciphertextCrc32c) !== crc32c(ct)) throw integrityError('Encrypt');
@@ -212,12 +223,13 @@ export class GcpKmsKek implements KekProvider {
     if (key.kekId !== this.kekId) throw wrongKekError(this.kekId, key.kekId);
     const known = this.recs.get(key.kekVersion);
     if (known && known.state !== ENABLED) throw retiredError(this.kekId, key.kekVersion);
-    const aad = kekBindingAad(this.kekId, key.kekVersion, context);
+    const aad = own(kekBindingAad(this.kekId, key.kekVersion, context));
+    const ciphertext = own(key.wrapped);
     let out: SdkModule.protos.google.cloud.kms.v1.IDecryptResponse;
     try {
       [out] = await this.call('Decrypt', (timeout) =>
         this.client.decrypt(
-          { name: this.kekId, ciphertext: key.wrapped, additionalAuthenticatedData: aad, ciphertextCrc32c: { value: crc32c(key.wrapped) }, additionalAuthenticatedDataCrc32c: { value: crc32c(aad) } },
+          { name: this.kekId, ciphertext, additionalAuthenticatedData: aad, ciphertextCrc32c: { value: crc32c(ciphertext) }, additionalAuthenticatedDataCrc32c: { value: crc32c(aad) } },
           { timeout },
         ),
       );
