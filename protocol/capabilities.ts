@@ -34,9 +34,13 @@ export interface Capabilities {
     /** What an initial message or bundle under a changed identity key of a known peer meets: refused (`pin`) or accepted and reported (`surface`). */
     identity_policy?: "pin" | "surface";
   };
-  /** Envelope encryption (`envelope.*`) under the KMS kinds named. */
+  /** Envelope encryption (`envelope.*`) under the KMS kinds named, and under KEKs the adapter holds (`kek_admin`). */
   envelope?: {
     kms: string[];
+    /** `envelope.kek_new`, `kek_rotate`, `kek_retire`, `kek_versions`, `kek_advance` are served and seal/open/rewrap take `kek` (the envelope traces and KEK administration tests run through them). */
+    kek_admin?: boolean;
+    /** `envelope.kek_new` takes `cache` limits (max_messages, max_age_ms, max_entries) on the KEK's clock. */
+    cache?: boolean;
   };
   /** `identity.create`, `identity.public`, `identity.sign`, `identity.verify` (spec/identity.md ID-031). */
   identity?: {

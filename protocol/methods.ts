@@ -10,16 +10,40 @@ export type ObjectId = string;
 
 /** The params of each method. */
 export interface MethodParams {
+  'envelope.kek_advance': {
+    kek: ObjectId;
+    ms: number;
+  };
+  'envelope.kek_new': {
+    cache?: {
+      max_messages: number;
+      max_age_ms: number;
+      max_entries: number;
+    };
+  };
+  'envelope.kek_retire': {
+    kek: ObjectId;
+    version: number;
+  };
+  'envelope.kek_rotate': {
+    kek: ObjectId;
+  };
+  'envelope.kek_versions': {
+    kek: ObjectId;
+  };
   'envelope.open': {
     envelope: Hex;
     context?: Record<string, string>;
+    kek?: ObjectId;
   };
   'envelope.rewrap': {
     envelope: Hex;
+    kek?: ObjectId;
   };
   'envelope.seal': {
     plaintext: Hex;
     context?: Record<string, string>;
+    kek?: ObjectId;
   };
   'free': {
     id: ObjectId;
@@ -216,6 +240,21 @@ export interface MethodParams {
 
 /** The result of each method. */
 export interface MethodResults {
+  'envelope.kek_advance': Record<string, never>;
+  'envelope.kek_new': {
+    kek: ObjectId;
+  };
+  'envelope.kek_retire': Record<string, never>;
+  'envelope.kek_rotate': {
+    version: number;
+  };
+  'envelope.kek_versions': {
+    current: number;
+    versions: {
+      version: number;
+      retired: boolean;
+    }[];
+  };
   'envelope.open': {
     plaintext: Hex;
   };
@@ -342,7 +381,7 @@ export interface MethodResults {
 
 export type Method = keyof MethodParams;
 
-export const METHODS: readonly Method[] = ['envelope.open', 'envelope.rewrap', 'envelope.seal', 'free', 'hello', 'identity.create', 'identity.public', 'identity.sign', 'identity.verify', 'noise.explicit_receive', 'noise.explicit_restore', 'noise.explicit_send', 'noise.explicit_start', 'noise.explicit_stored', 'noise.new', 'noise.read', 'noise.rekey', 'noise.set_nonce', 'noise.state', 'noise.write', 'prim.aead_open', 'prim.aead_seal', 'prim.ed25519_verify', 'prim.hkdf', 'prim.hmac', 'prim.mlkem_decaps', 'prim.mlkem_encaps', 'prim.mlkem_keygen', 'prim.x25519', 'session.agent', 'session.bundle', 'session.decrypt', 'session.encrypt', 'session.export', 'session.import', 'session.initiate', 'session.state'];
+export const METHODS: readonly Method[] = ['envelope.kek_advance', 'envelope.kek_new', 'envelope.kek_retire', 'envelope.kek_rotate', 'envelope.kek_versions', 'envelope.open', 'envelope.rewrap', 'envelope.seal', 'free', 'hello', 'identity.create', 'identity.public', 'identity.sign', 'identity.verify', 'noise.explicit_receive', 'noise.explicit_restore', 'noise.explicit_send', 'noise.explicit_start', 'noise.explicit_stored', 'noise.new', 'noise.read', 'noise.rekey', 'noise.set_nonce', 'noise.state', 'noise.write', 'prim.aead_open', 'prim.aead_seal', 'prim.ed25519_verify', 'prim.hkdf', 'prim.hmac', 'prim.mlkem_decaps', 'prim.mlkem_encaps', 'prim.mlkem_keygen', 'prim.x25519', 'session.agent', 'session.bundle', 'session.decrypt', 'session.encrypt', 'session.export', 'session.import', 'session.initiate', 'session.state'];
 
 /** The error object of a refusal. */
 export interface ProtocolError {

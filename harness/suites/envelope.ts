@@ -69,6 +69,62 @@ async function rewrapVia(iut: Adapter, envelope: string): Promise<string> {
 }
 
 const applies = (caps: Capabilities): true | string => (caps.envelope?.kms.includes('aws') ? true : 'the implementation does not claim envelope.kms "aws"');
+// @req CONF-150
+const appliesAdmin = (caps: Capabilities): true | string => (caps.envelope?.kek_admin === true ? true : 'the implementation does not claim envelope.kek_admin (KEK administration through the adapter)');
+// @req CONF-151
+const appliesCache = (caps: Capabilities): true | string => (caps.envelope?.kek_admin === true && caps.envelope.cache === true ? true : 'the implementation does not claim envelope.cache with kek_admin');
+
+/** One KEK the implementation holds and the harness administers (envelope.kek_*). */
+class AdminKek {
+  private constructor(
+    private readonly iut: Adapter,
+    readonly id: string,
+  ) {}
+
+  static async make(iut: Adapter, cache?: { max_messages: number; max_age_ms: number; max_entries: number }): Promise<AdminKek> {
+    const r = await iut.call('envelope.kek_new', cache ? { cache } : {});
+    const id = typeof r === 'object' && r !== null ? (r as Record<string, unknown>).kek : undefined;
+    if (typeof id !== 'string' || id.length === 0) throw new CheckFailure(`envelope.kek_new: result field "kek" must be an id, got ${JSON.stringify(id)?.slice(0, 40)}`);
+    return new AdminKek(iut, id);
+  }
+
+  seal(plaintext: Uint8Array, context: Record<string, string>): Promise<string> {
+    return this.iut.call('envelope.seal', { plaintext: hex(plaintext), context, kek: this.id }).then((r) => hexResult('envelope.seal', r, 'envelope'));
+  }
+  open(envelope: string, context: Record<string, string>): Promise<string> {
+    return this.iut.call('envelope.open', { envelope, context, kek: this.id }).then((r) => hexResult('envelope.open', r, 'plaintext'));
+  }
+  rewrap(envelope: string): Promise<string> {
+    return this.iut.call('envelope.rewrap', { envelope, kek: this.id }).then((r) => hexResult('envelope.rewrap', r, 'envelope'));
+  }
+  async rotate(): Promise<number> {
+    const v = ((await this.iut.call('envelope.kek_rotate', { kek: this.id })) as Record<string, unknown>).version;
+    if (typeof v !== 'number') throw new CheckFailure(`envelope.kek_rotate: result field "version" must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  }
+  retire(version: number): Promise<unknown> {
+    return this.iut.call('envelope.kek_retire', { kek: this.id, version });
+  }
+  async versions(): Promise<{ current: number; retired: number[]; all: number[] }> {
+    const r = (await this.iut.call('envelope.kek_versions', { kek: this.id })) as { current?: unknown; versions?: unknown };
+    if (typeof r.current !== 'number' || !Array.isArray(r.versions)) throw new CheckFailure(`envelope.kek_versions: expected {current, versions}, got ${JSON.stringify(r).slice(0, 80)}`);
+    const vs = r.versions as { version: number; retired: boolean }[];
+    return { current: r.current, retired: vs.filter((v) => v.retired).map((v) => v.version), all: vs.map((v) => v.version) };
+  }
+  advance(ms: number): Promise<unknown> {
+    return this.iut.call('envelope.kek_advance', { kek: this.id, ms });
+  }
+}
+
+/** The wrapped data key an envelope carries (agentsec/1 layout): equal wraps mean one data key served both. */
+function wrappedOf(envelopeHex: string, what: string): string {
+  const e = envelopeParts(unhex(envelopeHex));
+  if (!e) throw new CheckFailure(`${what}: the envelope does not have the agentsec/1 layout, so data key reuse cannot be seen`);
+  return hex(e.wrapped);
+}
+function versionIn(envelopeHex: string): number | undefined {
+  return envelopeParts(unhex(envelopeHex))?.kekVersion;
+}
 
 /** The payload part of an agentsec/1 envelope, when the implementation uses that format. */
 function payloadOf(envelopeHex: string): Uint8Array | undefined {
@@ -107,8 +163,8 @@ function positions(len: number, quick: boolean, ctx: TestContext): number[] {
   return [...set].sort((a, b) => a - b);
 }
 
-function t(id: string, reqs: string[], run: (ctx: TestContext) => Promise<void>, timeoutMs?: number): TestCase {
-  return { id: `envelope/${id}`, reqs, applies, run, ...(timeoutMs ? { timeoutMs } : {}) };
+function t(id: string, reqs: string[], run: (ctx: TestContext) => Promise<void>, timeoutMs?: number, when: TestCase['applies'] = applies): TestCase {
+  return { id: `envelope/${id}`, reqs, applies: when, run, ...(timeoutMs ? { timeoutMs } : {}) };
 }
 
 function tests(opts: SuiteOptions): TestCase[] {
@@ -267,6 +323,107 @@ function tests(opts: SuiteOptions): TestCase[] {
       }
       check((await openVia(iut, e, ctxA)) === hex(pt), 'after re-enabling the key the envelope does not open');
     }),
+
+    t('kek-admin/rotate', ['ENV-023', 'CONF-150'], async ({ iut, rng }) => {
+      const kek = await AdminKek.make(iut);
+      const v0 = await kek.versions();
+      check(v0.current === 1 && v0.all.join() === '1' && v0.retired.length === 0, `a new KEK is not at version 1 alone: ${JSON.stringify(v0)}`);
+      const pt = rng.bytes(20);
+      const old = await kek.seal(pt, ctxA);
+      const v = await kek.rotate();
+      check(v === 2, `the first rotation made version ${v}, expected 2`);
+      const v1 = await kek.versions();
+      check(v1.current === 2 && v1.all.join() === '1,2' && v1.retired.length === 0, `after a rotation the versions are ${JSON.stringify(v1)}`);
+      check((await kek.open(old, ctxA)) === hex(pt), 'an envelope sealed before the rotation no longer opens');
+      const fresh = await kek.seal(pt, ctxA);
+      const fv = versionIn(fresh);
+      if (fv !== undefined) check(fv === 2, `a seal after the rotation names KEK version ${fv}, not the current 2`);
+      check((await kek.open(fresh, ctxA)) === hex(pt), 'a seal after the rotation does not open');
+    }, undefined, appliesAdmin),
+
+    t('kek-admin/rewrap', ['ENV-020', 'CONF-150'], async ({ iut, rng, log }) => {
+      const kek = await AdminKek.make(iut);
+      const pt = rng.bytes(33);
+      const old = await kek.seal(pt, ctxA);
+      check((await kek.rewrap(old)) === old, 'rewrap of an envelope already under the current version changed it');
+      await kek.rotate();
+      const moved = await kek.rewrap(old);
+      check(moved !== old, 'rewrap after a rotation returned the envelope unchanged');
+      const mv = versionIn(moved);
+      if (mv !== undefined) check(mv === 2, `the rewrapped envelope names KEK version ${mv}, not the current 2`);
+      const p0 = payloadOf(old);
+      const p1 = payloadOf(moved);
+      if (p0 && p1) check(Buffer.from(p0).equals(Buffer.from(p1)), 'rewrap re-encrypted the payload (its bytes changed)');
+      else log('payload bytes not observable (not the agentsec/1 format): identity not checked');
+      check((await kek.open(moved, ctxA)) === hex(pt), 'the rewrapped envelope does not open to the plaintext');
+      // Only version 1 is retired: the rewrapped envelope must not depend on it.
+      await kek.retire(1);
+      check((await kek.open(moved, ctxA)) === hex(pt), 'the rewrapped envelope no longer opens after its old version was retired');
+    }, undefined, appliesAdmin),
+
+    t('kek-admin/retire', ['ENV-021', 'ENV-022', 'ENV-025', 'CONF-150'], async ({ iut, rng }) => {
+      const kek = await AdminKek.make(iut);
+      const pt = rng.bytes(12);
+      const stale = await kek.seal(pt, ctxA);
+      await expectRefusal(kek.retire(1), 'retiring the current (only) KEK version', ['policy_reject']);
+      check((await kek.versions()).retired.length === 0, 'a refused retirement of the current version retired it anyway');
+      await kek.rotate();
+      await expectRefusal(kek.retire(7), 'retiring a version the KEK never had', ['state_failure']);
+      await kek.retire(1);
+      const vs = await kek.versions();
+      check(vs.current === 2 && vs.retired.join() === '1' && vs.all.join() === '1,2', `after retiring version 1 the versions are ${JSON.stringify(vs)}`);
+      await expectRefusal(kek.open(stale, ctxA), 'open of an envelope under a retired KEK version', ['state_failure']);
+      await expectRefusal(kek.rewrap(stale), 'rewrap of an envelope under a retired KEK version', ['state_failure']);
+      await kek.retire(1);
+      await expectRefusal(kek.retire(2), 'retiring the current version after a rotation', ['policy_reject']);
+      const fresh = await kek.seal(pt, ctxA);
+      check((await kek.open(fresh, ctxA)) === hex(pt), 'a seal under the current version does not open after a retirement');
+    }, undefined, appliesAdmin),
+
+    t('kek-admin/other-kek', ['ENV-014', 'CONF-150'], async ({ iut, rng }) => {
+      const a = await AdminKek.make(iut);
+      const b = await AdminKek.make(iut);
+      const e = await a.seal(rng.bytes(8), ctxA);
+      await expectRefusal(b.open(e, ctxA), 'open of an envelope of one KEK with another KEK', ['state_failure', 'auth_failure']);
+    }, undefined, appliesAdmin),
+
+    t('cache/max-messages', ['ENV-041', 'ENV-043', 'CONF-151'], async ({ iut, rng }) => {
+      const kek = await AdminKek.make(iut, { max_messages: 3, max_age_ms: 60_000, max_entries: 4 });
+      const envs: string[] = [];
+      for (let i = 0; i < 7; i++) envs.push(await kek.seal(rng.bytes(8), ctxA));
+      const wraps = envs.map((e, i) => wrappedOf(e, `seal ${i}`));
+      const uses = new Map<string, number>();
+      for (const w of wraps) uses.set(w, (uses.get(w) ?? 0) + 1);
+      check(Math.max(...uses.values()) <= 3, `one data key served ${Math.max(...uses.values())} seals with max_messages 3`);
+      check(uses.size === 3, `7 seals with max_messages 3 used ${uses.size} data keys, expected 3 (the cache reuses a key until its limit)`);
+      const salts = new Set(envs.map((e) => hex(envelopeParts(unhex(e))!.salt)));
+      check(salts.size === 7, 'two payloads under one cached data key share a salt (so a payload key)');
+    }, undefined, appliesCache),
+
+    t('cache/max-age', ['ENV-041', 'CONF-151'], async ({ iut, rng }) => {
+      const kek = await AdminKek.make(iut, { max_messages: 1000, max_age_ms: 5000, max_entries: 4 });
+      const a = wrappedOf(await kek.seal(rng.bytes(8), ctxA), 'first seal');
+      await kek.advance(4999);
+      const b = wrappedOf(await kek.seal(rng.bytes(8), ctxA), 'seal after 4999 ms');
+      check(a === b, 'a data key was not reused within max_age_ms (the cache is not on, or not on the KEK clock)');
+      await kek.advance(1);
+      const c = wrappedOf(await kek.seal(rng.bytes(8), ctxA), 'seal after 5000 ms');
+      check(c !== b, 'a data key was used max_age_ms after it was made');
+    }, undefined, appliesCache),
+
+    t('cache/max-entries', ['ENV-042', 'ENV-050', 'CONF-151'], async ({ iut, rng }) => {
+      const kek = await AdminKek.make(iut, { max_messages: 1000, max_age_ms: 60_000, max_entries: 2 });
+      const ctxs = ['a', 'b', 'c'].map((x) => ({ tenant: x }));
+      const first: string[] = [];
+      for (let i = 0; i < 3; i++) first.push(wrappedOf(await kek.seal(rng.bytes(8), ctxs[i]!), `seal in context ${i}`));
+      check(new Set(first).size === 3, 'one data key served two contexts');
+      // In reverse order: a cache holding two keys has the last context's (so at least one reuse),
+      // and cannot have all three.
+      let reused = 0;
+      for (const i of [2, 1, 0]) if (first[i] === wrappedOf(await kek.seal(rng.bytes(8), ctxs[i]!), `second seal in context ${i}`)) reused++;
+      check(reused < 3, `all three contexts reused their data keys with max_entries 2: the cache holds more keys than its limit`);
+      check(reused >= 1, 'no context reused its data key: the cache is not on');
+    }, undefined, appliesCache),
 
     t('bad-params', ['CONV-004'], async ({ iut }) => {
       await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }, { unchecked: 'a negative test: non-hex plaintext' }), 'seal with non-hex plaintext', ['decode_failure']);

@@ -158,6 +158,17 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     const sealed = await c.call('envelope.seal', { plaintext: 'abcd', context: { tenant: 't1' } });
     const rewrapped = await c.call('envelope.rewrap', { envelope: sealed.envelope });
     expect(await c.call('envelope.open', { envelope: rewrapped.envelope, context: { tenant: 't1' } })).toEqual({ plaintext: 'abcd' });
+    // Envelopes under a KEK the adapter holds, administered through envelope.kek_* (CONF-150).
+    const kek = (await c.call('envelope.kek_new', { cache: { max_messages: 2, max_age_ms: 1000, max_entries: 2 } })).kek;
+    const underKek = await c.call('envelope.seal', { plaintext: 'ef', context: {}, kek });
+    expect(await c.call('envelope.kek_rotate', { kek })).toEqual({ version: 2 });
+    await c.call('envelope.kek_advance', { kek, ms: 10 });
+    const moved = await c.call('envelope.rewrap', { envelope: underKek.envelope, kek });
+    expect(await c.call('envelope.kek_retire', { kek, version: 1 })).toEqual({});
+    expect(await c.call('envelope.kek_versions', { kek })).toEqual({ current: 2, versions: [{ version: 1, retired: true }, { version: 2, retired: false }] });
+    expect(await c.call('envelope.open', { envelope: moved.envelope, context: {}, kek })).toEqual({ plaintext: 'ef' });
+    expect((await c.raw('envelope.open', { envelope: underKek.envelope, context: {}, kek })).error).toMatchObject({ code: -32000, data: { kind: 'state_failure' } });
+    expect((await c.raw('envelope.kek_retire', { kek, version: 2 })).error).toMatchObject({ code: -32000, data: { kind: 'policy_reject' } });
 
     // Identities.
     const id = await c.call('identity.create');
@@ -183,7 +194,7 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     // Every method of the contract was called, and every exchange matches the schema.
     expect([...new Set(c.log.map((x) => x.method))].sort()).toEqual(schemaMethods());
     expect(c.log.flatMap(problems)).toEqual([]);
-    expect(c.log.filter((x) => 'error' in x.response).map((x) => x.method)).toEqual(['noise.read', 'free', 'prim.hmac']);
+    expect(c.log.filter((x) => 'error' in x.response).map((x) => x.method)).toEqual(['noise.read', 'free', 'envelope.open', 'envelope.kek_retire', 'prim.hmac']);
   });
 
   it('CONF-102: a malformed answer or request is reported invalid, naming the field', () => {
@@ -332,6 +343,6 @@ describe('the adapter contract (spec/adapter-protocol.schema.json)', () => {
     const served = ['hello', 'free', ...REFERENCE_AREAS.flatMap((a) => Object.keys(a.methods))].sort();
     expect(schemaMethods()).toEqual(served);
     for (const m of served) expect(SCHEMA.$defs).toHaveProperty([`${m}.result`]);
-    expect(served.length).toBe(37);
+    expect(served.length).toBe(42);
   });
 });

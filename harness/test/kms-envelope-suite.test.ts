@@ -44,7 +44,7 @@ describe('envelope suite', () => {
     expect(svc.services.kms?.region).toBe('us-east-1');
     expect(svc.services.kms?.key_id).toMatch(/^[0-9a-f-]{36}$/);
     const ref = await startReferenceAdapter({ services: svc.services });
-    expect(ref.hello.capabilities.envelope).toEqual({ kms: ['aws'] });
+    expect(ref.hello.capabilities.envelope).toEqual({ kms: ['aws'], kek_admin: true, cache: true });
   });
 
   it('ENV-009 ENV-020 ENV-021 ENV-018: the reference passes every test of the suite', async () => {
@@ -58,6 +58,31 @@ describe('envelope suite', () => {
       expect([t.id, await outcome(t, iut)]).toEqual([t.id, 'pass']);
     }
   }, 120_000);
+
+  it('CONF-150 CONF-151: without the kek_admin or cache claim those tests are n/a with the reason, the others still apply', async () => {
+    const tests = await envelopeSuite.tests({ quick: true });
+    const admin = tests.filter((t) => t.id.startsWith('envelope/kek-admin/'));
+    const cache = tests.filter((t) => t.id.startsWith('envelope/cache/'));
+    expect([admin.length, cache.length]).toEqual([4, 3]);
+    const kmsOnly = { envelope: { kms: ['aws'] } };
+    for (const t of [...admin, ...cache]) expect(t.applies?.(kmsOnly), t.id).toMatch(/does not claim envelope\.(kek_admin|cache)/);
+    for (const t of cache) expect(t.applies?.({ envelope: { kms: [], kek_admin: true } }), t.id).toMatch(/cache/);
+    for (const t of admin) expect(t.applies?.({ envelope: { kms: [], kek_admin: true } }), t.id).toBe(true);
+    expect(tests.find((t) => t.id === 'envelope/roundtrip')!.applies?.(kmsOnly)).toBe(true);
+  });
+
+  it('CONF-150 CONF-151: the admin tests catch a rewrap that ignores rotation and the cache tests an unbounded cache', async () => {
+    const ref = await startReferenceAdapter({ services: svc.services });
+    const byId = async (id: string) => (await envelopeSuite.tests({ quick: true })).find((x) => x.id === id)!;
+    const noop = altered(ref, 'envelope.rewrap', async (p) => ({ envelope: p.envelope }));
+    expect(await outcome(await byId('envelope/kek-admin/rewrap'), noop)).toMatch(/unchanged/);
+    const unbounded = altered(ref, 'envelope.kek_new', (p, call) => call(p.cache ? { cache: { max_messages: 4294967296, max_age_ms: 86400000, max_entries: 1000000 } } : p));
+    expect(await outcome(await byId('envelope/cache/max-messages'), unbounded)).toMatch(/served 7 seals with max_messages 3/);
+    expect(await outcome(await byId('envelope/cache/max-age'), unbounded)).toMatch(/used max_age_ms after/);
+    expect(await outcome(await byId('envelope/cache/max-entries'), unbounded)).toMatch(/more keys than its limit/);
+    const off = altered(ref, 'envelope.kek_new', (_p, call) => call({}));
+    expect(await outcome(await byId('envelope/cache/max-age'), off)).toMatch(/not reused/);
+  });
 
   it('ENV-020: the suite catches a rewrap that returns the envelope unchanged (mutant env-rewrap-noop)', async () => {
     const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/rewrap/moves-to-current')!;

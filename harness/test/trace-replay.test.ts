@@ -12,6 +12,7 @@ import { traceSuite } from '../suites/trace.js';
 import { ENVELOPE_TRACES_NA, loadCorpus, modelOf, parseTrace, replayTrace, traceFiles, TraceNotApplicable, type Trace } from '../trace/index.js';
 import { decodeValue } from '../trace/itf.js';
 import { referenceEnvelopeSubject } from './reference-envelope-subject.js';
+import { REFERENCE_AREAS } from '../../adapter/index.js';
 import { CORPUS, generateCorpus } from '../../vectors/traces/generate.js';
 
 const REQ = { noise_handshake: 'MODEL-040', double_ratchet: 'MODEL-041', envelope_lifecycle: 'MODEL-042' } as const;
@@ -37,14 +38,25 @@ describe('trace corpus replayed against the reference', () => {
     });
   }
 
-  it('MODEL-042 CONF-050: through an adapter alone an envelope trace is not applicable, never replayed against the reference instead', async () => {
+  it('MODEL-042 CONF-050 CONF-150: through an adapter without the kek_admin claim an envelope trace is not applicable, never replayed against the reference instead', async () => {
     const t = corpus.find((x) => modelOf(x) === 'envelope_lifecycle')!;
-    const err = await replayTrace(t, iut).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
+    const areas = REFERENCE_AREAS.map((a) => (a.name === 'envelope' ? { ...a, capabilities: () => ({ envelope: { kms: ['aws'] } }) } : a));
+    const plain = await startReferenceAdapter({ areas });
+    const err = await replayTrace(t, plain)
+      .then(
+        () => undefined,
+        (e: unknown) => e,
+      )
+      .finally(() => plain.close());
     expect(err).toBeInstanceOf(TraceNotApplicable);
     expect((err as Error).message).toBe(ENVELOPE_TRACES_NA);
+  });
+
+  it('MODEL-042 CONF-150: with the kek_admin claim every envelope trace replays through the adapter at every step', async () => {
+    expect(iut.hello.capabilities.envelope?.kek_admin).toBe(true);
+    const envelope = corpus.filter((x) => modelOf(x) === 'envelope_lifecycle');
+    expect(envelope.length).toBeGreaterThan(0);
+    for (const t of envelope) expect([t.name, await replayTrace(t, iut)]).toEqual([t.name, t.states.length - 1]);
   });
 
   it('MODEL-040 MODEL-041 MODEL-042: a trace whose model outcome is changed is caught at that step', async () => {
@@ -66,14 +78,14 @@ describe('trace corpus replayed against the reference', () => {
     }
   });
 
-  it('MODEL-040 MODEL-041 MODEL-042: the trace suite passes on the reference through the runner (envelope traces n/a)', async () => {
+  it('MODEL-040 MODEL-041 MODEL-042 CONF-150: the trace suite passes on the reference through the runner, envelope traces through its KEK administration', async () => {
     const r = await runWithReference({ suites: [traceSuite], seed: 1, quick: true });
     const counts = countOutcomes(r.tests);
-    const envelope = corpus.filter((t) => modelOf(t) === 'envelope_lifecycle').length;
     expect(counts.fail).toBe(0);
-    expect(counts.pass).toBe(corpus.length - envelope);
-    expect(counts['n/a']).toBe(envelope);
-    expect(r.tests.every((x) => x.reqs.length === 1 && x.reqs[0]!.startsWith('MODEL-04'))).toBe(true);
+    expect(counts.pass).toBe(corpus.length);
+    expect(counts['n/a'] ?? 0).toBe(0);
+    expect(r.tests.every((x) => x.reqs[0]!.startsWith('MODEL-04'))).toBe(true);
+    expect(r.tests.filter((x) => x.reqs.includes('CONF-150')).length).toBe(corpus.filter((t) => modelOf(t) === 'envelope_lifecycle').length);
   });
 
   it('MODEL-040 MODEL-041: the same replay runs over agentsec-adapter/1 against a child process', async () => {
@@ -81,7 +93,7 @@ describe('trace corpus replayed against the reference', () => {
     const counts = countOutcomes(r.tests);
     expect(r.run.impl_name).toBe('agentsec-reference');
     expect(counts.fail).toBe(0);
-    expect(counts.pass).toBe(corpus.filter((t) => modelOf(t) !== 'envelope_lifecycle').length);
+    expect(counts.pass).toBe(corpus.length);
   });
 });
 

@@ -1,8 +1,8 @@
 /**
  * Replays an envelope_lifecycle trace against an `EnvelopeSubject`: seal, open, rewrap, and the KEK
- * administration the model also drives (rotate, retire, the clock). agentsec-adapter/1 carries no
- * KEK administration, so no implementation can claim these traces through its adapter yet: the
- * trace suite reports them n/a, and the reference's own tests replay them against its API
+ * administration the model also drives (rotate, retire, the clock). The trace suite's subject is the
+ * implementation under test through its adapter's `envelope.kek_*` methods (envelope-adapter.ts;
+ * n/a without the `kek_admin` claim); the reference's own tests also replay them against its API
  * (harness/test/reference-envelope-subject.ts).
  *
  * After every step: the outcome, the KEK version sealed and rewrapped envelopes carry (read from
@@ -30,7 +30,7 @@ export interface EnvelopeSubject {
   rotate(): Promise<number>;
   retire(version: number): Promise<void>;
   /** Moves the subject's clock forward (the model's tick). */
-  advance(ms: number): void;
+  advance(ms: number): void | Promise<void>;
   currentVersion(): Promise<number>;
   versions(): Promise<Array<{ version: number; state: string }>>;
   kindOf(e: unknown): ErrorKind | undefined;
@@ -81,7 +81,7 @@ export async function replayEnvelope(trace: Trace, kek: EnvelopeSubject): Promis
       expectOutcome(at, outcome, [], got);
       if (got.ok && got.value !== version) throw new CheckFailure(`${where(at)}: rotate made version ${got.value}, the model says ${version}`);
     } else if (kind === 'tick') {
-      kek.advance(TICK_MS);
+      await kek.advance(TICK_MS);
     } else if (kind === 'rewrap') {
       const input = bytesOf(env);
       const got = await attemptLocal(() => kek.rewrap(input), kindOf);

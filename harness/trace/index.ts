@@ -2,6 +2,7 @@
 import type { Adapter } from '../conform/types.js';
 import { modelOf } from './corpus.js';
 import { replayEnvelope, type EnvelopeSubject } from './envelope.js';
+import { adapterEnvelopeSubject, ENVELOPE_TRACES_NA, envelopeApplies } from './envelope-adapter.js';
 import type { Trace } from './itf.js';
 import { replayNoise } from './noise.js';
 import type { ReplayOptions } from './projection.js';
@@ -12,10 +13,8 @@ export { loadTrace, parseTrace, type Trace } from './itf.js';
 export { noiseApplies, replayNoise } from './noise.js';
 export { ratchetApplies, replayRatchet } from './ratchet.js';
 export { replayEnvelope, type EnvelopeSubject } from './envelope.js';
+export { adapterEnvelopeSubject, envelopeApplies, ENVELOPE_TRACES_NA } from './envelope-adapter.js';
 export type { ReplayOptions } from './projection.js';
-
-/** Why envelope traces cannot be replayed through an adapter (reported as n/a). */
-export const ENVELOPE_TRACES_NA = 'KEK administration (rotate, retire, clock) is not part of agentsec-adapter/1, so no implementation can claim the envelope traces';
 
 /** A trace that needs what the implementation does not offer: the caller reports n/a, never a substitute. */
 export class TraceNotApplicable extends Error {
@@ -23,7 +22,10 @@ export class TraceNotApplicable extends Error {
 }
 
 export interface TraceReplayOptions extends ReplayOptions {
-  /** A fresh subject for each envelope trace; without one they are not applicable. */
+  /**
+   * A fresh subject for each envelope trace. Without one, the implementation itself through its
+   * `envelope.kek_*` methods when it claims `envelope.kek_admin`, else the trace is not applicable.
+   */
   envelope?: () => EnvelopeSubject;
 }
 
@@ -35,7 +37,9 @@ export async function replayTrace(trace: Trace, iut: Adapter, opts: TraceReplayO
     case 'double_ratchet':
       return replayRatchet(trace, iut, opts);
     case 'envelope_lifecycle':
-      if (!opts.envelope) throw new TraceNotApplicable(ENVELOPE_TRACES_NA);
-      return replayEnvelope(trace, opts.envelope());
+      if (opts.envelope) return replayEnvelope(trace, opts.envelope());
+      // @req CONF-150
+      if (envelopeApplies(iut.hello.capabilities) !== true) throw new TraceNotApplicable(ENVELOPE_TRACES_NA);
+      return replayEnvelope(trace, adapterEnvelopeSubject(iut));
   }
 }

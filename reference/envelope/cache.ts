@@ -2,7 +2,8 @@
  * Data key caching (spec/envelope.md "Data key caching"): off by default. When on, one wrapped data
  * key serves at most `maxMessages` payloads and lives at most `maxAgeMs`; entries are partitioned by
  * the exact encryption context, so no key is shared across contexts. Each payload still gets its own
- * key, derived from the cached data key with a fresh per-payload salt (envelope.ts).
+ * key, derived from the cached data key with a fresh per-payload salt (envelope.ts). At most
+ * `maxEntries` keys are held, so a stream of new contexts cannot grow it without bound.
  */
 import { toHex, wipe } from '../bytes.js';
 import { AgentsecError } from '../errors.js';
@@ -30,6 +31,8 @@ export interface CachePolicy {
   readonly maxMessages: number;
   /** Lifetime of a data key in milliseconds, >= 1. */
   readonly maxAgeMs: number;
+  /** Data keys held at once, 1..1,000,000 (default 1024). */
+  readonly maxEntries?: number;
   readonly clock?: Clock;
 }
 
@@ -51,10 +54,13 @@ interface Entry {
 /** Hard upper bounds: a policy beyond them is refused rather than silently clamped. */
 export const CACHE_MAX_MESSAGES_LIMIT = 2 ** 32;
 export const CACHE_MAX_AGE_LIMIT_MS = 24 * 3600 * 1000;
+export const CACHE_MAX_ENTRIES_LIMIT = 1_000_000;
+export const CACHE_DEFAULT_MAX_ENTRIES = 1024;
 
 export class DataKeyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly clock: Clock;
+  private readonly maxEntries: number;
   /** Counters for tests and operators: how many data keys were made and how many payloads reused one. */
   readonly stats = { created: 0, hits: 0 };
 
@@ -65,6 +71,10 @@ export class DataKeyCache {
     }
     if (!okInt(policy.maxAgeMs, CACHE_MAX_AGE_LIMIT_MS)) {
       throw new AgentsecError('policy_reject', 'BAD_CACHE_POLICY', `cache maxAgeMs must be 1..${CACHE_MAX_AGE_LIMIT_MS}, got ${policy.maxAgeMs}`);
+    }
+    this.maxEntries = policy.maxEntries ?? CACHE_DEFAULT_MAX_ENTRIES;
+    if (!okInt(this.maxEntries, CACHE_MAX_ENTRIES_LIMIT)) {
+      throw new AgentsecError('policy_reject', 'BAD_CACHE_POLICY', `cache maxEntries must be 1..${CACHE_MAX_ENTRIES_LIMIT}, got ${policy.maxEntries}`);
     }
     this.clock = policy.clock ?? systemClock;
   }
@@ -79,13 +89,14 @@ export class DataKeyCache {
     const now = this.clock();
     let entry = this.entries.get(key);
     // @req ENV-041
-    if (entry && (entry.uses >= this.policy.maxMessages || now - entry.createdAt >= this.policy.maxAgeMs)) {
+    if (entry && this.spent(entry, now)) {
       this.evict(key, entry);
       entry = undefined;
     }
     if (entry) {
       this.stats.hits++;
     } else {
+      this.makeRoom(now);
       const material = produce();
       entry = { material, createdAt: now, uses: 0, active: 0, evicted: false };
       this.entries.set(key, entry);
@@ -129,6 +140,21 @@ export class DataKeyCache {
     return this.entries.size;
   }
 
+  private spent(e: Entry, now: number): boolean {
+    return e.uses >= this.policy.maxMessages || now - e.createdAt >= this.policy.maxAgeMs;
+  }
+
+  /** Room for one more entry: spent ones go first, then the oldest made (Map order is creation order). */
+  private makeRoom(now: number): void {
+    // @req ENV-050
+    if (this.entries.size < this.maxEntries) return;
+    for (const [k, e] of [...this.entries]) if (this.spent(e, now)) this.evict(k, e);
+    for (const [k, e] of this.entries) {
+      if (this.entries.size < this.maxEntries) break;
+      this.evict(k, e);
+    }
+  }
+
   private evict(key: string, e: Entry): void {
     if (this.entries.get(key) === e) this.entries.delete(key);
     e.evicted = true;
@@ -142,6 +168,6 @@ export class DataKeyCache {
   }
 
   toJSON(): unknown {
-    return { policy: { maxMessages: this.policy.maxMessages, maxAgeMs: this.policy.maxAgeMs }, entries: this.entries.size };
+    return { policy: { maxMessages: this.policy.maxMessages, maxAgeMs: this.policy.maxAgeMs, maxEntries: this.maxEntries }, entries: this.entries.size };
   }
 }

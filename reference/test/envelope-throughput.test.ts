@@ -119,6 +119,36 @@ describe('data key cache', () => {
     expect(kek2.wraps.length).toBe(5);
   });
 
+  it('ENV-050: at most maxEntries data keys are held; spent ones go first, then the oldest, and dropped keys are wiped (fake clock)', async () => {
+    let now = 0;
+    const kek = counting(LocalKekRing.open({ kekId: 'local:c6' }));
+    const cache = new DataKeyCache({ maxMessages: 2, maxAgeMs: 1000, maxEntries: 2, clock: () => now });
+    const sealIn = (t: string) => seal(kek, utf8(t), { t }, { cache });
+    await sealIn('a');
+    await sealIn('b');
+    expect([cache.size, kek.wraps.length]).toEqual([2, 2]);
+    // Full, nothing spent: a third context drops the oldest made (a).
+    await sealIn('c');
+    expect([cache.size, kek.wraps.length]).toEqual([2, 3]);
+    expect(kek.wraps[0]!.every((x) => x === 0)).toBe(true);
+    await sealIn('c');
+    expect(kek.wraps.length).toBe(3);
+    // c is spent (2 uses), b is not: making a again drops c although b is older.
+    await sealIn('a');
+    expect([cache.size, kek.wraps.length]).toEqual([2, 4]);
+    expect(kek.wraps[2]!.every((x) => x === 0)).toBe(true);
+    expect(kek.wraps[1]!.some((x) => x !== 0)).toBe(true);
+    await sealIn('b');
+    expect(kek.wraps.length).toBe(4);
+    // Past maxAgeMs every entry is spent: a new context drops them both, never more than maxEntries.
+    now = 1000;
+    await sealIn('e');
+    expect(cache.size).toBe(1);
+    expect(kek.wraps.slice(0, 4).every((k) => k.every((x) => x === 0))).toBe(true);
+    expect(() => new DataKeyCache({ maxMessages: 1, maxAgeMs: 1, maxEntries: 0 })).toThrow(/maxEntries/);
+    expect(() => new DataKeyCache({ maxMessages: 1, maxAgeMs: 1, maxEntries: 1_000_001 })).toThrow(/maxEntries/);
+  });
+
   it('ENV-041: a failed wrap is not cached; bad policies are refused', async () => {
     const kek = counting(LocalKekRing.open({ kekId: 'local:c5' }));
     const cache = new DataKeyCache({ maxMessages: 10, maxAgeMs: 60_000 });

@@ -10,7 +10,6 @@ import type { Aead, AeadName, CryptoProvider, HashName } from '../../../referenc
 import { REFERENCE_AREAS, ReferenceDispatcher } from '../../../adapter/index.js';
 import type { Area, AreaContext, Handler } from '../../../adapter/area.js';
 import type { TraceModel } from '../../trace/index.js';
-import type { EnvelopeOps } from '../reference-envelope-subject.js';
 
 export type MutantArea = 'noise' | 'ratchet' | 'x3dh' | 'pqxdh' | 'envelope' | 'records';
 
@@ -22,8 +21,6 @@ export interface Mutant {
   readonly selfConsistent: boolean;
   /** The adapter's areas with the bug planted; a fresh set (fresh bookkeeping) per call. */
   areas(): Area[];
-  /** Envelope traces replay the library directly (KEK administration is not in the protocol): the bug there. */
-  envelopeOps?(): EnvelopeOps;
   /** The conformance suite of its area. */
   readonly suite: string;
   /** The model whose traces catch it, or undefined when the traces do not exercise it. */
