@@ -91,13 +91,13 @@ class Channel {
   }
 }
 
-/** A handshake of `protocol` on the implementation (both roles), handed over to explicit-nonce channels. */
-async function channels(ctx: TestContext, protocol: string): Promise<{ i: Channel; r: Channel }> {
-  const s = await setup({ protocol, initiatorOn: ctx.iut, responderOn: ctx.iut, rng: ctx.rng });
+/** A handshake of `protocol` (by default on the implementation in both roles), handed over to explicit-nonce channels. */
+async function channels(ctx: TestContext, protocol: string, on: [Adapter, Adapter] = [ctx.iut, ctx.iut]): Promise<{ i: Channel; r: Channel }> {
+  const s = await setup({ protocol, initiatorOn: on[0], responderOn: on[1], rng: ctx.rng });
   await exchange(s.i, s.r, 0, s.messages, () => new Uint8Array(0));
-  const start = async (id: string, label: string): Promise<Channel> => new Channel(ctx.iut, ((await ctx.iut.call('noise.explicit_start', { id })) as { id: string }).id, label);
-  const i = await start(s.i.id, 'initiator');
-  const r = await start(s.r.id, 'responder');
+  const start = async (a: Adapter, id: string, label: string): Promise<Channel> => new Channel(a, ((await a.call('noise.explicit_start', { id })) as { id: string }).id, label);
+  const i = await start(on[0], s.i.id, on[0] === on[1] ? 'initiator' : on[0] === ctx.iut ? 'iut initiator' : 'reference initiator');
+  const r = await start(on[1], s.r.id, on[0] === on[1] ? 'responder' : on[1] === ctx.iut ? 'iut responder' : 'reference responder');
   // NOISE-065: two live copies of one sending CipherState would reuse nonces.
   await expectRefusal(s.i.write(new Uint8Array(1)), 'the handshake object after explicit_start (a second live copy of the sending state)', ['state_failure']);
   return { i, r };
@@ -196,10 +196,32 @@ async function crashReservation(ctx: TestContext): Promise<void> {
   ctx.log(`${used.size + 1} frames, ${crashes} sender crashes, highest nonce ${f.n}`);
 }
 
+/**
+ * CONF-132: frames cross between the implementation and the reference in both roles (the frame
+ * format of NOISE-067), also after the implementation's side crashed and restarted.
+ */
+async function interop(ctx: TestContext): Promise<void> {
+  const protocol = protocolOf(ctx.iut.hello.capabilities);
+  if (window(ctx.reference.hello.capabilities) === undefined) throw new CheckFailure('the reference does not offer explicit-nonce transport');
+  for (const iutInitiates of [true, false]) {
+    const { i, r } = await channels(ctx, protocol, iutInitiates ? [ctx.iut, ctx.reference] : [ctx.reference, ctx.iut]);
+    const iut = iutInitiates ? i : r;
+    const ref = iutInitiates ? r : i;
+    for (let k = 0; k < 3; k++) {
+      await ref.accept(await iut.send(payload(ctx)), `frame ${k} from the implementation`);
+      await iut.accept(await ref.send(payload(ctx)), `frame ${k} from the reference`);
+    }
+    await iut.crash();
+    await ref.accept(await iut.send(payload(ctx)), 'a frame from the implementation after its restart');
+    await iut.accept(await ref.send(payload(ctx)), 'a frame from the reference after the implementation restarted');
+  }
+}
+
 export function explicitNonceTests(): TestCase[] {
   const plan = (caps: Capabilities): string => (applies(caps) === true ? `${protocolOf(caps)}, window ${window(caps)}` : String(applies(caps)));
   return [
     { id: 'noise/explicit-nonce/replay-window', reqs: ['NOISE-062', 'NOISE-063', 'NOISE-065', 'NOISE-067', 'CONF-130'], applies, plan, run: replayWindow },
+    { id: 'noise/explicit-nonce/interop', reqs: ['NOISE-067', 'CONF-132'], applies, plan, run: interop },
     { id: 'noise/explicit-nonce/crash-reservation', reqs: ['NOISE-064', 'NOISE-068', 'NOISE-060', 'CONF-131'], applies, plan, run: crashReservation },
   ];
 }

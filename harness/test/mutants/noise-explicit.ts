@@ -42,7 +42,29 @@ function deferWrites(defer: (windowChanged: boolean) => boolean) {
   };
 }
 
+/** The frame with its 8-byte nonce field reversed (big-endian <-> little-endian). */
+const swapNonce = (frame: string): string => (frame.slice(0, 16).match(/../g) ?? []).reverse().join('') + frame.slice(16);
+
 export const NOISE_EXPLICIT_MUTANTS: Mutant[] = [
+  {
+    name: 'noise-frame-nonce-little-endian',
+    area: 'noise',
+    description: 'the explicit nonce travels little-endian, on both sides (NOISE-067)',
+    selfConsistent: true,
+    suite: 'noise',
+    traces: undefined,
+    caughtBy: ['noise/explicit-nonce/interop', 'noise/explicit-nonce/replay-window'],
+    areas: () =>
+      areasWith('noise', (a) =>
+        override(a, {
+          'noise.explicit_send': async (p, ctx, next) => {
+            const r = (await next(p, ctx)) as { frame: string };
+            return { frame: swapNonce(r.frame) };
+          },
+          'noise.explicit_receive': (p, ctx, next) => next({ ...p, frame: swapNonce(String(p.frame)) }, ctx),
+        }),
+      ),
+  },
   {
     name: 'noise-window-off-by-one',
     area: 'noise',
