@@ -104,6 +104,14 @@ export class TestSkipped extends Error {
   }
 }
 
+/**
+ * Thrown by a test that finds, from the implementation's own output, that the property it checks is
+ * not claimed (CONF-152): reported as `n/a` with the reason.
+ */
+export class TestNotApplicable extends Error {
+  override name = 'TestNotApplicable';
+}
+
 export function skipTest(reason: string, opts: { ciExempt?: boolean } = {}): never {
   throw new TestSkipped(reason, opts.ciExempt ?? false);
 }

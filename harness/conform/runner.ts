@@ -4,7 +4,7 @@
  * (pass, fail, xfail, xpass, skip, n/a), and survives an IUT that crashes, hangs or lies.
  */
 import { startProcessAdapter } from '../adapters/process.js';
-import { CheckFailure, TestSkipped, type ByteDiff } from './assert.js';
+import { CheckFailure, TestNotApplicable, TestSkipped, type ByteDiff } from './assert.js';
 import { findExpectation, GlobLedger, isGlob, type Expectation, type GlobCount } from './expectations.js';
 import { compileSelection, mayHoldSelected } from './selection.js';
 import { redactLine, redactText } from './redact.js';
@@ -194,12 +194,14 @@ interface Planned {
  */
 function classify(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
   const c = classifyRaw(e);
-  return e instanceof CheckFailure || e instanceof TestSkipped ? c : { ...c, message: redactLine(c.message) };
+  return e instanceof CheckFailure || e instanceof TestSkipped || e instanceof TestNotApplicable ? c : { ...c, message: redactLine(c.message) };
 }
 
 function classifyRaw(e: unknown): { outcome: Outcome; message: string; fault?: AdapterFault['fault']; ciExempt?: boolean } {
   if (e instanceof CheckFailure) return { outcome: 'fail', message: e.message };
   if (e instanceof TestSkipped) return { outcome: 'skip', message: e.message, ciExempt: e.ciExempt };
+  // @req CONF-152
+  if (e instanceof TestNotApplicable) return { outcome: 'n/a', message: e.message };
   if (e instanceof AdapterFault) return { outcome: 'fail', message: `adapter fault (${e.fault}): ${e.message}`, fault: e.fault };
   // A request the harness itself got wrong: not a finding about the implementation (CONF-121).
   if (e instanceof HarnessError) return { outcome: 'fail', message: e.message.startsWith('harness error') ? e.message : `harness error: ${e.message}` };

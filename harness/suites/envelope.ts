@@ -4,10 +4,15 @@
  * suite owns the endpoint, so it rotates and disables the key, destroys old key material (a retired
  * KEK version) and injects faults directly, then checks what the implementation does.
  */
-import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
+import { hkdf } from '@noble/hashes/hkdf.js';
+import { sha256 } from '@noble/hashes/sha2.js';
 import type { ErrorKind } from '../../protocol/types.js';
+import { canonical } from '../../vectors/envelope/generate.js';
 import { envelopeParts } from '../../vectors/envelope/layout.js';
-import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
+import { twoKeyCiphertext } from '../../vectors/envelope/two-key.js';
+import { cat, enc, u16, u32 } from '../../vectors/kit.js';
+import { check, CheckFailure, expectRefusal, TestNotApplicable } from '../conform/assert.js';
 import type { Adapter, Capabilities, Suite, SuiteOptions, SuiteServices, TestCase, TestContext } from '../conform/types.js';
 import { Hold, startKmsServer, type KmsServer } from '../services/kms/index.js';
 
@@ -154,6 +159,13 @@ function retireOldMaterial(): number {
 function kmsCalls(...ops: string[]): number {
   const c = need().server.counters.calls;
   return ops.reduce((s, op) => s + (c[op] ?? 0), 0);
+}
+
+/** Wraps a data key at the suite's KMS the way the agentsec/1 AWS KMS provider does (ENV-016). */
+async function kmsWrap(dek: Uint8Array, digest: Uint8Array, kekVersion: number): Promise<Uint8Array> {
+  const { client, keyId } = need();
+  const out = await client.send(new EncryptCommand({ KeyId: keyId, Plaintext: dek, EncryptionContext: { 'agentsec:context': hex(digest), 'agentsec:kek-version': String(kekVersion) } }));
+  return out.CiphertextBlob!;
 }
 
 function positions(len: number, quick: boolean, ctx: TestContext): number[] {
@@ -424,6 +436,32 @@ function tests(opts: SuiteOptions): TestCase[] {
       check(reused < 3, `all three contexts reused their data keys with max_entries 2: the cache holds more keys than its limit`);
       check(reused >= 1, 'no context reused its data key: the cache is not on');
     }, undefined, appliesCache),
+
+    t('commitment/two-data-keys', ['ENV-006', 'ENV-070', 'CONF-152'], async ({ iut, rng }) => {
+      // The format decides whether key commitment is claimed: agentsec/1 v1 suite 0x01 commits.
+      const sample = envelopeParts(unhex(await sealVia(iut, rng.bytes(4), ctxA)));
+      if (!sample) throw new TestNotApplicable('the implementation\'s envelopes are not agentsec/1 format v1 suite 0x01, the format whose key commitment this test checks');
+      // Two data keys, one body (salt, commitment of the first key, nonce, payload) whose AES-GCM
+      // payload authenticates under both payload keys; the second envelope carries the second key's wrap.
+      const [dk1, dk2, salt, nonce] = [rng.bytes(32), rng.bytes(32), rng.bytes(32), rng.bytes(12)];
+      const C = canonical(ctxA);
+      const digest = sha256(cat(enc.encode('agentsec/envelope/v1 context'), C));
+      const derive = (dk: Uint8Array, what: string) => hkdf(sha256, dk, salt, enc.encode(`agentsec/envelope/v1 ${what}`), 32);
+      const commitment = derive(dk1, 'commitment');
+      const aad = cat(enc.encode('agentsec/envelope/v1 payload'), new Uint8Array([1, 1]), digest, salt, commitment, nonce, C);
+      const payload = twoKeyCiphertext(derive(dk1, 'payload-key'), derive(dk2, 'payload-key'), nonce, aad, rng.bytes(32));
+      const envelopeWith = async (dk: Uint8Array) => {
+        const wrapped = await kmsWrap(dk, digest, sample.kekVersion);
+        return hex(cat(new Uint8Array([1, 1, sample.kekId.length]), sample.kekId, digest, u32(sample.kekVersion), u16(wrapped.length), wrapped, salt, commitment, nonce, payload));
+      };
+      const genuine = await envelopeWith(dk1);
+      const opened = await openVia(iut, genuine, ctxA).catch((e: unknown) => {
+        throw new CheckFailure(`a well-formed agentsec/1 envelope the harness sealed under the KMS key does not open: ${(e as Error).message}`);
+      });
+      check(opened.length === (payload.length - 16) * 2, 'the genuine envelope opened to a plaintext of another length');
+      const other = await envelopeWith(dk2);
+      await expectRefusal(openVia(iut, other, ctxA), 'the same envelope body with the wrapped key of a second data key (its payload authenticates under both; only the commitment refuses it)', ['auth_failure']);
+    }),
 
     t('bad-params', ['CONV-004'], async ({ iut }) => {
       await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }, { unchecked: 'a negative test: non-hex plaintext' }), 'seal with non-hex plaintext', ['decode_failure']);

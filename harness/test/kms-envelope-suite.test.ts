@@ -3,6 +3,7 @@ import { startReferenceAdapter } from '../adapters/in-process.js';
 import { resolveImpl } from '../../cli/conform.js';
 import { runWithReference } from '../../cli/compose.js';
 import { SeededRng } from '../conform/rng.js';
+import { TestNotApplicable } from '../conform/assert.js';
 import type { Adapter, SuiteServices, TestCase, TestContext } from '../conform/types.js';
 import { envelopeSuite, startEnvelopeServices } from '../suites/envelope.js';
 import { mutant, startMutantAdapter } from './mutants/index.js';
@@ -82,6 +83,17 @@ describe('envelope suite', () => {
     expect(await outcome(await byId('envelope/cache/max-entries'), unbounded)).toMatch(/more keys than its limit/);
     const off = altered(ref, 'envelope.kek_new', (_p, call) => call({}));
     expect(await outcome(await byId('envelope/cache/max-age'), off)).toMatch(/not reused/);
+  });
+
+  it('ENV-070 CONF-152: the commitment test fails an open without the commitment check (mutant env-no-key-commitment) and is n/a for another envelope format', async () => {
+    const t = (await envelopeSuite.tests({ quick: true })).find((x) => x.id === 'envelope/commitment/two-data-keys')!;
+    const blind = await startMutantAdapter(mutant('env-no-key-commitment'), { services: svc.services });
+    expect(await outcome(t, blind)).toMatch(/second data key .*accepted/);
+    const ref = await startReferenceAdapter({ services: svc.services });
+    const otherFormat = altered(ref, 'envelope.seal', async (p, call) => ({ envelope: `02${((await call(p)) as { envelope: string }).envelope}` }));
+    const err = await t.run(context(otherFormat, t.id)).then(() => undefined, (e: unknown) => e);
+    expect(err).toBeInstanceOf(TestNotApplicable);
+    expect((err as Error).message).toMatch(/not agentsec\/1 format v1 suite 0x01/);
   });
 
   it('ENV-020: the suite catches a rewrap that returns the envelope unchanged (mutant env-rewrap-noop)', async () => {

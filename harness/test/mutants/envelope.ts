@@ -1,5 +1,8 @@
 /** Envelope mutants (spec/envelope.md), planted through envelope.* methods (the traces run through them too: CONF-150). */
-import { areasWith, override, type Mutant } from './mutant.js';
+import { envelopeParts } from '../../../vectors/envelope/layout.js';
+import { areasWith, override, providerWith, withProvider, type Mutant } from './mutant.js';
+
+const COMMIT_INFO = Buffer.from('agentsec/envelope/v1 commitment').toString('hex');
 
 export const ENVELOPE_MUTANTS: Mutant[] = [
   {
@@ -52,5 +55,30 @@ export const ENVELOPE_MUTANTS: Mutant[] = [
           'envelope.kek_new': (p, ctx, next) => next(p.cache ? { ...p, cache: { max_messages: 2 ** 32, max_age_ms: 86_400_000, max_entries: 1_000_000 } } : p, ctx),
         }),
       ),
+  },
+  {
+    name: 'env-no-key-commitment',
+    area: 'envelope',
+    description: 'open skips the key commitment check: the derived commitment is taken to be the one the envelope carries (ENV-006, ENV-070)',
+    selfConsistent: true,
+    suite: 'envelope',
+    traces: undefined,
+    caughtBy: ['envelope/commitment/two-data-keys'],
+    areas: () =>
+      areasWith('envelope', (a) => {
+        // While an open runs, the commitment HKDF answers with the envelope's own commitment.
+        let carried: Uint8Array | undefined;
+        const blind = withProvider(a, (p) => providerWith(p, { hkdf: (n, ikm, salt, info, len) => (carried && Buffer.from(info).toString('hex') === COMMIT_INFO ? carried.slice() : p.hkdf(n, ikm, salt, info, len)) }));
+        return override(blind, {
+          'envelope.open': async (p, ctx, next) => {
+            carried = typeof p.envelope === 'string' ? envelopeParts(new Uint8Array(Buffer.from(p.envelope, 'hex')))?.commitment : undefined;
+            try {
+              return await next(p, ctx);
+            } finally {
+              carried = undefined;
+            }
+          },
+        });
+      }),
   },
 ];
