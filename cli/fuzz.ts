@@ -38,8 +38,8 @@ const USAGE = `Usage: agentsec fuzz [--impl "<cmd>"] [--target noise|session|env
 
 Model-based fuzzing through agentsec-adapter/1: fast-check generates command sequences (Noise
 handshakes and transport with tampering, reordering, rekey and set_nonce; sessions with drops,
-duplicates, restarts, compromise and re-initiation; envelopes with rotation, rewrap, retirement and
-KMS faults), runs them on the implementation and judges every answer by the protocol's model.
+duplicates, restarts, rollbacks to older exports, compromise and re-initiation; envelopes with
+rotation, rewrap, retirement and failing, delayed or held KMS calls), runs them on the implementation and judges every answer by the protocol's model.
 A finding is shrunk to a minimal sequence, printed, and saved as a JSON counterexample.
 
   --impl "<cmd>"          the implementation's adapter command (default: the reference in process)

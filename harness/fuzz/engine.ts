@@ -182,6 +182,8 @@ export interface FuzzOptions {
   maxCommands?: number;
   caps: Capabilities;
   refCaps?: Capabilities;
+  /** Shrink a failing run (default); false stops at the first failing run (it is also the counterexample). */
+  shrink?: boolean;
   /** Called after each generated or shrinking run. */
   progress?: (p: { runs: number; failing: boolean }) => void;
 }
@@ -230,6 +232,7 @@ export async function fuzzTarget(o: FuzzOptions): Promise<FuzzResult> {
     seed: o.seed,
     numRuns: o.runs,
     plugins: [fc.interruptAfterTimeLimit(o.timeMs)],
+    ...(o.shrink === false ? { endOnFailure: true } : {}),
     // The run's own record is what gets reported; fast-check's text would repeat it.
     includeErrorInReport: false,
   } as Parameters<typeof fc.check>[1]);

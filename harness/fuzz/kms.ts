@@ -5,7 +5,11 @@
  */
 import { CreateKeyCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import type { Services } from '../conform/types.js';
-import { startKmsServer, type KmsServer } from '../services/kms/index.js';
+import { Hold, startKmsServer, type KmsServer } from '../services/kms/index.js';
+import { OPS } from '../services/kms/ops.js';
+
+/** The fuzzer's own administration call, never held (it runs while the implementation's calls wait). */
+const ADMIN_OP = 'RotateKeyOnDemand';
 
 const REGION = 'us-east-1';
 const CREDENTIALS = { accessKeyId: 'AKIDAGENTSECHARNESS', secretAccessKey: 'agentsec-harness' };
@@ -19,6 +23,13 @@ export interface FuzzKms {
   retireOld(): void;
   /** The next calls of every operation fail (throttling or internal error) until `clearFaults`. */
   fail(how: 'throttle' | 'internal'): void;
+  /** Every call is answered only after `ms` milliseconds, until `clearFaults`. */
+  delay(ms: number): void;
+  /**
+   * Every call of the implementation waits at the returned gate until `clearFaults` (the fuzzer's
+   * own rotation still goes through): the fuzzer acts while a call is provably in flight.
+   */
+  hold(): Hold;
   clearFaults(): void;
   close(): Promise<void>;
 }
@@ -41,6 +52,14 @@ export async function startFuzzKms(): Promise<FuzzKms> {
       },
       fail(how) {
         server.faults.set('*', how === 'throttle' ? { throttle: 1_000 } : { internal: 1_000 });
+      },
+      delay(ms) {
+        server.faults.set('*', { delayMs: ms });
+      },
+      hold() {
+        const gate = new Hold();
+        for (const op of Object.keys(OPS)) if (op !== ADMIN_OP) server.faults.set(op, { hold: gate });
+        return gate;
       },
       clearFaults() {
         server.faults.clear();

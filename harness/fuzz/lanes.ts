@@ -6,7 +6,7 @@
  */
 import { startReferenceAdapter } from '../adapters/in-process.js';
 import { startProcessAdapter } from '../adapters/process.js';
-import { AdapterFault, type Adapter } from '../conform/types.js';
+import { AdapterFault, type Adapter, type Services } from '../conform/types.js';
 import { Violation, type Lane } from './kit.js';
 import { startFuzzKms, type FuzzKms } from './kms.js';
 
@@ -17,6 +17,8 @@ export interface LaneSpec {
   readonly label: string;
   /** The adapter command line (sh -c); absent: the reference in process. */
   readonly command?: string;
+  /** An adapter in this process instead (given the lane's services), e.g. a library embedding the fuzzer. */
+  readonly start?: (services: Services) => Promise<Adapter>;
 }
 
 export interface LaneOptions {
@@ -45,6 +47,7 @@ export class LaneHolder {
 
   private async startAdapter(): Promise<Adapter> {
     const services = this.kms?.services ?? {};
+    if (this.spec.start) return this.spec.start(services);
     if (this.spec.command === undefined) return startReferenceAdapter({ services });
     return startProcessAdapter({ command: this.spec.command, services, maxLineBytes: FUZZ_MAX_LINE_BYTES, ...(this.opts.callTimeoutMs ? { callTimeoutMs: this.opts.callTimeoutMs } : {}) });
   }
