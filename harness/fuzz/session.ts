@@ -244,8 +244,16 @@ export const sessionTarget: FuzzTarget<SessionInit, SessionModel, SessionReal> &
         const snap = valid[(s.pick as number) % valid.length]!;
         const side = snap.side;
         const sd = real.sides[side];
+        // The restored agent first: an implementation may refuse to import an older export
+        // (spec/adapter-protocol.md, session.import), and then the side goes on as it was.
+        const imported = await attempt(sd.a, 'session.import', { state: real.snaps.get(snap.id) });
+        if (!imported.ok) {
+          mustRefuse(imported, `${NAMES[side]} restores its older export (snapshot ${snap.id})`, ['SESS-011', 'SESS-012'], ['state_failure', 'policy_reject']);
+          return outcomeText(imported);
+        }
+        const restored = mustOk(imported, `${NAMES[side]} restores its older export (snapshot ${snap.id}): rollback`, 'agent', ['SESS-008', 'SESS-012']);
         await attempt(sd.a, 'free', { id: sd.id });
-        sd.id = mustOk(await attempt(sd.a, 'session.import', { state: real.snaps.get(snap.id) }), `${NAMES[side]} restores its older export (snapshot ${snap.id}): rollback`, 'agent', ['SESS-008', 'SESS-012']);
+        sd.id = restored;
         if (!m.rolledBack.includes(side)) m.rolledBack.push(side);
         for (const x of m.pending) {
           if (x.from === side) x.rollback = true;

@@ -17,8 +17,11 @@ const RUNS = 300;
 /** The fuzz target that drives each mutant area. */
 const TARGET_OF: Record<MutantArea, TargetName> = { noise: 'noise', ratchet: 'session', x3dh: 'session', pqxdh: 'session', records: 'session', envelope: 'envelope' };
 
-/** Mutants the fuzzer cannot reach, and why. Every mutant of the list is reached at present. */
-export const OUT_OF_REACH: Readonly<Record<string, string>> = {};
+/** Mutants the fuzzer cannot reach, and why. */
+export const OUT_OF_REACH: Readonly<Record<string, string>> = {
+  'x3dh-replay-digests-evicted':
+    'the session target creates agents with one-time prekeys and without max_replay_digests, and sends at most 4 initial messages: the replay-digest bound (default 10,000) is never reached',
+};
 
 function lane(m: Mutant | undefined, target: TargetName): LaneHolder {
   return new LaneHolder(
