@@ -31,6 +31,7 @@ export const OUT_OF_REACH: Readonly<Record<string, string>> = {
   // (envelope.kek_*, capability envelope.kek_admin) has no fuzz steps yet.
   'env-retire-noop': 'planted in envelope.kek_retire (adapter-side KEK administration), while the envelope target retires versions on its KMS endpoint',
   'env-cache-unbounded': 'planted in the data-key cache of a KEK made by envelope.kek_new, which the envelope target does not create (it seals under the KMS key)',
+  'env-no-key-commitment': 'needs an envelope whose AES-GCM payload authenticates under two data keys (built in GF(2^128)); the tamper and truncate steps only flip or cut bytes, which the tag still catches',
   'x3dh-replay-digests-evicted':
     'the session target creates agents with one-time prekeys and without max_replay_digests, and sends at most 4 initial messages: the replay-digest bound (default 10,000) is never reached',
 };
