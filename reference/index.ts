@@ -65,7 +65,7 @@ export {
   type TpmKeyStoreOptions, TpmKek, createTpmKek, loadTpmKek, acquireTpm, type TpmLease,
   commandEncrypted, kdfa, kdfe, objectName, startSaltedSession, unsealEncrypted, type SaltedSession,
   Pkcs11KeyStore, PKCS11_APPLICATION, type Pkcs11KeyStoreOptions, type ExtractionAudit,
-  createPkcs11Kek, type Pkcs11Kek, type Pkcs11KekOptions, SOFTHSM_LIBRARY, ckrName, type TokenOptions,
+  createPkcs11Kek, type Pkcs11Kek, type Pkcs11KekOptions, SOFTHSM_LIBRARY, type TokenOptions,
 } from './identity/index.js';
 export {
   canonicalContext, payloadAad, encodeEnvelope, decodeEnvelope, ENVELOPE_VERSION,

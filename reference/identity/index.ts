@@ -36,4 +36,4 @@ export {
 } from '../device/tpm/index.js';
 export { Pkcs11KeyStore, PKCS11_APPLICATION, type Pkcs11KeyStoreOptions, type ExtractionAudit } from './pkcs11-store.js';
 export { createPkcs11Kek, type Pkcs11Kek, type Pkcs11KekOptions } from '../device/pkcs11/kek.js';
-export { SOFTHSM_LIBRARY, ckrName, type TokenOptions } from '../device/pkcs11/token.js';
+export { SOFTHSM_LIBRARY, type TokenOptions } from '../device/pkcs11/options.js';

@@ -15,7 +15,8 @@ import type { CryptoProvider } from '../crypto/provider.js';
 import { AgentsecError } from '../errors.js';
 import { checkHandle } from './identity.js';
 import type { IdentityPublicKeys, KeyStore } from './keystore.js';
-import { CKK_EC_EDWARDS, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA, ED25519_EC_PARAMS, findObjects, openTokenSession, pkcs11Error, type TokenOptions, type TokenSession } from '../device/pkcs11/token.js';
+import { CKK_EC_EDWARDS, CKM_EC_EDWARDS_KEY_PAIR_GEN, CKM_EDDSA, ED25519_EC_PARAMS, findObjects, openTokenSession, pkcs11Error, type TokenSession } from '../device/pkcs11/token.js';
+import type { TokenOptions } from '../device/pkcs11/options.js';
 
 export const PKCS11_APPLICATION = 'agentsec/identity/v1';
 const SEALED_VERSION = 1;

@@ -6,7 +6,8 @@
  */
 import { abytes } from '../../bytes.js';
 import { AgentsecError } from '../../errors.js';
-import { findObjects, openTokenSession, pkcs11Error, type TokenOptions, type TokenSession } from './token.js';
+import { findObjects, openTokenSession, pkcs11Error, type TokenSession } from './token.js';
+import type { TokenOptions } from './options.js';
 
 export interface Pkcs11KekOptions extends TokenOptions {
   /** CKA_LABEL of the KEK; created if absent (unless create is false). */

@@ -6,9 +6,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRequire } from 'node:module';
 import type * as Pkcs11 from 'pkcs11js';
+import { SOFTHSM_LIBRARY, type TokenOptions } from './options.js';
 import { AgentsecError, type ErrorKind } from '../../errors.js';
 
-export const SOFTHSM_LIBRARY = '/usr/lib/softhsm/libsofthsm2.so';
 
 // PKCS#11 3.0 values pkcs11js 2.1.7 does not name.
 export const CKK_EC_EDWARDS = 0x40;
@@ -63,12 +63,7 @@ export function pkcs11Error(op: string, e: unknown, override?: Partial<Record<st
   return new AgentsecError(kind, name === 'CKR_ATTRIBUTE_SENSITIVE' || name === 'CKR_KEY_UNEXTRACTABLE' || name === 'CKR_KEY_NOT_WRAPPABLE' ? 'KEY_NOT_EXTRACTABLE' : `PKCS11_${name.slice(4)}`, `${op} failed with ${name}: ${why}`);
 }
 
-export interface TokenOptions {
-  /** Path of the PKCS#11 module; default SoftHSM2's. */
-  library?: string;
-  tokenLabel: string;
-  pin: string;
-}
+export { SOFTHSM_LIBRARY, type TokenOptions };
 
 interface LoadedModule {
   p11: Pkcs11.PKCS11;

@@ -11,7 +11,8 @@ import { abytes, concatBytes, equalBytes, u16be, utf8, wipe } from '../../bytes.
 import { getProvider, type CryptoProvider } from '../../crypto/index.js';
 import { AgentsecError } from '../../errors.js';
 import { createPkcs11Kek, type Pkcs11Kek } from '../../device/pkcs11/kek.js';
-import { findObjects, openTokenSession, type TokenOptions } from '../../device/pkcs11/token.js';
+import { findObjects, openTokenSession } from '../../device/pkcs11/token.js';
+import type { TokenOptions } from '../../device/pkcs11/options.js';
 import type { Clock } from '../kek.js';
 import { SlotKekRing, type KekSlotBackend } from './slot-ring.js';
 
