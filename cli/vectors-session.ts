@@ -3,7 +3,7 @@
  * session suite's known answers (SESS-031), through an adapter: the reference in process or --impl,
  * which needs `session.fixed_randomness` (tests it does not claim are counted as unsupported).
  */
-import { readFileSync } from 'node:fs';
+import { readVendored } from '../vectors/external.js';
 import { SeededRng } from '../harness/conform/rng.js';
 import type { Adapter, TestContext } from '../harness/conform/types.js';
 import { knownAnswerTests } from '../harness/suites/session-kat.js';
@@ -19,7 +19,7 @@ export interface FileCounts {
 /** The `format` of a JSON vector file, or undefined for other files (cacophony text, Noise JSON without one). */
 export function vectorFormat(path: string): string | undefined {
   try {
-    const f = (JSON.parse(readFileSync(path, 'utf8')) as { format?: unknown }).format;
+    const f = (JSON.parse(readVendored(path)) as { format?: unknown }).format;
     return typeof f === 'string' ? f : undefined;
   } catch {
     return undefined;

@@ -4,8 +4,9 @@
  * package, so a clone or an installed CLI runs every suite with nothing beside it.
  * AGENTSEC_SHARED_VECTORS may point at another folder of the same layout (e.g. newer Wycheproof).
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import { PACKAGE_ROOT } from '../reference/paths.js';
 
 export const REPO_ROOT = PACKAGE_ROOT;
@@ -13,8 +14,22 @@ export const REPO_ROOT = PACKAGE_ROOT;
 /** The vendored folder (or the override); undefined only if the package was stripped of it. */
 export function sharedVectorsDir(): string | undefined {
   const candidates = [process.env.AGENTSEC_SHARED_VECTORS, resolve(REPO_ROOT, 'vectors', 'third_party')];
-  for (const c of candidates) if (c && existsSync(resolve(c, 'noise', 'cacophony.txt'))) return c;
+  for (const c of candidates) if (c && vendoredExists(resolve(c, 'noise', 'cacophony.txt'))) return c;
   return undefined;
+}
+
+/**
+ * The package ships the large third-party files gzipped (`<file>.gz`, written by
+ * vectors/pack-third-party.mjs at pack time); a clone has them as they were vendored. Either is read.
+ */
+export function vendoredExists(path: string): boolean {
+  return existsSync(path) || existsSync(`${path}.gz`);
+}
+
+/** The text of a vendored file, from the file itself or from its gzip. */
+export function readVendored(path: string): string {
+  if (existsSync(path) || !existsSync(`${path}.gz`)) return readFileSync(path, 'utf8');
+  return gunzipSync(readFileSync(`${path}.gz`)).toString('utf8');
 }
 
 /**

@@ -8,7 +8,7 @@
  * - `acceptable` follows the written per-flag policy (ACCEPTABLE_POLICY, CRYPTO-011);
  * - a group whose parameters the primitive does not offer is skipped with the reason, and counted.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { readVendored, vendoredExists } from './external.js';
 import { join } from 'node:path';
 
 /** The Wycheproof files this project is checked against (`<name>_test.json`). */
@@ -72,7 +72,7 @@ export function wycheproofPath(sharedVectorsDir: string, file: WycheproofFile): 
 
 export function wycheproofAvailable(sharedVectorsDir: string | undefined): string | undefined {
   if (!sharedVectorsDir) return 'the vendored vectors folder (vectors/third_party) is missing';
-  const missing = WYCHEPROOF_FILES.filter((f) => !existsSync(wycheproofPath(sharedVectorsDir, f)));
+  const missing = WYCHEPROOF_FILES.filter((f) => !vendoredExists(wycheproofPath(sharedVectorsDir, f)));
   return missing.length ? `Wycheproof files missing under ${sharedVectorsDir}/wycheproof: ${missing.join(', ')}` : undefined;
 }
 
@@ -83,7 +83,7 @@ export function loadWycheproof(sharedVectorsDir: string, file: WycheproofFile): 
   const path = wycheproofPath(sharedVectorsDir, file);
   let doc = docs.get(path);
   if (doc) return doc;
-  doc = JSON.parse(readFileSync(path, 'utf8')) as WycheproofDoc;
+  doc = JSON.parse(readVendored(path)) as WycheproofDoc;
   const n = doc.testGroups.reduce((a, g) => a + g.tests.length, 0);
   if (n !== doc.numberOfTests) throw new Error(`${path}: numberOfTests ${doc.numberOfTests} but ${n} tests listed`);
   docs.set(path, doc);

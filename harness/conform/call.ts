@@ -4,8 +4,9 @@
  * adapter checks each answer against that schema before resolving (validate.ts, CONF-102).
  */
 import type { Method, MethodParams, MethodResults } from '../../protocol/methods.js';
-import type { Adapter } from './types.js';
+import type { Adapter, CallOptions } from './types.js';
 
-export function callMethod<M extends Method>(adapter: Pick<Adapter, 'call'>, method: M, params: MethodParams[M]): Promise<MethodResults[M]> {
-  return adapter.call(method, params as Record<string, unknown>) as Promise<MethodResults[M]>;
+/** A wrong method name, parameter name or type is a compile error; the request is still checked at run time (CONF-121). */
+export function callMethod<M extends Method>(adapter: Pick<Adapter, 'call'>, method: M, params: MethodParams[M], opts?: CallOptions): Promise<MethodResults[M]> {
+  return (opts ? adapter.call(method, params as Record<string, unknown>, opts) : adapter.call(method, params as Record<string, unknown>)) as Promise<MethodResults[M]>;
 }

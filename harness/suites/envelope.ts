@@ -4,6 +4,7 @@
  * suite owns the endpoint, so it rotates and disables the key, destroys old key material (a retired
  * KEK version) and injects faults directly, then checks what the implementation does.
  */
+import { callMethod } from '../conform/call.js';
 import { CreateKeyCommand, DisableKeyCommand, EnableKeyCommand, EncryptCommand, KMSClient, RotateKeyOnDemandCommand } from '@aws-sdk/client-kms';
 import { hkdf } from '@noble/hashes/hkdf.js';
 import { sha256 } from '@noble/hashes/sha2.js';
@@ -64,13 +65,13 @@ function hexResult(method: string, r: unknown, field: string): string {
 }
 
 async function sealVia(iut: Adapter, plaintext: Uint8Array, context: Record<string, string>): Promise<string> {
-  return hexResult('envelope.seal', await iut.call('envelope.seal', { plaintext: hex(plaintext), context }), 'envelope');
+  return hexResult('envelope.seal', await callMethod(iut, 'envelope.seal', { plaintext: hex(plaintext), context }), 'envelope');
 }
 async function openVia(iut: Adapter, envelope: string, context: Record<string, string>): Promise<string> {
-  return hexResult('envelope.open', await iut.call('envelope.open', { envelope, context }), 'plaintext');
+  return hexResult('envelope.open', await callMethod(iut, 'envelope.open', { envelope, context }), 'plaintext');
 }
 async function rewrapVia(iut: Adapter, envelope: string): Promise<string> {
-  return hexResult('envelope.rewrap', await iut.call('envelope.rewrap', { envelope }), 'envelope');
+  return hexResult('envelope.rewrap', await callMethod(iut, 'envelope.rewrap', { envelope }), 'envelope');
 }
 
 const applies = (caps: Capabilities): true | string => (caps.envelope?.kms.includes('aws') ? true : 'the implementation does not claim envelope.kms "aws"');
@@ -466,7 +467,7 @@ function tests(opts: SuiteOptions): TestCase[] {
     t('bad-params', ['CONV-004'], async ({ iut }) => {
       await expectRefusal(iut.call('envelope.seal', { plaintext: 'zz', context: {} }, { unchecked: 'a negative test: non-hex plaintext' }), 'seal with non-hex plaintext', ['decode_failure']);
       await expectRefusal(iut.call('envelope.seal', { plaintext: '00', context: { k: 1 } }, { unchecked: 'a negative test: a non-string context value' }), 'seal with a non-string context value', ['decode_failure']);
-      await expectRefusal(iut.call('envelope.open', { envelope: '', context: {} }), 'open of an empty envelope', ['decode_failure']);
+      await expectRefusal(callMethod(iut, 'envelope.open', { envelope: '', context: {} }), 'open of an empty envelope', ['decode_failure']);
     }),
   ];
 }

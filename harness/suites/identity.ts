@@ -4,6 +4,8 @@
  * computed here (ID-001), and the DID decoder must refuse what ID-002 lists, an Ed25519 key that is
  * not a curve point included. Applies when `identity` is claimed.
  */
+import type { MethodParams } from '../../protocol/methods.js';
+import { callMethod } from '../conform/call.js';
 import { base58 } from '@scure/base';
 import { check, expectRefusal } from '../conform/assert.js';
 import type { Adapter, Capabilities, Suite, TestCase } from '../conform/types.js';
@@ -29,11 +31,11 @@ interface Created {
 const claimed = (caps: Capabilities): true | string => (caps.identity?.sign.includes('Ed25519') ? true : 'identity methods (identity.sign Ed25519) not claimed');
 
 async function create(a: Adapter): Promise<Created> {
-  return (await a.call('identity.create', {})) as Created;
+  return (await callMethod(a, 'identity.create', {})) as Created;
 }
 
-async function valid(a: Adapter, params: Record<string, unknown>): Promise<boolean> {
-  return ((await a.call('identity.verify', params)) as { valid: boolean }).valid === true;
+async function valid(a: Adapter, params: MethodParams['identity.verify']): Promise<boolean> {
+  return ((await callMethod(a, 'identity.verify', params)) as { valid: boolean }).valid === true;
 }
 
 function tests(): TestCase[] {
@@ -46,7 +48,7 @@ function tests(): TestCase[] {
         const mine = await create(ctx.iut);
         check(/^[0-9a-f]{64}$/.test(mine.signing_public) && /^[0-9a-f]{64}$/.test(mine.agreement_public), 'identity.create: public keys must be 32 bytes of hex');
         check(mine.did === didKeyEd25519(unhex(mine.signing_public)), `identity.create: did ${mine.did} is not the did:key of the signing key (ID-001)`);
-        const again = (await ctx.iut.call('identity.public', { identity: mine.identity })) as Omit<Created, 'identity'>;
+        const again = (await callMethod(ctx.iut, 'identity.public', { identity: mine.identity })) as Omit<Created, 'identity'>;
         check(again.did === mine.did && again.signing_public === mine.signing_public && again.agreement_public === mine.agreement_public, 'identity.public differs from what identity.create returned');
         const other = await create(ctx.iut);
         check(other.signing_public !== mine.signing_public, 'two identity.create calls gave the same key');
@@ -54,10 +56,10 @@ function tests(): TestCase[] {
         for (let k = 0; k < 4; k++) {
           const msg = ctx.rng.bytes(ctx.rng.int(200));
           // The implementation signs, the reference verifies (by DID and by key), and the reverse.
-          const sig = ((await ctx.iut.call('identity.sign', { identity: mine.identity, message: hex(msg) })) as { signature: string }).signature;
+          const sig = ((await callMethod(ctx.iut, 'identity.sign', { identity: mine.identity, message: hex(msg) })) as { signature: string }).signature;
           check(await valid(ctx.reference, { did: mine.did, message: hex(msg), signature: sig }), 'the reference does not verify the implementation\'s signature under its DID');
           check(await valid(ctx.reference, { public: mine.signing_public, message: hex(msg), signature: sig }), 'the reference does not verify the implementation\'s signature under its key');
-          const rsig = ((await ctx.reference.call('identity.sign', { identity: theirs.identity, message: hex(msg) })) as { signature: string }).signature;
+          const rsig = ((await callMethod(ctx.reference, 'identity.sign', { identity: theirs.identity, message: hex(msg) })) as { signature: string }).signature;
           check(await valid(ctx.iut, { did: theirs.did, message: hex(msg), signature: rsig }), 'the implementation does not verify a reference signature under its DID');
           // Wrong message, flipped signature bit, wrong signer: not valid.
           const bad = msg.length > 0 ? msg.slice() : new Uint8Array(1);
@@ -77,7 +79,7 @@ function tests(): TestCase[] {
       async run(ctx) {
         const id = await create(ctx.reference);
         const msg = '616263';
-        const sig = ((await ctx.reference.call('identity.sign', { identity: id.identity, message: msg })) as { signature: string }).signature;
+        const sig = ((await callMethod(ctx.reference, 'identity.sign', { identity: id.identity, message: msg })) as { signature: string }).signature;
         check(await valid(ctx.iut, { did: id.did, message: msg, signature: sig }), 'a genuine did:key signature did not verify');
         const cases: Array<[string, string, string[]]> = [
           [didKeyEd25519(unhex(OFF_CURVE)), 'an Ed25519 key that is not a curve point', ['decode_failure']],
@@ -89,7 +91,7 @@ function tests(): TestCase[] {
           [`did:key:z${base58.encode(new Uint8Array([0xe7, 0x01, ...unhex(id.signing_public)]))}`, 'multicodec secp256k1-pub', ['unsupported']],
         ];
         for (const [did, what, kinds] of cases) {
-          await expectRefusal(ctx.iut.call('identity.verify', { did, message: msg, signature: sig }), `identity.verify with a DID holding ${what}`, kinds as never[]);
+          await expectRefusal(callMethod(ctx.iut, 'identity.verify', { did, message: msg, signature: sig }), `identity.verify with a DID holding ${what}`, kinds as never[]);
         }
       },
     },

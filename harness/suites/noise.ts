@@ -9,12 +9,14 @@
  * section (`XXpsk3`) or its base pattern with, for psk modifiers, the entry `psk`, and for the
  * fallback modifier the entry `<base>fallback` (`XXfallback` with `psk` claims `XXfallback+psk0`).
  */
+import type { MethodParams } from '../../protocol/methods.js';
+import { callMethod } from '../conform/call.js';
 import { LOW_ORDER_25519 } from '../../vectors/low-order-25519.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { x25519 } from '@noble/curves/ed25519.js';
 import { patternShape } from '../../vectors/noise/patterns.js';
-import { REPO_ROOT } from '../../vectors/external.js';
+import { REPO_ROOT, vendoredExists } from '../../vectors/external.js';
 import { loadVectorFile, type NoiseVector } from '../../vectors/noise/format.js';
 import { adapterParties, runVector } from '../../vectors/noise/run.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
@@ -168,19 +170,19 @@ class Party {
   ) {}
 
   async write(payload: Uint8Array): Promise<Uint8Array> {
-    return unhex(((await this.adapter.call('noise.write', { id: this.id, payload: hex(payload) })) as { message: string }).message);
+    return unhex(((await callMethod(this.adapter, 'noise.write', { id: this.id, payload: hex(payload) })) as { message: string }).message);
   }
 
   async read(message: Uint8Array): Promise<Uint8Array> {
-    return unhex(((await this.adapter.call('noise.read', { id: this.id, message: hex(message) })) as { payload: string }).payload);
+    return unhex(((await callMethod(this.adapter, 'noise.read', { id: this.id, message: hex(message) })) as { payload: string }).payload);
   }
 
   async state(): Promise<{ complete: boolean; handshake_hash?: string }> {
-    return (await this.adapter.call('noise.state', { id: this.id })) as { complete: boolean; handshake_hash?: string };
+    return (await callMethod(this.adapter, 'noise.state', { id: this.id })) as { complete: boolean; handshake_hash?: string };
   }
 
   async free(): Promise<void> {
-    await this.adapter.call('free', { id: this.id }).catch(() => undefined);
+    await callMethod(this.adapter, 'free', { id: this.id }).catch(() => undefined);
   }
 }
 
@@ -211,11 +213,11 @@ export async function setup(s: Setup): Promise<{ i: Party; r: Party; messages: n
     const own = initiator ? iS : rS;
     const peerPre = initiator ? pat.responderPre : pat.initiatorPre;
     const peerPub = initiator ? (s.initiatorRs ?? pub(rS)) : pub(iS);
-    const params: Record<string, unknown> = { protocol: s.protocol, initiator, prologue: hex(initiator ? p0 : p1) };
+    const params: MethodParams['noise.new'] = { protocol: s.protocol, initiator, prologue: hex(initiator ? p0 : p1) };
     if (usesS(initiator)) params.s = hex(own);
     if (peerPre.includes('s')) params.rs = hex(peerPub);
     if (psks.length) params.psks = psks;
-    const { id } = (await a.call('noise.new', params)) as { id: string };
+    const { id } = (await callMethod(a, 'noise.new', params)) as { id: string };
     return new Party(a, id, usesS(initiator) ? pub(own) : undefined);
   };
   const i = await make(s.initiatorOn, true);
@@ -373,7 +375,7 @@ async function transportPair(ctx: TestContext, protocol: string, iutInitiator: b
 }
 
 async function setNonce(p: Party, direction: 'send' | 'recv', n: bigint): Promise<void> {
-  await p.adapter.call('noise.set_nonce', { id: p.id, direction, n: n.toString() });
+  await callMethod(p.adapter, 'noise.set_nonce', { id: p.id, direction, n: n.toString() });
 }
 
 /** A claim-driven negative test: `body` runs once per protocol the claims give for `needs`. */
@@ -546,7 +548,7 @@ function negativeTests(): TestCase[] {
   tests.push(
     negative('noise/rekey', ['NOISE-016'], { patterns: ['XX', ...TRANSPORT_PATTERNS], rekey: true }, async (ctx, protocol) => {
       const t = await transportPair(ctx, protocol, true);
-      const call = (p: Party, direction: string) => p.adapter.call('noise.rekey', { id: p.id, direction });
+      const call = (p: Party, direction: 'send' | 'recv') => callMethod(p.adapter, 'noise.rekey', { id: p.id, direction });
       await call(t.iut, 'send');
       const m = await t.iut.write(new Uint8Array([5]));
       await expectRefusal(t.ref.read(m), 'a message under the rekeyed key, read without rekeying', ['auth_failure']);
@@ -643,7 +645,7 @@ export const noiseSuite: Suite = {
   async tests(opts) {
     const tests: TestCase[] = [];
     const cacophony = opts.sharedVectorsDir ? join(opts.sharedVectorsDir, 'noise/cacophony.txt') : undefined;
-    if (cacophony && existsSync(cacophony)) {
+    if (cacophony && vendoredExists(cacophony)) {
       for (const v of sample(loadVectorFile(cacophony).vectors, opts.quick)) tests.push(vectorTest(`noise/vectors/${v.protocol_name}`, v, ['NOISE-050']));
     } else {
       tests.push({

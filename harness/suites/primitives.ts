@@ -3,6 +3,8 @@
  * "Adapter methods"), one test per Wycheproof case (tcId), judged by the same rules as the providers'
  * unit tests.
  */
+import { callMethod } from '../conform/call.js';
+import type { Method, MethodParams } from '../../protocol/methods.js';
 import { byteDiff, CheckFailure } from '../conform/assert.js';
 import { AdapterCallError, AdapterFault, type Adapter, type Suite, type TestCase } from '../conform/types.js';
 import {
@@ -48,7 +50,7 @@ function hexField(method: string, r: unknown, field: string): Uint8Array {
 
 /** The evaluator's view of an implementation under test: its `prim.*` methods. */
 export function adapterPrimitives(iut: Adapter): Primitives {
-  const call = (method: string, params: Record<string, unknown>) => iut.call(method, params);
+  const call = <M extends Method>(method: M, params: MethodParams[M]) => callMethod(iut, method, params);
   return {
     x25519: async (priv, pub) => hexField('prim.x25519', await call('prim.x25519', { private: hex(priv), public: hex(pub) }), 'shared'),
     ed25519Verify: async (pub, message, signature) => {

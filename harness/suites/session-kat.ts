@@ -6,6 +6,8 @@
  * secret out of its KDF on both sides) fails. Applies to implementations of the agentsec/1 profile
  * (the vectors' wire format) that claim `session.fixed_randomness`.
  */
+import type { Method, MethodParams } from '../../protocol/methods.js';
+import { callMethod } from '../conform/call.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../../vectors/external.js';
@@ -48,20 +50,23 @@ function applies(kind: string, needsKeys: boolean) {
   };
 }
 
+type Keys = NonNullable<MethodParams['session.agent']['keys']>;
+
+/** The vector file's values as the contract types them (the request check holds them to the schema at run time). */
 async function agent(iut: Adapter, name: string, t: KeyAgreement, role: 'a' | 'b'): Promise<string> {
-  const keys: Record<string, unknown> = { identity_signing_seed: s(t, `ik_${role}_sig_seed`), identity_agreement_private: s(t, `ik_${role}_dh_private`), aead: t.aead };
+  const keys: Keys = { identity_signing_seed: s(t, `ik_${role}_sig_seed`), identity_agreement_private: s(t, `ik_${role}_dh_private`), aead: t.aead as Keys['aead'] };
   if (role === 'b') {
-    keys.signed_prekey = { id: t.spk_b_id, private: s(t, 'spk_b_private') };
-    if (typeof t.opk_b_private === 'string') keys.one_time_prekey = { id: t.opk_b_id, private: t.opk_b_private };
-    if (typeof t.pq_b_seed === 'string') keys.pq_prekey = { id: t.pq_b_id, kind: t.pq_b_kind, seed: t.pq_b_seed };
+    keys.signed_prekey = { id: t.spk_b_id as number, private: s(t, 'spk_b_private') };
+    if (typeof t.opk_b_private === 'string') keys.one_time_prekey = { id: t.opk_b_id as number, private: t.opk_b_private };
+    if (typeof t.pq_b_seed === 'string') keys.pq_prekey = { id: t.pq_b_id as number, kind: t.pq_b_kind as NonNullable<Keys['pq_prekey']>['kind'], seed: t.pq_b_seed };
   }
-  const r = (await iut.call('session.agent', { name, kind: t.protocol, one_time_prekeys: 0, keys })) as { agent: string };
+  const r = (await callMethod(iut, 'session.agent', { name, kind: t.protocol, one_time_prekeys: 0, keys })) as { agent: string };
   return r.agent;
 }
 
-async function call(iut: Adapter, method: string, params: Record<string, unknown>, what: string): Promise<Record<string, string>> {
+async function call<M extends Method>(iut: Adapter, method: M, params: MethodParams[M], what: string): Promise<Record<string, string>> {
   try {
-    return (await iut.call(method, params)) as Record<string, string>;
+    return (await callMethod(iut, method, params)) as Record<string, string>;
   } catch (e) {
     if (e instanceof AdapterCallError) throw new CheckFailure(`${what}: refused with ${e.kind}${e.reason ? `/${e.reason}` : ''} (${e.message})`);
     throw e;
@@ -122,15 +127,15 @@ function invalidTest(t: KeyAgreement): TestCase {
     applies: applies(t.protocol, !bundle),
     async run(ctx) {
       if (bundle) {
-        const r = (await ctx.iut.call('session.agent', { name: 'alice', kind: t.protocol, one_time_prekeys: 0 })) as { agent: string };
-        await expectRefusal(ctx.iut.call('session.initiate', { agent: r.agent, peer: 'bob', bundle: s(t, 'bundle'), plaintext: '00' }), `tc${t.tcId} (${t.comment}): initiate`, kinds);
+        const r = (await callMethod(ctx.iut, 'session.agent', { name: 'alice', kind: t.protocol, one_time_prekeys: 0 })) as { agent: string };
+        await expectRefusal(callMethod(ctx.iut, 'session.initiate', { agent: r.agent, peer: 'bob', bundle: s(t, 'bundle'), plaintext: '00' }), `tc${t.tcId} (${t.comment}): initiate`, kinds);
         return;
       }
       const b = await agent(ctx.iut, 'bob', t, 'b');
       const exportable = ctx.iut.hello.capabilities.session?.export === true;
-      const state = async (): Promise<string> => (exportable ? JSON.stringify(((await ctx.iut.call('session.export', { agent: b })) as { state: unknown }).state) : '');
+      const state = async (): Promise<string> => (exportable ? JSON.stringify(((await callMethod(ctx.iut, 'session.export', { agent: b })) as { state: unknown }).state) : '');
       const before = await state();
-      await expectRefusal(ctx.iut.call('session.decrypt', { agent: b, peer: 'alice', message: s(t, 'initial_message') }), `tc${t.tcId} (${t.comment}): decrypt`, kinds);
+      await expectRefusal(callMethod(ctx.iut, 'session.decrypt', { agent: b, peer: 'alice', message: s(t, 'initial_message') }), `tc${t.tcId} (${t.comment}): decrypt`, kinds);
       check(before === (await state()), `tc${t.tcId}: the refused initial message changed the responder's exported state`);
     },
   };

@@ -6,6 +6,7 @@
  * with the reference runs both ways when the implementation claims the agentsec/1 profile.
  * Every random choice comes from ctx.rng, so `--only <id> --seed N` reproduces a failure.
  */
+import { callMethod } from '../conform/call.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import { knownAnswerTests } from './session-kat.js';
 import { AdapterCallError, type Adapter, type Capabilities, type Rng, type Suite, type TestCase, type TestContext } from '../conform/types.js';
@@ -61,29 +62,29 @@ class Net {
   }
 
   async agent(impl: Adapter, name: string, kind: Kind, oneTimePrekeys = 4, label = 'iut'): Promise<Side> {
-    const r = await impl.call('session.agent', { name, kind, one_time_prekeys: oneTimePrekeys });
+    const r = await callMethod(impl, 'session.agent', { name, kind, one_time_prekeys: oneTimePrekeys });
     return new Side(impl, field('session.agent', r, 'agent'), name, `${label}:${name}`);
   }
 
   async bundle(s: Side): Promise<string> {
-    const b = (await s.impl.call('session.bundle', { agent: s.id })) as Record<string, unknown>;
+    const b = (await callMethod(s.impl, 'session.bundle', { agent: s.id })) as Record<string, unknown>;
     const v = b.bundle;
     if (typeof v !== 'string' || !HEX.test(v)) throw new CheckFailure('session.bundle: "bundle" must be lowercase hex (bytes travel as hex)');
     return v;
   }
 
   async initiate(from: Side, to: Side, bundle: string, plaintext = this.plaintext()): Promise<Sent> {
-    const r = await from.impl.call('session.initiate', { agent: from.id, peer: to.name, bundle, plaintext });
+    const r = await callMethod(from.impl, 'session.initiate', { agent: from.id, peer: to.name, bundle, plaintext });
     return { from, to, message: field('session.initiate', r, 'message'), plaintext, seq: this.seq++ };
   }
 
   async send(from: Side, to: Side, plaintext = this.plaintext()): Promise<Sent> {
-    const r = await from.impl.call('session.encrypt', { agent: from.id, peer: to.name, plaintext });
+    const r = await callMethod(from.impl, 'session.encrypt', { agent: from.id, peer: to.name, plaintext });
     return { from, to, message: field('session.encrypt', r, 'message'), plaintext, seq: this.seq++ };
   }
 
   async decryptRaw(to: Side, from: Side, message: string): Promise<string> {
-    return field('session.decrypt', await to.impl.call('session.decrypt', { agent: to.id, peer: from.name, message }), 'plaintext');
+    return field('session.decrypt', await callMethod(to.impl, 'session.decrypt', { agent: to.id, peer: from.name, message }), 'plaintext');
   }
 
   /** Delivers a message that must decrypt to what was sent. */
@@ -98,19 +99,19 @@ class Net {
   }
 
   async export(s: Side): Promise<string> {
-    const r = (await s.impl.call('session.export', { agent: s.id })) as Record<string, unknown>;
+    const r = (await callMethod(s.impl, 'session.export', { agent: s.id })) as Record<string, unknown>;
     if (r.state === undefined || r.state === null) throw new CheckFailure('session.export: no "state"');
     return JSON.stringify(r.state);
   }
 
   async import(impl: Adapter, state: string): Promise<string> {
-    return field('session.import', await impl.call('session.import', { state: JSON.parse(state) as unknown }), 'agent');
+    return field('session.import', await callMethod(impl, 'session.import', { state: JSON.parse(state) as string }), 'agent');
   }
 
   /** A restart: export, free the old id, import; the side continues under the new id. */
   async restart(s: Side): Promise<void> {
     const state = await this.export(s);
-    await s.impl.call('free', { id: s.id });
+    await callMethod(s.impl, 'free', { id: s.id });
     s.id = await this.import(s.impl, state);
   }
 
@@ -149,14 +150,14 @@ class Net {
     check(to.impl.hello.capabilities.session?.profile !== PROFILE, `${what} (at ${to.label}): accepted, but under ${PROFILE} every message byte is authenticated`);
     check(got === genuine.plaintext, `${what} (at ${to.label}): accepted with a different plaintext`);
     const afterTampered = await this.export(to);
-    await to.impl.call('free', { id: to.id });
+    await callMethod(to.impl, 'free', { id: to.id });
     to.id = await this.import(to.impl, before);
     const afterGenuine: string[] = [];
     for (let k = 0; k < 2; k++) {
       const clone = new Side(to.impl, await this.import(to.impl, before), to.name, `${to.label}:clone`);
       await this.deliver({ ...genuine, to: clone }, 'the genuine message at a copy of the receiver');
       afterGenuine.push(await this.export(clone));
-      await to.impl.call('free', { id: clone.id });
+      await callMethod(to.impl, 'free', { id: clone.id });
     }
     if (afterGenuine[0] === afterGenuine[1]) {
       check(afterTampered === afterGenuine[0], `${what} (at ${to.label}): accepted with the genuine plaintext, but the receiver's state differs from the state the genuine message gives (the changed byte changed state)`);
@@ -356,7 +357,7 @@ async function replayAfterFlood(ctx: TestContext, kind: Kind, flood: number): Pr
   const bound = Math.max(1, Math.floor(flood / 2));
   let bob: Side;
   try {
-    const r = await ctx.iut.call('session.agent', { name: 'bob', kind, one_time_prekeys: 0, max_replay_digests: bound });
+    const r = await callMethod(ctx.iut, 'session.agent', { name: 'bob', kind, one_time_prekeys: 0, max_replay_digests: bound });
     bob = new Side(ctx.iut, field('session.agent', r, 'agent'), 'bob', 'iut:bob');
   } catch (e) {
     if (!(e instanceof AdapterCallError) || e.kind !== 'policy_reject') throw e;
@@ -433,11 +434,11 @@ async function identityChanged(ctx: TestContext, kind: Kind): Promise<void> {
     if (policy === 'surface') check(surfaced, `${what}: accepted without "identity_changed": true (identity_policy "surface")`);
     else if (!surfaced) ctx.warn(`${what}: accepted silently (no identity_policy claimed; a failure under ${PROFILE})`);
   };
-  await judge(`an initial message from "${a.name}" under another identity key`, () => b.impl.call('session.decrypt', { agent: b.id, peer: a.name, message: m.message }), b);
+  await judge(`an initial message from "${a.name}" under another identity key`, () => callMethod(b.impl, 'session.decrypt', { agent: b.id, peer: a.name, message: m.message }), b);
   // The other direction: the known peer's name now hands out a bundle under another identity.
   const impostorB = await net.agent(ctx.iut, b.name, kind, 2, 'impostor');
   const bundle = await net.bundle(impostorB);
-  await judge(`a bundle of "${b.name}" under another identity key`, () => a.impl.call('session.initiate', { agent: a.id, peer: b.name, bundle, plaintext: '00' }), a);
+  await judge(`a bundle of "${b.name}" under another identity key`, () => callMethod(a.impl, 'session.initiate', { agent: a.id, peer: b.name, bundle, plaintext: '00' }), a);
   if (policy === 'pin') {
     // The genuine session still works both ways after the refusals.
     await net.deliver(await net.send(a, b), 'message on the genuine session after an impostor was refused');
@@ -667,7 +668,7 @@ function ratchetTests(opts: { quick: boolean }): TestCase[] {
         const sent = [await net.send(a, b), await net.send(a, b)];
         for (const m of sent) await net.deliver(m);
         // Crash before the new state was persisted: restart from the older snapshot.
-        await a.impl.call('free', { id: a.id });
+        await callMethod(a.impl, 'free', { id: a.id });
         a.id = await net.import(a.impl, old);
         let m: Sent;
         try {
@@ -705,7 +706,7 @@ function ratchetTests(opts: { quick: boolean }): TestCase[] {
         // A round trip: a's next message starts a new sending chain.
         await net.deliver(await net.send(b, a));
         await net.deliver(await net.send(a, b), 'a message on the next sending chain');
-        await a.impl.call('free', { id: a.id });
+        await callMethod(a.impl, 'free', { id: a.id });
         a.id = await net.import(a.impl, old);
         let m: Sent;
         try {
@@ -775,7 +776,7 @@ function ratchetTests(opts: { quick: boolean }): TestCase[] {
           }
           check(plaintext === undefined, `a state captured after delivery decrypted earlier message #${m.seq}: no forward secrecy`);
         }
-        await b.impl.call('free', { id: captured.id });
+        await callMethod(b.impl, 'free', { id: captured.id });
       },
     },
     {
@@ -808,7 +809,7 @@ function ratchetTests(opts: { quick: boolean }): TestCase[] {
           check(plaintext === undefined, `a state captured before two round trips decrypted message #${m.seq} sent after them: no post-compromise security`);
           await net.deliver(m);
         }
-        await b.impl.call('free', { id: captured.id });
+        await callMethod(b.impl, 'free', { id: captured.id });
       },
     },
   ];

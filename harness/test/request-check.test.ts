@@ -3,7 +3,7 @@
  * (CONF-121): a malformed one is the harness's own bug, never sent and never a verdict against the
  * implementation; a negative test opts one call out and says why.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +13,7 @@ import { startProcessAdapter } from '../adapters/process.js';
 import { runWithReference } from '../../cli/compose.js';
 import { parseExpectations } from '../conform/expectations.js';
 import { AdapterCallError, HarnessError, type Suite } from '../conform/types.js';
+import { callMethod } from '../conform/call.js';
 
 const PROXY = fileURLToPath(new URL('./fixtures/contract-proxy.mjs', import.meta.url));
 const KEY = '00'.repeat(32);
@@ -74,5 +75,24 @@ describe('requests checked at send time', () => {
     const expectations = parseExpectations(JSON.stringify({ 'buggy/hmac/wrong-name': { expect: 'fail', reason: 'known bug' } }));
     const excused = await runWithReference({ suites: [suite], seed: 1, expectations });
     expect(excused.tests[0]?.outcome).toBe('fail');
+  });
+
+  it('CONF-121: suites call through the typed callMethod; only deliberately malformed requests use the untyped call, and say why', async () => {
+    const dir = fileURLToPath(new URL('../suites/', import.meta.url));
+    const untyped: string[] = [];
+    for (const f of readdirSync(dir).filter((n) => n.endsWith('.ts') && !n.endsWith('.test.ts'))) {
+      readFileSync(join(dir, f), 'utf8')
+        .split('\n')
+        .forEach((line, i) => {
+          if (/\.call\('/.test(line) && !/unchecked: '[^']+'/.test(line)) untyped.push(`${f}:${i + 1}`);
+        });
+    }
+    expect(untyped).toEqual([]);
+    // A wrong parameter name does not compile (tsc checks this file); at run time it is refused unsent.
+    const a = await startReferenceAdapter();
+    // @ts-expect-error -- prim.hmac takes `message`, not `msg`
+    await expect(callMethod(a, 'prim.hmac', { hash: 'SHA-256', key: KEY, msg: '00' })).rejects.toBeInstanceOf(HarnessError);
+    const ok = await callMethod(a, 'prim.hmac', { hash: 'SHA-256', key: KEY, message: '00' });
+    expect(ok.mac).toMatch(/^[0-9a-f]{64}$/);
   });
 });

@@ -25,7 +25,7 @@
  *   the sender does not write it; the recipient must refuse it with `expected_error` and its state
  *   must be as before (a later genuine message still decrypts).
  */
-import { readFileSync } from 'node:fs';
+import { readVendored } from '../external.js';
 import { schemaValidator } from '../../spec/tools/schema-validator.js';
 import { NOISE_VECTOR_SCHEMA } from './schema.js';
 
@@ -77,7 +77,7 @@ export function checkVectorFile(x: unknown): string[] {
 }
 
 export function loadVectorFile(path: string): NoiseVectorFile {
-  const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
+  const parsed: unknown = JSON.parse(readVendored(path));
   const problems = checkVectorFile(parsed);
   if (problems.length) throw new Error(`${path}: not a Noise vector file: ${problems.slice(0, 3).join('; ')}`);
   return parsed as NoiseVectorFile;
