@@ -20,4 +20,4 @@ for (const f of large) {
   raw += data.length;
   packed += gz.length;
 }
-console.log(`vectors: ${large.length} third-party files gzipped for the package, ${(raw / 1048576).toFixed(1)} MiB -> ${(packed / 1048576).toFixed(1)} MiB`);
+console.error(`vectors: ${large.length} third-party files gzipped for the package, ${(raw / 1048576).toFixed(1)} MiB -> ${(packed / 1048576).toFixed(1)} MiB`);

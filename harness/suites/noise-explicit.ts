@@ -5,6 +5,7 @@
  * ciphertext`, so the harness reads every nonce a sender uses. A crash is `explicit_stored` (the
  * bytes in the durable store), `free`, `explicit_restore` from those bytes.
  */
+import { callMethod } from '../conform/call.js';
 import { check, CheckFailure, expectRefusal } from '../conform/assert.js';
 import type { Adapter, Capabilities, TestCase, TestContext } from '../conform/types.js';
 import type { ErrorKind } from '../../protocol/types.js';
@@ -52,24 +53,24 @@ class Channel {
   ) {}
 
   async send(payload: string): Promise<Frame> {
-    const r = (await this.adapter.call('noise.explicit_send', { id: this.id, payload })) as { frame: string };
+    const r = (await callMethod(this.adapter, 'noise.explicit_send', { id: this.id, payload })) as { frame: string };
     check(r.frame.length >= 2 * MIN_FRAME, `${this.label}: a frame of ${r.frame.length / 2} bytes cannot hold u64be(n) || ciphertext`);
     return { hex: r.frame, n: BigInt(`0x${r.frame.slice(0, 16)}`), payload };
   }
 
   async receive(frame: string): Promise<string> {
-    return ((await this.adapter.call('noise.explicit_receive', { id: this.id, frame })) as { payload: string }).payload;
+    return ((await callMethod(this.adapter, 'noise.explicit_receive', { id: this.id, frame })) as { payload: string }).payload;
   }
 
   async stored(): Promise<string> {
-    return ((await this.adapter.call('noise.explicit_stored', { id: this.id })) as { record: string }).record;
+    return ((await callMethod(this.adapter, 'noise.explicit_stored', { id: this.id })) as { record: string }).record;
   }
 
   /** The process dies now: only what the durable store holds survives. */
   async crash(): Promise<void> {
     const record = await this.stored();
-    await this.adapter.call('free', { id: this.id });
-    this.id = ((await this.adapter.call('noise.explicit_restore', { record })) as { id: string }).id;
+    await callMethod(this.adapter, 'free', { id: this.id });
+    this.id = ((await callMethod(this.adapter, 'noise.explicit_restore', { record })) as { id: string }).id;
   }
 
   async accept(f: Frame, what: string): Promise<void> {
@@ -95,7 +96,7 @@ class Channel {
 async function channels(ctx: TestContext, protocol: string, on: [Adapter, Adapter] = [ctx.iut, ctx.iut]): Promise<{ i: Channel; r: Channel }> {
   const s = await setup({ protocol, initiatorOn: on[0], responderOn: on[1], rng: ctx.rng });
   await exchange(s.i, s.r, 0, s.messages, () => new Uint8Array(0));
-  const start = async (a: Adapter, id: string, label: string): Promise<Channel> => new Channel(a, ((await a.call('noise.explicit_start', { id })) as { id: string }).id, label);
+  const start = async (a: Adapter, id: string, label: string): Promise<Channel> => new Channel(a, ((await callMethod(a, 'noise.explicit_start', { id })) as { id: string }).id, label);
   const i = await start(on[0], s.i.id, on[0] === on[1] ? 'initiator' : on[0] === ctx.iut ? 'iut initiator' : 'reference initiator');
   const r = await start(on[1], s.r.id, on[0] === on[1] ? 'responder' : on[1] === ctx.iut ? 'iut responder' : 'reference responder');
   // NOISE-065: two live copies of one sending CipherState would reuse nonces.
