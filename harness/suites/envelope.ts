@@ -88,37 +88,37 @@ class AdminKek {
   ) {}
 
   static async make(iut: Adapter, cache?: { max_messages: number; max_age_ms: number; max_entries: number }): Promise<AdminKek> {
-    const r = await iut.call('envelope.kek_new', cache ? { cache } : {});
+    const r = await callMethod(iut, 'envelope.kek_new', cache ? { cache } : {});
     const id = typeof r === 'object' && r !== null ? (r as Record<string, unknown>).kek : undefined;
     if (typeof id !== 'string' || id.length === 0) throw new CheckFailure(`envelope.kek_new: result field "kek" must be an id, got ${JSON.stringify(id)?.slice(0, 40)}`);
     return new AdminKek(iut, id);
   }
 
   seal(plaintext: Uint8Array, context: Record<string, string>): Promise<string> {
-    return this.iut.call('envelope.seal', { plaintext: hex(plaintext), context, kek: this.id }).then((r) => hexResult('envelope.seal', r, 'envelope'));
+    return callMethod(this.iut, 'envelope.seal', { plaintext: hex(plaintext), context, kek: this.id }).then((r) => hexResult('envelope.seal', r, 'envelope'));
   }
   open(envelope: string, context: Record<string, string>): Promise<string> {
-    return this.iut.call('envelope.open', { envelope, context, kek: this.id }).then((r) => hexResult('envelope.open', r, 'plaintext'));
+    return callMethod(this.iut, 'envelope.open', { envelope, context, kek: this.id }).then((r) => hexResult('envelope.open', r, 'plaintext'));
   }
   rewrap(envelope: string): Promise<string> {
-    return this.iut.call('envelope.rewrap', { envelope, kek: this.id }).then((r) => hexResult('envelope.rewrap', r, 'envelope'));
+    return callMethod(this.iut, 'envelope.rewrap', { envelope, kek: this.id }).then((r) => hexResult('envelope.rewrap', r, 'envelope'));
   }
   async rotate(): Promise<number> {
-    const v = ((await this.iut.call('envelope.kek_rotate', { kek: this.id })) as Record<string, unknown>).version;
+    const v = ((await callMethod(this.iut, 'envelope.kek_rotate', { kek: this.id })) as Record<string, unknown>).version;
     if (typeof v !== 'number') throw new CheckFailure(`envelope.kek_rotate: result field "version" must be a number, got ${JSON.stringify(v)}`);
     return v;
   }
   retire(version: number): Promise<unknown> {
-    return this.iut.call('envelope.kek_retire', { kek: this.id, version });
+    return callMethod(this.iut, 'envelope.kek_retire', { kek: this.id, version });
   }
   async versions(): Promise<{ current: number; retired: number[]; all: number[] }> {
-    const r = (await this.iut.call('envelope.kek_versions', { kek: this.id })) as { current?: unknown; versions?: unknown };
+    const r = (await callMethod(this.iut, 'envelope.kek_versions', { kek: this.id })) as { current?: unknown; versions?: unknown };
     if (typeof r.current !== 'number' || !Array.isArray(r.versions)) throw new CheckFailure(`envelope.kek_versions: expected {current, versions}, got ${JSON.stringify(r).slice(0, 80)}`);
     const vs = r.versions as { version: number; retired: boolean }[];
     return { current: r.current, retired: vs.filter((v) => v.retired).map((v) => v.version), all: vs.map((v) => v.version) };
   }
   advance(ms: number): Promise<unknown> {
-    return this.iut.call('envelope.kek_advance', { kek: this.id, ms });
+    return callMethod(this.iut, 'envelope.kek_advance', { kek: this.id, ms });
   }
 }
 
