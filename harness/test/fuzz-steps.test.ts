@@ -67,5 +67,5 @@ describe('fuzz steps for interleavings', () => {
     } finally {
       await lane.close();
     }
-  }, 300_000);
+  }, 900_000);
 });

@@ -43,7 +43,7 @@ describe('agentsec fuzz', () => {
       expect(r.counterexample?.failure, `${t}: ${r.counterexample?.failure?.message}`).toBeUndefined();
       expect(r.runs).toBe(30);
     }
-  }, 300_000);
+  }, 900_000);
 
   it.each([
     ['noise', 'noise-nonce-advance-on-failure', ['NOISE-014']],
@@ -62,7 +62,7 @@ describe('agentsec fuzz', () => {
     // The shrunk sequence ends at the failing step and is no longer than the first failing one's.
     expect(f!.step).toBe(r.counterexample!.steps.length - 1);
     expect(r.counterexample!.steps.length).toBeLessThanOrEqual(Math.max(r.original!.steps.length, 12));
-  }, 300_000);
+  }, 900_000);
 
   it('CONF-080 CONF-083 CONF-084: finds the naive example\'s flaws in every target, saves, replays and turns them into regression cases', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'agentsec-fuzz-'));
@@ -87,7 +87,7 @@ describe('agentsec fuzz', () => {
     expect(naive.tests.every((t) => t.id.startsWith('regressions/') && t.reqs.includes('CONF-084'))).toBe(true);
     const ref = await runWithReference({ suites: [regressionSuiteFor(join(dir, 'reg'))], seed: 1 });
     expect(ref.tests.map((t) => `${t.id} ${t.outcome} ${t.message ?? ''}`).filter((t) => !t.includes(' pass'))).toEqual([]);
-  }, 300_000);
+  }, 900_000);
 
   it('CONF-081: the same seed gives the same counterexample', async () => {
     const a = await fuzzOnce('session', NAIVE, { seed: 21, runs: 30 });
@@ -95,7 +95,7 @@ describe('agentsec fuzz', () => {
     expect(a.counterexample).toBeDefined();
     expect(b.counterexample?.init).toEqual(a.counterexample!.init);
     expect(b.counterexample?.steps.map((s) => s.step)).toEqual(a.counterexample!.steps.map((s) => s.step));
-  }, 120_000);
+  }, 900_000);
 
   it.each([
     ['crash-on-auth-failure', 'crash'],
@@ -106,7 +106,7 @@ describe('agentsec fuzz', () => {
     expect(r.counterexample?.failure?.reqs).toContain('CONF-006');
     // Shrinking re-ran the sequence: each re-run needed a restarted process.
     expect(r.shrinks).toBeGreaterThan(0);
-  }, 300_000);
+  }, 900_000);
 
   it('CONF-085: --against reports the first divergence between two implementations, none between two references', async () => {
     const d = await fuzzOnce('session', undefined, { seed: 4, runs: 30, against: NAIVE });
@@ -115,7 +115,7 @@ describe('agentsec fuzz', () => {
     expect(d.counterexample?.failure?.reqs).toContain('CONF-085');
     const same = await fuzzOnce('noise', undefined, { seed: 4, runs: 30, against: `"${process.execPath}" "${join(root, 'bin/agentsec.mjs')}" adapter` });
     expect(same.counterexample).toBeUndefined();
-  }, 300_000);
+  }, 900_000);
 
   it('CONF-086: without fast-check the fuzzer says how to install it', async () => {
     const missing = Object.assign(new Error("Cannot find package 'fast-check'"), { code: 'ERR_MODULE_NOT_FOUND' });

@@ -58,7 +58,7 @@ describe('envelope suite', () => {
       expect(t.applies?.(iut.hello.capabilities)).toBe(true);
       expect([t.id, await outcome(t, iut)]).toEqual([t.id, 'pass']);
     }
-  }, 120_000);
+  }, 900_000);
 
   it('CONF-150 CONF-151: without the kek_admin or cache claim those tests are n/a with the reason, the others still apply', async () => {
     const tests = await envelopeSuite.tests({ quick: true });
@@ -150,7 +150,7 @@ describe('envelope suite', () => {
     expect(inProc.tests.filter((r) => r.outcome !== 'pass').map((r) => `${r.id}: ${r.message}`)).toEqual([]);
     const child = await runWithReference({ suites: [envelopeSuite], seed: 3, quick: true, impl: 'agentsec adapter', resolveCommand: resolveImpl, callTimeoutMs: 30_000 });
     expect(child.tests.map((r) => [r.id, r.outcome])).toEqual(inProc.tests.map((r) => [r.id, 'pass']));
-  }, 120_000);
+  }, 900_000);
 
   it('KMS-020 ENV-016: every test also passes with the endpoint in LocalStack-compatible mode', async () => {
     const ls = await startEnvelopeServices('localstack');
@@ -170,5 +170,5 @@ describe('envelope suite', () => {
     } finally {
       await ls.teardown();
     }
-  }, 60_000);
+  }, 900_000);
 });

@@ -43,7 +43,7 @@ describe.skipIf(!available)('LocalStack through testcontainers', () => {
     const started = await new LocalstackContainer(image!).start();
     target.endpoint = started.getConnectionUri().replace('localhost', '127.0.0.1');
     stop = () => started.stop();
-  }, 180_000);
+  }, 900_000);
   afterAll(async () => {
     await stop?.();
   });

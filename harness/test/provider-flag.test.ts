@@ -27,7 +27,7 @@ describe('choosing the crypto provider of the reference', () => {
     const c = capture();
     const code = await conformMain(['--impl', 'agentsec adapter --provider node', '--quick', '--seed', '3', '--only', 'noise/interop/*', '--report', report()], c.io, noise);
     expect(code).toBe(0);
-  }, 120_000);
+  }, 900_000);
 
   it('refuses an unknown provider, and --provider together with --impl, with exit 2', async () => {
     expect(await main(['conform', '--provider', 'openssl'])).toBe(2);

@@ -125,7 +125,7 @@ describe('OBS-016: conformance reports and terminal output hold no secret of the
     dirs.push(dir);
     writeReports(dir, result);
     reports = readReports(dir, terminal);
-  }, 180_000);
+  }, 900_000);
 
   it('OBS-016: the quick run used the recorded IUT and wrote all three reports', () => {
     expect(result.run.seed).toBe(SEED);
@@ -167,7 +167,7 @@ describe('OBS-016: failure messages and logs of a failing run hold no secret eit
     dirs.push(dir);
     writeReports(dir, result);
     reports = readReports(dir, terminal);
-  }, 180_000);
+  }, 900_000);
 
   it('OBS-016: the failing run failed and its reports carry failure messages and reproduction lines', () => {
     const failed = result.tests.filter((t) => t.outcome === 'fail');
@@ -217,5 +217,5 @@ describe('OBS-016: text from a leaky implementation in the reports', () => {
     expect(leaks).toEqual([]);
     expect(result.tests[0]?.message).toContain('[redacted hex 64 chars]');
     expect(result.tests[0]?.stderr).toContain('[redacted hex 64 chars]');
-  }, 60_000);
+  }, 900_000);
 });

@@ -229,5 +229,5 @@ describe('agentsec directory serve --log', () => {
     expect(r.status).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('observability.stripRoutingHeaders');
-  }, 60_000);
+  }, 900_000);
 });

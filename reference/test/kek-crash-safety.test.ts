@@ -132,7 +132,7 @@ function slotSuite(f: Fixture): void {
         const again = await f.open(path);
         expect(await again.currentVersion()).toBe(2);
         await opensAll(again, [...envs, ...sealed2]);
-      }, 120_000);
+      }, 900_000);
     }
     for (const fault of RETIRE_FAULTS) {
       it(`ENV-045 ENV-046: ${f.name}: retire when ${fault.label} (${crash ? 'crash, then reopen' : 'error, ring kept'})`, async () => {
@@ -165,7 +165,7 @@ function slotSuite(f: Fixture): void {
         const again = await f.open(path);
         expect((await again.versions()).map((v) => [v.version, v.state])).toEqual([[1, 'retired'], [2, 'current']]);
         await opensAll(again, cur);
-      }, 120_000);
+      }, 900_000);
     }
   }
 }
@@ -290,7 +290,7 @@ describe('AWS KMS KEK (loopback endpoint, real SDK) under faults', () => {
         const again = await connect(keyId, path);
         expect(await again.currentVersion()).toBe(next);
         await opensAll(again, [...envs, ...sealed2]);
-      }, 120_000);
+      }, 900_000);
     }
     it(`ENV-045 ENV-049: aws: retire when the state file cannot be written (${crash ? 'crash, then reopen' : 'error, object kept'})`, async () => {
       const { keyId, path, kek } = await fresh();
@@ -310,6 +310,6 @@ describe('AWS KMS KEK (loopback endpoint, real SDK) under faults', () => {
       expect((await again.versions()).map((v) => [v.version, v.state])).toEqual([[1, 'retired'], [2, 'current']]);
       await expect(open(again, old[0]!.env, ctx)).rejects.toMatchObject({ reason: 'KEK_VERSION_RETIRED' });
       await opensAll(again, cur);
-    }, 120_000);
+    }, 900_000);
   }
 });

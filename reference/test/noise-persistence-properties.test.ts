@@ -184,5 +184,5 @@ describe('Noise persistence properties', () => {
     expect(totalSends).toBeGreaterThanOrEqual(10_000);
     expect(totalCrashes).toBeGreaterThan(500);
     expect(totalDelivered).toBeGreaterThan(totalSends / 2);
-  }, 120_000);
+  }, 900_000);
 });

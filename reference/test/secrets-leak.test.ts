@@ -473,7 +473,7 @@ beforeAll(async () => {
   book.addText('key store passphrase', PASSPHRASE);
   book.addText('AWS secret access key', AWS_SECRET);
   leaks = outputs.flatMap((o) => book.scan(o.text).map((leak) => ({ where: o.where, leak })));
-}, 120_000);
+}, 900_000);
 
 /**
  * Leaks found by this audit in code owned elsewhere, each with the file and the fix. An entry

@@ -55,7 +55,7 @@ describe('initial-message replay under a flood', () => {
     expect(bob.state.prekeys.replayDigests.length).toBe(1);
     const pruned = new SessionAgent(p, bob.identity, { ...bob.state, peers: [] }, bob.watermarks, { clock: () => now });
     expect(refused(() => pruned.decrypt('alice', first), pruned)).toMatchObject({ kind: 'state_failure', reason: 'SIGNED_PREKEY_RETIRED' });
-  }, 300_000);
+  }, 900_000);
 
   it('X3DH-021: the bound defaults to MAX_REMEMBERED_BASE_KEYS and a bound outside 1..MAX_REMEMBERED_BASE_KEYS is refused', () => {
     const p = getProvider('node');

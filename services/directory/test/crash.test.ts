@@ -139,7 +139,7 @@ describe.each(STORE_KINDS.filter((k) => k.name !== 'sqlite (node:sqlite)' || !ST
     expect(L.redelivered, 'messages delivered again after an acknowledged ack').toEqual([]);
     expect(L.ops).toBeGreaterThan(ROUNDS * 10);
     console.log(`[crash ${kind.name}] kills=${ROUNDS} acked ops=${L.ops} published=${L.publishedAcked.size} handed out=${L.handedOut.length} left=${remaining.length} lost fetch answers=${L.lostFetches} sent=${L.sentAcked.size} acked=${L.ackAcked.size} duplicates=0`);
-  }, 300_000);
+  }, 900_000);
 });
 
 function at(a: TestAgent, url: string): DirectoryClient {

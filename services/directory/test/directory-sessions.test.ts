@@ -131,5 +131,5 @@ describe('agentsec directory serve', () => {
     const alice = SessionAgent.create(p, { kind: 'x3dh', oneTimePrekeys: 0 });
     expect(text(bob.decrypt('alice', alice.initiate('bob', b2.bundle, utf8('via restarted directory'))))).toBe('via restarted directory');
     expect(await stop(second.child)).toBe(0);
-  }, 60_000);
+  }, 900_000);
 });
