@@ -13,9 +13,9 @@
 import { constants, createCipheriv, createDecipheriv, createPrivateKey, createPublicKey, generateKeyPairSync, privateDecrypt, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { ScrubbingLogger } from '../../../reference/index.js';
 import { Faults } from './faults.js';
+import { listenLoopback, logKmsRequest } from './request-log.js';
 import { makeLoopbackTls } from './tls.js';
 
 export interface AzureVaultOptions {
@@ -267,25 +267,12 @@ export async function startAzureVault(opts: AzureVaultOptions = {}): Promise<Azu
         meta.code = err.code;
         if (!res.headersSent) send(res, err.status, { error: { code: err.code, message: err.message, ...(err.inner ? { innererror: { code: err.inner } } : {}) } });
       })
-      .finally(() => {
-        try {
-          // @req OBS-017: operation, outcome, status and key name; never a wrapped value or key.
-          const attrs = { operation: meta.op, outcome: meta.code ?? 'ok', status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, ...(meta.key ? { key_id: meta.key } : {}) };
-          if (res.statusCode >= 500) opts.logger?.error('kms.request', attrs);
-          else if (res.statusCode >= 400) opts.logger?.warn('kms.request', attrs);
-          else if (meta.op === 'wrapKey' || meta.op === 'unwrapKey') opts.logger?.frequent('kms.request', attrs, 'info');
-          else opts.logger?.info('kms.request', attrs);
-        } catch {
-          // A logger is never why a request fails (OBS-006).
-        }
-      });
+      .finally(() =>
+        logKmsRequest(opts.logger, res.statusCode, started, { op: meta.op, outcome: meta.code ?? 'ok', ...(meta.key ? { key: meta.key } : {}), frequent: meta.op === 'wrapKey' || meta.op === 'unwrapKey' }),
+      );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  vaultUrl = `https://${host === '::1' ? '[::1]' : host}:${port}`;
+  const { port, hostPart } = await listenLoopback(server, host, opts.port);
+  vaultUrl = `https://${hostPart}:${port}`;
   return {
     vaultUrl,
     port,

@@ -12,10 +12,10 @@
  */
 import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { crc32c } from './crc32c.js';
 import type { ScrubbingLogger } from '../../../reference/index.js';
 import { Faults } from './faults.js';
+import { listenLoopback, logKmsRequest } from './request-log.js';
 
 export interface GcpKmsOptions {
   port?: number;
@@ -358,25 +358,11 @@ export async function startGcpKms(opts: GcpKmsOptions = {}): Promise<GcpKms> {
         meta.status = err.grpc;
         if (!res.headersSent) send(res, err.status, { error: { code: err.status, message: err.message, status: err.grpc } });
       })
-      .finally(() => {
-        try {
-          // @req OBS-017: operation, outcome, status and key name; never data, ciphertext or key.
-          const attrs = { operation: meta.op, outcome: meta.status ?? 'ok', status: res.statusCode, duration_ms: Math.round((performance.now() - started) * 1000) / 1000, ...(meta.key ? { key_id: meta.key } : {}) };
-          if (res.statusCode >= 500) opts.logger?.error('kms.request', attrs);
-          else if (res.statusCode >= 400) opts.logger?.warn('kms.request', attrs);
-          else if (meta.op === 'Encrypt' || meta.op === 'Decrypt') opts.logger?.frequent('kms.request', attrs, 'info');
-          else opts.logger?.info('kms.request', attrs);
-        } catch {
-          // A logger is never why a request fails (OBS-006).
-        }
-      });
+      .finally(() =>
+        logKmsRequest(opts.logger, res.statusCode, started, { op: meta.op, outcome: meta.status ?? 'ok', ...(meta.key ? { key: meta.key } : {}), frequent: meta.op === 'Encrypt' || meta.op === 'Decrypt' }),
+      );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostPart = host === '::1' ? '[::1]' : host;
+  const { port, hostPart } = await listenLoopback(server, host, opts.port);
   return {
     endpoint: `http://${hostPart}:${port}`,
     host,

@@ -4,12 +4,12 @@
  * HTTP 400 (500 for internal) with `__type` and `x-amzn-errortype`, as the AWS SDK expects.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { withFileLock } from '../../../reference/file-lock.js';
 import type { ScrubbingLogger } from '../../../reference/index.js';
 import type { KmsMode } from './blob.js';
 import { KmsError } from './errors.js';
 import { Faults } from './faults.js';
+import { listenLoopback, logKmsRequest } from './request-log.js';
 import { emptyState, loadState, replaceState, saveState, type KmsState } from './model.js';
 import { MUTATING, OPS, runAutomaticRotations, type OpContext } from './ops.js';
 
@@ -169,28 +169,14 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
    * storage.metadataScrubbing. Error messages are not logged (they may quote the request).
    */
   const logRequest = (meta: RequestMeta, res: ServerResponse, started: number): void => {
-    const log = opts.logger;
-    if (!log) return;
-    try {
-      const errType = res.getHeader('x-amzn-errortype');
-      const status = res.statusCode;
-      // @req OBS-017
-      const attrs = {
-        operation: meta.op,
-        outcome: typeof errType === 'string' ? errType : 'ok',
-        status,
-        duration_ms: Math.round((performance.now() - started) * 1000) / 1000,
-        ...(meta.keyId !== undefined ? { key_id: meta.keyId } : {}),
-        ...(meta.context !== undefined ? { encryption_context: meta.context } : {}),
-      };
-      // @req OBS-019
-      if (status >= 500) log.error('kms.request', attrs);
-      else if (status >= 400) log.warn('kms.request', attrs);
-      else if (HIGH_FREQUENCY.has(meta.op)) log.frequent('kms.request', attrs, 'info');
-      else log.info('kms.request', attrs);
-    } catch {
-      // A logger is never why a request fails (OBS-006).
-    }
+    const errType = res.getHeader('x-amzn-errortype');
+    logKmsRequest(opts.logger, res.statusCode, started, {
+      op: meta.op,
+      outcome: typeof errType === 'string' ? errType : 'ok',
+      ...(meta.keyId !== undefined ? { key: meta.keyId } : {}),
+      ...(meta.context !== undefined ? { context: meta.context } : {}),
+      frequent: HIGH_FREQUENCY.has(meta.op),
+    });
   };
 
   const server: Server = createServer((req, res) => {
@@ -202,12 +188,7 @@ export async function startKmsServer(opts: KmsServerOptions = {}): Promise<KmsSe
       })
       .finally(() => logRequest(meta, res, started));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 0, host, () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const hostPart = host === '::1' ? '[::1]' : host;
+  const { port, hostPart } = await listenLoopback(server, host, opts.port);
   return {
     endpoint: `http://${hostPart}:${port}`,
     port,
