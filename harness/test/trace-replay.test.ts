@@ -27,8 +27,11 @@ describe('trace corpus replayed against the reference', () => {
     await iut.close();
   });
 
-  it('the corpus holds the generated traces of every model', () => {
-    for (const c of CORPUS) expect(corpus.filter((t) => modelOf(t) === c.model).length, c.model).toBe(c.traces);
+  it('the corpus holds the generated traces of every model the adapter contract carries', () => {
+    // Models kept in a subfolder (prekey administration, a clock) are replayed against the reference API only.
+    const carried = CORPUS.filter((c) => c.dir === undefined);
+    expect(carried.map((c) => c.model).sort()).toEqual(Object.keys(REQ).sort());
+    for (const c of carried) expect(corpus.filter((t) => modelOf(t) === c.model).length, c.model).toBe(c.traces);
   });
 
   for (const t of corpus) {
