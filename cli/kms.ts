@@ -66,15 +66,7 @@ export const kmsServeCommand: Command = {
       return EXIT_USAGE;
     }
     process.stdout.write(`agentsec kms listening on ${server.endpoint} (mode ${mode})\n`);
-    await new Promise<void>((resolve) => {
-      const stop = (): void => {
-        process.off('SIGINT', stop);
-        process.off('SIGTERM', stop);
-        resolve();
-      };
-      process.on('SIGINT', stop);
-      process.on('SIGTERM', stop);
-    });
+    await waitForSignal();
     await server.close();
     await log.close();
     return EXIT_OK;
